@@ -1,0 +1,40 @@
+# Two commands set everything up on a fresh machine: `make verify` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: verify test lint typecheck test-slow bench schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+verify: $(STAMP)
+	$(BIN)/seqprove verify models/
+
+lint: $(STAMP)
+	$(BIN)/ruff check checker tests bench
+	$(BIN)/ruff format --check checker tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict checker
+
+test: $(STAMP) lint typecheck
+	$(BIN)/python -m pytest -n 2 -m "not slow" tests
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m slow tests
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+schema: $(STAMP)
+	$(BIN)/python -m checker.lang.schema > spec/model.schema.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,309 @@
+"""The semantics of ``LANGUAGE.md`` in plain Python with exact arithmetic.
+
+Independent of the SMT encoding: expressions are compiled from sympy into Python
+closures over ``int``, ``fractions.Fraction`` and ``bool`` (an enum value is its index).
+Every counterexample is replayed here before it is shown, and the executor runs models
+with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy
+
+from checker.errors import InternalError
+from checker.lang.types import SIDE
+from checker.model import Model, Transition, Value, Variable
+
+Env = Mapping[str, Value]
+Fn = Callable[[Env], Value]
+
+
+def _number(value: Value) -> int | Fraction:
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return int(value)
+    assert not isinstance(value, bool)
+    return value
+
+
+class _Compiler:
+    """sympy expression -> closure, dispatching on the node's class."""
+
+    def __call__(self, expr: sympy.Basic) -> Fn:
+        for cls in type(expr).__mro__:
+            method = getattr(self, f"c_{cls.__name__}", None)
+            if method is not None:
+                fn: Fn = method(expr)
+                return fn
+        raise InternalError(f"the interpreter has no rule for {type(expr).__name__}: {expr}")
+
+    def _args(self, expr: sympy.Basic) -> list[Fn]:
+        return [self(a) for a in expr.args]
+
+    def c_Symbol(self, expr: sympy.Symbol) -> Fn:
+        name = expr.name
+        return lambda env: env[name]
+
+    def c_Integer(self, expr: sympy.Integer) -> Fn:
+        value = int(expr)
+        return lambda env: value
+
+    def c_Rational(self, expr: sympy.Rational) -> Fn:
+        value = Fraction(int(expr.p), int(expr.q))
+        return lambda env: value
+
+    def c_BooleanTrue(self, expr: sympy.Basic) -> Fn:
+        return lambda env: True
+
+    def c_BooleanFalse(self, expr: sympy.Basic) -> Fn:
+        return lambda env: False
+
+    def c_Add(self, expr: sympy.Basic) -> Fn:
+        parts = self._args(expr)
+        return lambda env: _number(sum((p(env) for p in parts), start=0))  # type: ignore[misc]
+
+    def c_Mul(self, expr: sympy.Basic) -> Fn:
+        parts = self._args(expr)
+
+        def product(env: Env) -> Value:
+            result: int | Fraction = 1
+            for p in parts:
+                result = result * p(env)  # type: ignore[operator]
+            return _number(result)
+
+        return product
+
+    def c_Pow(self, expr: sympy.Pow) -> Fn:
+        if not (isinstance(expr.exp, sympy.Integer) and int(expr.exp) >= 1):
+            raise InternalError(f"unsupported power {expr}")
+        base, exp = self(expr.base), int(expr.exp)
+        return lambda env: _number(base(env) ** exp)  # type: ignore[operator]
+
+    def c_Abs(self, expr: sympy.Basic) -> Fn:
+        x = self(expr.args[0])
+        return lambda env: abs(x(env))
+
+    def c_Min(self, expr: sympy.Basic) -> Fn:
+        parts = self._args(expr)
+        return lambda env: min(p(env) for p in parts)  # type: ignore[type-var]
+
+    def c_Max(self, expr: sympy.Basic) -> Fn:
+        parts = self._args(expr)
+        return lambda env: max(p(env) for p in parts)  # type: ignore[type-var]
+
+    def c_Piecewise(self, expr: sympy.Basic) -> Fn:
+        pairs = [(self(p.expr), self(p.cond)) for p in expr.args]
+
+        def choose(env: Env) -> Value:
+            for value, cond in pairs:
+                if cond(env):
+                    return value(env)
+            raise InternalError(f"no branch of {expr} applies")
+
+        return choose
+
+    def _relation(self, expr: sympy.Basic, op: Callable[[Value, Value], bool]) -> Fn:
+        a, b = self._args(expr)
+        return lambda env: op(a(env), b(env))
+
+    def c_Equality(self, expr: sympy.Basic) -> Fn:
+        return self._relation(expr, lambda a, b: a == b)
+
+    def c_Unequality(self, expr: sympy.Basic) -> Fn:
+        return self._relation(expr, lambda a, b: a != b)
+
+    def c_StrictLessThan(self, expr: sympy.Basic) -> Fn:
+        return self._relation(expr, lambda a, b: a < b)
+
+    def c_LessThan(self, expr: sympy.Basic) -> Fn:
+        return self._relation(expr, lambda a, b: a <= b)
+
+    def c_StrictGreaterThan(self, expr: sympy.Basic) -> Fn:
+        return self._relation(expr, lambda a, b: a > b)
+
+    def c_GreaterThan(self, expr: sympy.Basic) -> Fn:
+        return self._relation(expr, lambda a, b: a >= b)
+
+    def c_And(self, expr: sympy.Basic) -> Fn:
+        parts = self._args(expr)
+        return lambda env: all(p(env) for p in parts)
+
+    def c_Or(self, expr: sympy.Basic) -> Fn:
+        parts = self._args(expr)
+        return lambda env: any(p(env) for p in parts)
+
+    def c_Not(self, expr: sympy.Basic) -> Fn:
+        x = self(expr.args[0])
+        return lambda env: not x(env)
+
+    def c_Xor(self, expr: sympy.Basic) -> Fn:
+        parts = self._args(expr)
+        return lambda env: sum(bool(p(env)) for p in parts) % 2 == 1
+
+    def c_Equivalent(self, expr: sympy.Basic) -> Fn:
+        parts = self._args(expr)
+        return lambda env: len({bool(p(env)) for p in parts}) == 1
+
+    def c_Implies(self, expr: sympy.Basic) -> Fn:
+        a, b = self._args(expr)
+        return lambda env: (not a(env)) or bool(b(env))
+
+    def c_ITE(self, expr: sympy.Basic) -> Fn:
+        c, a, b = self._args(expr)
+        return lambda env: a(env) if c(env) else b(env)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A configuration: the current step and a value for every state variable."""
+
+    step: str
+    values: Mapping[str, Value]
+
+
+@dataclass(frozen=True)
+class ActionValue:
+    """An action with its arguments evaluated (``side`` is ``"buy"`` or ``"sell"``)."""
+
+    name: str
+    side: str | None = None
+    qty: Value | None = None
+    price: Value | None = None
+
+
+@dataclass(frozen=True)
+class TickResult:
+    config: Config
+    transition: Transition | None
+    actions: tuple[ActionValue, ...]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    transition: Transition
+    guards: tuple[Fn, ...]
+    do: tuple[tuple[str, Fn], ...]
+    emit: tuple[tuple[str, tuple[tuple[str, Fn], ...]], ...]
+
+
+class Interpreter:
+    """Runs a model tick by tick: ``step(config, inputs) -> TickResult``."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        compile_ = _Compiler()
+        self.state_types = {v.name: v for v in model.state}
+        self.input_vars = {v.name: v for v in model.inputs}
+        self.assumptions = tuple((a.name, compile_(a.expr)) for a in model.assumptions)
+        self.provers = {p.name: compile_(p.expr) for p in model.provers}
+        self.limits = tuple((lim.name, compile_(lim.expr)) for lim in model.limits)
+        self.by_step: dict[str, tuple[_Compiled, ...]] = {}
+        for step in model.steps:
+            self.by_step[step] = tuple(
+                _Compiled(
+                    t,
+                    tuple(compile_(c.expr) for c in t.when),
+                    tuple((name, compile_(e)) for name, e in t.do),
+                    tuple((a.name, tuple((k, compile_(v)) for k, v in a.args)) for a in t.emit),
+                )
+                for t in model.outgoing(step)
+            )
+
+    def initial(self) -> Config:
+        values: dict[str, Value] = {}
+        for v in self.model.state:
+            assert v.init is not None
+            values[v.name] = v.init
+        return Config(self.model.initial, values)
+
+    def input_violations(self, config: Config, inputs: Mapping[str, Value]) -> list[str]:
+        """Why ``inputs`` are not allowed in ``config`` (an empty list when they are):
+        a missing or extra input, a value of the wrong type or outside its range, or an
+        assumption that does not hold."""
+        problems: list[str] = []
+        for name in inputs:
+            if name not in self.input_vars:
+                problems.append(f"unknown input '{name}'")
+        for v in self.model.inputs:
+            if v.name not in inputs:
+                problems.append(f"input '{v.name}' is missing")
+                continue
+            problems.extend(_value_problems(v, inputs[v.name]))
+        if problems:
+            return problems
+        env = {**config.values, **inputs}
+        for name, holds in self.assumptions:
+            if not holds(env):
+                problems.append(f"assumption '{name}' does not hold")
+        return problems
+
+    def enabled(self, config: Config, inputs: Mapping[str, Value]) -> _Compiled | None:
+        env = {**config.values, **inputs}
+        for compiled in self.by_step[config.step]:
+            if all(g(env) for g in compiled.guards):
+                return compiled
+        return None
+
+    def step(self, config: Config, inputs: Mapping[str, Value]) -> TickResult:
+        """One tick: the first enabled transition of the current step fires, its actions
+        are evaluated and its ``do`` applied simultaneously; if none is enabled the
+        configuration stays as it is. Inputs are not checked here (see
+        :meth:`input_violations`)."""
+        env = {**config.values, **inputs}
+        chosen = self.enabled(config, inputs)
+        if chosen is None:
+            return TickResult(config, None, ())
+        actions = tuple(
+            _action(name, {k: fn(env) for k, fn in args}) for name, args in chosen.emit
+        )
+        values = dict(config.values)
+        for name, fn in chosen.do:
+            value = fn(env)
+            if self.state_types[name].type.kind in ("int", "enum"):
+                value = _integral(name, value)
+            values[name] = value
+        return TickResult(Config(chosen.transition.target, values), chosen.transition, actions)
+
+    def broken_limits(self, config: Config) -> list[str]:
+        """Names of the limits that ``config`` breaks, in file order."""
+        return [name for name, holds in self.limits if not holds(config.values)]
+
+    def prover_results(self, config: Config, inputs: Mapping[str, Value]) -> dict[str, bool]:
+        env = {**config.values, **inputs}
+        return {name: bool(fn(env)) for name, fn in self.provers.items()}
+
+
+def _integral(name: str, value: Value) -> int:
+    if isinstance(value, bool) or (isinstance(value, Fraction) and value.denominator != 1):
+        raise InternalError(f"int variable '{name}' was given the value {value}")
+    return int(value)
+
+
+def _value_problems(v: Variable, value: Value) -> list[str]:
+    kind = v.type.kind
+    if kind == "bool":
+        return [] if isinstance(value, bool) else [f"input '{v.name}' must be true or false"]
+    if isinstance(value, bool) or not isinstance(value, int | Fraction):
+        return [f"input '{v.name}' must be a number"]
+    if kind in ("int", "enum") and isinstance(value, Fraction) and value.denominator != 1:
+        return [f"input '{v.name}' must be an integer, got {value}"]
+    if kind == "enum" and not 0 <= value < len(v.type.values):
+        return [f"input '{v.name}' is not one of {', '.join(v.type.values)}"]
+    if v.low is not None and value < v.low:
+        return [f"input '{v.name}' = {v.show(value)} is below its range [{v.low}, {v.high}]"]
+    if v.high is not None and value > v.high:
+        return [f"input '{v.name}' = {v.show(value)} is above its range [{v.low}, {v.high}]"]
+    return []
+
+
+def _action(name: str, args: Mapping[str, Value]) -> ActionValue:
+    side = args.get("side")
+    return ActionValue(
+        name,
+        SIDE.values[int(side)] if side is not None else None,
+        args.get("qty"),
+        args.get("price"),
+    )

@@ -1,0 +1,1 @@
+"""The model language: YAML with positions, schema validation, expressions to sympy."""

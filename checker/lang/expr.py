@@ -1,0 +1,389 @@
+"""Expressions: Python's ``ast`` under a strict whitelist, translated to typed sympy.
+
+Nothing here evaluates Python code: the text is parsed with ``ast.parse`` and every node
+kind outside the language is refused with its name and position. Params are replaced by
+their exact values as they are read, so a translated expression mentions only state and
+input symbols; enum values become their index in their enum.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy
+
+from checker.errors import Diagnostic
+from checker.lang.types import BOOL, INT, REAL, SIDE, Type, join_numeric
+from checker.lang.validate import hint
+
+KEYWORDS = frozenset({"true", "false", "True", "False", "and", "or", "not", "if", "else"})
+FUNCTIONS = frozenset({"abs", "min", "max"})
+ACTIONS = frozenset({"place", "cancel", "cancel_all"})
+
+_CONSTRUCTS: dict[type[ast.AST], str] = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscripts",
+    ast.Lambda: "lambdas",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.NamedExpr: "the walrus operator `:=`",
+    ast.Pow: "`**`",
+    ast.FloorDiv: "`//`",
+    ast.Mod: "`%`",
+    ast.MatMult: "`@`",
+    ast.BitAnd: "`&` (write `and`)",
+    ast.BitOr: "`|` (write `or`)",
+    ast.BitXor: "`^`",
+    ast.LShift: "`<<`",
+    ast.RShift: "`>>`",
+    ast.Invert: "`~` (write `not`)",
+    ast.Is: "`is` (write `==`)",
+    ast.IsNot: "`is not` (write `!=`)",
+    ast.In: "`in`",
+    ast.NotIn: "`not in`",
+    ast.List: "lists",
+    ast.Tuple: "tuples",
+    ast.Dict: "dicts",
+    ast.Set: "sets",
+    ast.Starred: "`*` unpacking",
+    ast.JoinedStr: "f-strings",
+    ast.Await: "`await`",
+    ast.Yield: "`yield`",
+    ast.YieldFrom: "`yield`",
+    ast.Slice: "slices",
+}
+
+
+class ExprError(Exception):
+    """A problem at a character offset of the expression text."""
+
+    def __init__(self, offset: int, message: str) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Symbolic:
+    """What a name stands for: its sympy value, type and kind."""
+
+    kind: str  # param | state | input | prover | enum-value | assumption | limit
+    type: Type
+    value: sympy.Basic | None  # None for names that cannot be used in expressions
+    inputs: frozenset[str] = frozenset()  # for provers: the inputs they read
+    state: frozenset[str] = frozenset()  # for provers: the state they read
+
+
+@dataclass(frozen=True)
+class Typed:
+    expr: sympy.Basic
+    type: Type
+
+
+@dataclass(frozen=True)
+class ActionCall:
+    """An action of ``emit`` with its arguments translated."""
+
+    name: str
+    args: tuple[tuple[str, Typed], ...]
+
+
+Resolver = Callable[[str], Symbolic | None]
+
+
+def _offset(node: ast.AST) -> int:
+    return int(getattr(node, "col_offset", 0))
+
+
+def _parse(text: str) -> ast.expr:
+    flat = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    if "\x00" in flat:
+        raise ExprError(0, "expression contains a NUL character")
+    try:
+        return ast.parse(flat.strip() and flat, mode="eval").body
+    except SyntaxError as exc:
+        offset = max((exc.offset or 1) - 1, 0)
+        msg = exc.msg
+        if not flat.strip():
+            raise ExprError(0, "empty expression") from None
+        raise ExprError(offset, f"syntax error: {msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExprError(0, "expression is too deeply nested") from None
+
+
+class Translator:
+    """Translate one expression text against a scope of names.
+
+    Parameters
+    ----------
+    resolve
+        Looks a name up in the model; returns None for an unknown name.
+    allowed
+        The kinds of names this context may refer to (for example params and state in a
+        limit).
+    context
+        Words naming the context, used in messages ("a limit").
+    candidates
+        Names offered as hints for a typo.
+    """
+
+    def __init__(
+        self,
+        resolve: Resolver,
+        allowed: frozenset[str],
+        context: str,
+        candidates: Mapping[str, Symbolic],
+    ) -> None:
+        self.resolve = resolve
+        self.allowed = allowed
+        self.context = context
+        self.candidates = candidates
+        self.text = ""
+
+    # -- entry points -----------------------------------------------------------------
+    def expression(self, text: str) -> Typed:
+        self.text = text
+        node = _parse(text)
+        try:
+            return self.visit(node)
+        except RecursionError:
+            raise ExprError(0, "expression is too deeply nested") from None
+
+    def action(self, text: str) -> ActionCall:
+        self.text = text
+        node = _parse(text)
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            raise ExprError(_offset(node), "an action is place(...), cancel(...) or "
+                                           "cancel_all()")
+        name = node.func.id
+        if name not in ACTIONS:
+            raise ExprError(_offset(node), f"unknown action '{name}'{hint(name, ACTIONS)}; "
+                                           "actions are place, cancel and cancel_all")
+        if node.args:
+            raise ExprError(_offset(node.args[0]),
+                            f"{name}() takes keyword arguments only (write side=..., qty=...)")
+        spec = {"place": ({"side", "qty"}, {"price"}), "cancel": ({"side"}, set()),
+                "cancel_all": (set(), set())}[name]
+        required, optional = spec
+        args: list[tuple[str, Typed]] = []
+        seen: set[str] = set()
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise ExprError(_offset(kw.value), "`**` unpacking is not allowed")
+            if kw.arg not in required | optional:
+                known = sorted(required | optional)
+                raise ExprError(_offset(kw.value), f"{name}() has no argument '{kw.arg}'"
+                                f"{hint(kw.arg, known)}; it takes "
+                                f"{', '.join(known) if known else 'none'}")
+            if kw.arg in seen:
+                raise ExprError(_offset(kw.value), f"argument '{kw.arg}' given twice")
+            seen.add(kw.arg)
+            value = self.visit(kw.value, strings=kw.arg == "side")
+            if kw.arg == "side" and value.type != SIDE:
+                raise ExprError(_offset(kw.value), "side must be \"buy\" or \"sell\" (or an "
+                                                   "expression choosing between them)")
+            if kw.arg in ("qty", "price") and not value.type.numeric:
+                raise ExprError(_offset(kw.value), f"{kw.arg} must be a number, "
+                                                   f"not {value.type}")
+            args.append((kw.arg, value))
+        missing = sorted(required - seen)
+        if missing:
+            raise ExprError(_offset(node), f"{name}() needs {', '.join(missing)}")
+        return ActionCall(name, tuple(args))
+
+    # -- visitors -----------------------------------------------------------------------
+    def visit(self, node: ast.AST, *, strings: bool = False) -> Typed:
+        method = getattr(self, f"visit_{type(node).__name__}", None)
+        if method is None:
+            raise ExprError(_offset(node), self._unsupported(node))
+        result: Typed = method(node, strings)
+        return result
+
+    def _unsupported(self, node: ast.AST) -> str:
+        construct = _CONSTRUCTS.get(type(node), type(node).__name__)
+        return f"{construct} is not part of the expression language"
+
+    def visit_Constant(self, node: ast.Constant, strings: bool) -> Typed:
+        value = node.value
+        if isinstance(value, bool):
+            return Typed(sympy.true if value else sympy.false, BOOL)
+        if isinstance(value, int):
+            return Typed(sympy.Integer(value), INT)
+        if isinstance(value, float):
+            segment = ast.get_source_segment(self.text.replace("\n", " "), node) or repr(value)
+            return Typed(sympy.Rational(Fraction(segment.replace("_", ""))), REAL)
+        if isinstance(value, str):
+            if strings and value in SIDE.values:
+                return Typed(sympy.Integer(SIDE.values.index(value)), SIDE)
+            where = "a side, \"buy\" or \"sell\"" if strings else "an action's side argument"
+            raise ExprError(_offset(node), f"a string is allowed only as {where}; "
+                                           f"got {value!r}")
+        raise ExprError(_offset(node), f"literal {value!r} is not part of the language")
+
+    def visit_Name(self, node: ast.Name, strings: bool) -> Typed:
+        name = node.id
+        if name in ("true", "True"):
+            return Typed(sympy.true, BOOL)
+        if name in ("false", "False"):
+            return Typed(sympy.false, BOOL)
+        if name in FUNCTIONS or name in ACTIONS:
+            raise ExprError(_offset(node), f"'{name}' is a function; call it")
+        found = self.resolve(name)
+        if found is None:
+            usable = [n for n, s in self.candidates.items() if s.kind in self.allowed]
+            raise ExprError(_offset(node), f"unknown name '{name}'{hint(name, usable)}")
+        if found.kind in ("assumption", "limit"):
+            raise ExprError(_offset(node), f"'{name}' is {_article(found.kind)}; only params, "
+                                           "state, inputs, provers and enum values can be "
+                                           "used in expressions")
+        if found.kind not in self.allowed:
+            raise ExprError(_offset(node), f"{self.context} cannot refer to "
+                                           f"{_article(found.kind)} ('{name}')")
+        if found.kind == "prover" and "input" not in self.allowed and found.inputs:
+            raise ExprError(_offset(node), f"{self.context} cannot refer to inputs, and "
+                                           f"prover '{name}' reads "
+                                           f"{', '.join(sorted(found.inputs))}")
+        if found.kind == "prover" and "state" not in self.allowed and found.state:
+            raise ExprError(_offset(node), f"{self.context} cannot refer to state, and "
+                                           f"prover '{name}' reads "
+                                           f"{', '.join(sorted(found.state))}")
+        assert found.value is not None
+        return Typed(found.value, found.type)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp, strings: bool) -> Typed:
+        operand = self.visit(node.operand)
+        if isinstance(node.op, ast.Not):
+            self._want_bool(node.operand, operand, "not")
+            return Typed(sympy.Not(operand.expr), BOOL)
+        if isinstance(node.op, ast.USub | ast.UAdd):
+            self._want_number(node.operand, operand, "unary minus")
+            expr = -operand.expr if isinstance(node.op, ast.USub) else operand.expr
+            return Typed(expr, operand.type)
+        raise ExprError(_offset(node), self._unsupported(node.op))
+
+    def visit_BinOp(self, node: ast.BinOp, strings: bool) -> Typed:
+        if not isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div):
+            raise ExprError(_offset(node), self._unsupported(node.op))
+        left = self.visit(node.left)
+        right = self.visit(node.right)
+        symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}[type(node.op)]
+        self._want_number(node.left, left, f"`{symbol}`")
+        self._want_number(node.right, right, f"`{symbol}`")
+        a, b = left.expr, right.expr
+        if isinstance(node.op, ast.Add):
+            return Typed(a + b, join_numeric(left.type, right.type))
+        if isinstance(node.op, ast.Sub):
+            return Typed(a - b, join_numeric(left.type, right.type))
+        if isinstance(node.op, ast.Mult):
+            return Typed(a * b, join_numeric(left.type, right.type))
+        if b.free_symbols:
+            raise ExprError(_offset(node.right), "the divisor must be a constant expression "
+                                                 "over params and literals")
+        if b == 0:
+            raise ExprError(_offset(node.right), "division by zero")
+        return Typed(a / b, REAL)
+
+    def visit_BoolOp(self, node: ast.BoolOp, strings: bool) -> Typed:
+        parts = [self.visit(v) for v in node.values]
+        word = "and" if isinstance(node.op, ast.And) else "or"
+        for v, p in zip(node.values, parts, strict=True):
+            self._want_bool(v, p, f"`{word}`")
+        exprs = [p.expr for p in parts]
+        return Typed(sympy.And(*exprs) if word == "and" else sympy.Or(*exprs), BOOL)
+
+    def visit_Compare(self, node: ast.Compare, strings: bool) -> Typed:
+        operands = [node.left, *node.comparators]
+        typed = [self.visit(o, strings=strings) for o in operands]
+        links: list[sympy.Basic] = []
+        for i, op in enumerate(node.ops):
+            links.append(self._compare(op, operands[i], typed[i], operands[i + 1],
+                                       typed[i + 1]))
+        return Typed(sympy.And(*links), BOOL)
+
+    def _compare(self, op: ast.cmpop, ln: ast.AST, left: Typed, rn: ast.AST,
+                 right: Typed) -> sympy.Basic:
+        if isinstance(op, ast.Eq | ast.NotEq):
+            eq = isinstance(op, ast.Eq)
+            if left.type.numeric and right.type.numeric:
+                return sympy.Eq(left.expr, right.expr) if eq else sympy.Ne(left.expr, right.expr)
+            if left.type == BOOL and right.type == BOOL:
+                iff = sympy.Equivalent(left.expr, right.expr)
+                return iff if eq else sympy.Not(iff)
+            if left.type.kind == "enum" and left.type == right.type:
+                return sympy.Eq(left.expr, right.expr) if eq else sympy.Ne(left.expr, right.expr)
+            raise ExprError(_offset(rn), f"cannot compare {left.type} with {right.type}")
+        if not isinstance(op, ast.Lt | ast.LtE | ast.Gt | ast.GtE):
+            raise ExprError(_offset(rn), self._unsupported(op))
+        self._want_number(ln, left, "an ordering comparison")
+        self._want_number(rn, right, "an ordering comparison")
+        cls = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge}
+        result: sympy.Basic = cls[type(op)](left.expr, right.expr)
+        return result
+
+    def visit_IfExp(self, node: ast.IfExp, strings: bool) -> Typed:
+        cond = self.visit(node.test)
+        self._want_bool(node.test, cond, "a condition")
+        yes = self.visit(node.body, strings=strings)
+        no = self.visit(node.orelse, strings=strings)
+        if yes.type.numeric and no.type.numeric:
+            kind = join_numeric(yes.type, no.type)
+        elif yes.type == no.type:
+            kind = yes.type
+        else:
+            raise ExprError(_offset(node.orelse), f"both branches must have one type; got "
+                                                  f"{yes.type} and {no.type}")
+        if kind == BOOL:
+            return Typed(sympy.ITE(cond.expr, yes.expr, no.expr), BOOL)
+        return Typed(sympy.Piecewise((yes.expr, cond.expr), (no.expr, True)), kind)
+
+    def visit_Call(self, node: ast.Call, strings: bool) -> Typed:
+        if not isinstance(node.func, ast.Name):
+            raise ExprError(_offset(node), "only abs, min and max can be called")
+        name = node.func.id
+        if name in ACTIONS:
+            raise ExprError(_offset(node), f"the action {name}() belongs in `emit`")
+        if name not in FUNCTIONS:
+            raise ExprError(_offset(node), f"unknown function '{name}'"
+                                           f"{hint(name, FUNCTIONS)}; functions are abs, "
+                                           "min and max")
+        if node.keywords:
+            raise ExprError(_offset(node), f"{name}() takes no keyword arguments")
+        args = [self.visit(a) for a in node.args]
+        for a, t in zip(node.args, args, strict=True):
+            self._want_number(a, t, f"{name}()")
+        if name == "abs":
+            if len(args) != 1:
+                raise ExprError(_offset(node), "abs() takes exactly one argument")
+            return Typed(sympy.Abs(args[0].expr), args[0].type)
+        if len(args) < 2:
+            raise ExprError(_offset(node), f"{name}() takes two or more arguments")
+        kind = REAL if any(a.type == REAL for a in args) else INT
+        fn = sympy.Min if name == "min" else sympy.Max
+        return Typed(fn(*(a.expr for a in args)), kind)
+
+    # -- checks -------------------------------------------------------------------------
+    def _want_bool(self, node: ast.AST, value: Typed, where: str) -> None:
+        if value.type != BOOL:
+            raise ExprError(_offset(node), f"{where} needs a boolean, got {value.type}")
+
+    def _want_number(self, node: ast.AST, value: Typed, where: str) -> None:
+        if not value.type.numeric:
+            raise ExprError(_offset(node), f"{where} needs a number, got {value.type}")
+
+
+def _article(kind: str) -> str:
+    return {"assumption": "an assumption", "input": "an input", "enum-value": "an enum value",
+            "limit": "a limit", "param": "a param", "prover": "a prover",
+            "state": "state"}.get(kind, kind)
+
+
+def locate(file: str, line: int, column: int, exact: bool, offset: int,
+           message: str) -> Diagnostic:
+    """A diagnostic at ``offset`` characters into an expression that starts at
+    ``line``:``column``; inexact positions (multi-line text) point at its start."""
+    return Diagnostic(file, line, column + offset if exact else column, message)

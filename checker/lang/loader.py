@@ -1,0 +1,480 @@
+"""Build a frozen :class:`checker.model.Model` from a model file.
+
+Every problem found is collected and raised together as one :class:`ModelError`, each
+located at ``FILE:LINE:COLUMN`` with a hint where one is plain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import keyword
+import re
+from collections.abc import Mapping
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import sympy
+
+from checker.errors import Diagnostic, ModelError
+from checker.lang.expr import (
+    ACTIONS,
+    FUNCTIONS,
+    KEYWORDS,
+    ExprError,
+    Symbolic,
+    Translator,
+    Typed,
+    locate,
+)
+from checker.lang.types import BOOL, INT, REAL, Type, assignable
+from checker.lang.validate import hint, validate_document
+from checker.lang.yamlload import Document, load_yaml
+from checker.model import (
+    Action,
+    Condition,
+    Model,
+    Nonlinear,
+    Transition,
+    Value,
+    Variable,
+    step_graph,
+)
+
+RESERVED = frozenset(keyword.kwlist) | KEYWORDS | FUNCTIONS | ACTIONS
+_NUMBER_TEXT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+
+EXPRESSION_KINDS = frozenset({"param", "state", "input", "prover", "enum-value"})
+
+
+def load_model(path: str | Path, params: Mapping[str, str] | None = None) -> Model:
+    """Load, validate and type-check the model file at ``path``.
+
+    Parameters
+    ----------
+    path
+        The YAML model file.
+    params
+        Overrides as text, ``{"max_position": "50"}``; names the model does not declare
+        are ignored (the command line checks that each names some model's param).
+
+    Raises
+    ------
+    ModelError
+        With every problem found, located in the file.
+    """
+    file = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ModelError([Diagnostic(file, 1, 1, f"cannot read file: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ModelError([Diagnostic(file, line, 1, "file is not UTF-8 text")]) from None
+    return load_text(text, file, params or {})
+
+
+def load_text(text: str, file: str, params: Mapping[str, str] | None = None) -> Model:
+    """Like :func:`load_model`, for a model given as text named ``file``."""
+    doc = load_yaml(text, file)
+    problems = validate_document(doc)
+    if problems:
+        raise ModelError(problems)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _Builder(doc, params or {}, digest).build()
+
+
+def parse_number(text: str) -> int | Fraction | None:
+    """An exact number from its text (``50``, ``0.5``, ``1e-3``), or None."""
+    text = text.strip()
+    if not _NUMBER_TEXT.match(text):
+        return None
+    value = Fraction(text)
+    return int(value) if value.denominator == 1 and "." not in text and "e" not in text.lower() \
+        else value
+
+
+def constant_value(expr: sympy.Basic) -> Value | None:
+    """The exact value of a constant sympy expression, or None if it is not one."""
+    if expr is sympy.true:
+        return True
+    if expr is sympy.false:
+        return False
+    if isinstance(expr, sympy.Integer):
+        return int(expr)
+    if isinstance(expr, sympy.Rational):
+        return Fraction(int(expr.p), int(expr.q))
+    return None
+
+
+def _symbol(name: str, kind: Type) -> sympy.Symbol:
+    if kind.kind in ("int", "enum"):
+        return sympy.Symbol(name, integer=True)
+    if kind.kind == "real":
+        return sympy.Symbol(name, real=True)
+    return sympy.Symbol(name)
+
+
+def nonlinear_terms(expr: sympy.Basic) -> list[sympy.Basic]:
+    """Products of two or more non-constant factors (and powers of variables) in ``expr``."""
+    found: list[sympy.Basic] = []
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Mul):
+            if sum(1 for a in node.args if a.free_symbols) >= 2:
+                found.append(node)
+        elif isinstance(node, sympy.Pow) and node.base.free_symbols and node.exp != 1:
+            found.append(node)
+    return found
+
+
+class _Builder:
+    def __init__(self, doc: Document, overrides: Mapping[str, str], digest: str) -> None:
+        self.doc = doc
+        self.data: dict[str, Any] = doc.data
+        self.overrides = overrides
+        self.digest = digest
+        self.errors: list[Diagnostic] = []
+        self.names: dict[str, Symbolic] = {}
+        self.name_paths: dict[str, tuple[str | int, ...]] = {}
+        self.prover_text: dict[str, str] = {}
+        self.prover_done: dict[str, Symbolic] = {}
+        self.prover_stack: list[str] = []
+        self.nonlinear: list[Nonlinear] = []
+
+    # -- helpers ------------------------------------------------------------------------
+    def err(self, path: tuple[str | int, ...], message: str, *, key: bool = False) -> None:
+        self.errors.append(self.doc.error(path, message, key=key))
+
+    def declare(self, name: str, path: tuple[str | int, ...], sym: Symbolic) -> bool:
+        what = {"param": "a param", "state": "a state variable", "input": "an input",
+                "assumption": "an assumption", "prover": "a prover", "limit": "a limit",
+                "enum-value": "an enum value"}[sym.kind]
+        if name in RESERVED:
+            self.err(path, f"'{name}' is reserved (a keyword, built-in function or action) "
+                           f"and cannot name {what}", key=sym.kind != "enum-value")
+            return False
+        if name in self.names:
+            first = self.doc.key_loc(self.name_paths[name])
+            self.err(path, f"name '{name}' is already used at line {first.line}; params, "
+                           "state, inputs, assumptions, provers, limits and enum values share "
+                           "one namespace", key=sym.kind != "enum-value")
+            return False
+        self.names[name] = sym
+        self.name_paths[name] = path
+        return True
+
+    def resolve(self, name: str) -> Symbolic | None:
+        found = self.names.get(name)
+        if found is not None and found.kind == "prover":
+            return self.prover(name)
+        return found
+
+    def translate(self, path: tuple[str | int, ...], value: Any, allowed: frozenset[str],
+                  context: str) -> Typed | None:
+        text = _text(value)
+        loc = self.doc.loc(path)
+        translator = Translator(self.resolve, allowed, context, self.names)
+        try:
+            typed = translator.expression(text)
+        except ExprError as exc:
+            self.errors.append(locate(self.doc.file, loc.line, loc.column, loc.exact,
+                                      exc.offset, exc.message))
+            return None
+        for term in nonlinear_terms(typed.expr):
+            self.nonlinear.append(Nonlinear(context, str(term), loc.line))
+        return typed
+
+    def condition(self, path: tuple[str | int, ...], name: str, value: Any,
+                  allowed: frozenset[str], context: str) -> Condition | None:
+        typed = self.translate(path, value, allowed, context)
+        if typed is None:
+            return None
+        if typed.type != BOOL:
+            self.err(path, f"{context} must be boolean, got {typed.type}")
+            return None
+        loc = self.doc.loc(path)
+        return Condition(name, typed.expr, _text(value), loc.line, loc.column)
+
+    # -- sections -----------------------------------------------------------------------
+    def params(self) -> dict[str, Value]:
+        values: dict[str, Value] = {}
+        for name, entry in (self.data.get("params") or {}).items():
+            value = entry["value"] if isinstance(entry, dict) else entry
+            if name in self.overrides:
+                given = parse_number(self.overrides[name])
+                if given is None:
+                    self.err(("params", name), f"--param {name}={self.overrides[name]}: "
+                                               "not a number", key=True)
+                elif isinstance(value, int) and not isinstance(given, int):
+                    if given.denominator == 1:
+                        given = int(given)
+                    else:
+                        self.err(("params", name), f"--param {name}={self.overrides[name]}: "
+                                                   f"'{name}' is an integer param", key=True)
+                        given = None
+                if given is not None:
+                    value = given
+            kind = INT if isinstance(value, int) else REAL
+            sym_value = sympy.Integer(value) if isinstance(value, int) else sympy.Rational(value)
+            if self.declare(name, ("params", name), Symbolic("param", kind, sym_value)):
+                values[name] = value
+        return values
+
+    def variables(self, section: str) -> list[tuple[str, Type, sympy.Symbol]]:
+        declared: list[tuple[str, Type, sympy.Symbol]] = []
+        kind_name = "state" if section == "state" else "input"
+        for name, spec in (self.data.get(section) or {}).items():
+            raw = spec["type"]
+            if raw == "enum":
+                kind = Type("enum", name, tuple(spec["values"]))
+            else:
+                kind = {"int": INT, "real": REAL, "bool": BOOL}[raw]
+            symbol = _symbol(name, kind)
+            if self.declare(name, (section, name), Symbolic(kind_name, kind, symbol)):
+                declared.append((name, kind, symbol))
+            for i, value in enumerate(kind.values):
+                self.declare(value, (section, name, "values", i),
+                             Symbolic("enum-value", kind, sympy.Integer(i)))
+        return declared
+
+    def state(self, declared: list[tuple[str, Type, sympy.Symbol]]) -> list[Variable]:
+        result = []
+        for name, kind, symbol in declared:
+            spec = self.data["state"][name]
+            path = ("state", name, "init")
+            typed = self.translate(path, spec["init"], frozenset({"param", "enum-value"}),
+                                   "an init")
+            if typed is None:
+                continue
+            value = constant_value(typed.expr)
+            if value is None:
+                self.err(path, "init must be a literal or an expression over params")
+                continue
+            if not assignable(kind, typed.type):
+                self.err(path, f"init of '{name}' must be {kind}, got {typed.type}")
+                continue
+            line = self.doc.key_loc(("state", name)).line
+            result.append(Variable(name, kind, symbol, line, spec.get("doc", ""), init=value))
+        return result
+
+    def inputs(self, declared: list[tuple[str, Type, sympy.Symbol]]) -> list[Variable]:
+        result = []
+        for name, kind, symbol in declared:
+            spec = self.data["inputs"][name]
+            low = high = None
+            if "range" in spec:
+                if not kind.numeric:
+                    self.err(("inputs", name, "range"), f"a range goes only with int or real "
+                                                        f"inputs; '{name}' is {kind}",
+                             key=True)
+                    continue
+                bounds = []
+                for i in (0, 1):
+                    typed = self.translate(("inputs", name, "range", i), spec["range"][i],
+                                           frozenset({"param"}), "a range bound")
+                    if typed is not None and not typed.type.numeric:
+                        self.err(("inputs", name, "range", i), "a range bound must be a "
+                                                               f"number, got {typed.type}")
+                        typed = None
+                    bounds.append(None if typed is None else constant_value(typed.expr))
+                if None in bounds:
+                    continue
+                low, high = bounds
+            line = self.doc.key_loc(("inputs", name)).line
+            result.append(Variable(name, kind, symbol, line, spec.get("doc", ""),
+                                   low=low, high=high))
+        return result
+
+    def prover(self, name: str) -> Symbolic | None:
+        if name in self.prover_done:
+            return self.prover_done[name]
+        if name in self.prover_stack:
+            cycle = " -> ".join([*self.prover_stack[self.prover_stack.index(name):], name])
+            raise ExprError(0, f"provers refer to each other in a cycle: {cycle}")
+        self.prover_stack.append(name)
+        try:
+            cond = self.condition(("provers", name), name, self.prover_text[name],
+                                  EXPRESSION_KINDS, "a prover")
+        finally:
+            self.prover_stack.pop()
+        if cond is None:
+            result = Symbolic("prover", BOOL, sympy.false)  # error already recorded
+        else:
+            names = {s.name for s in cond.expr.free_symbols}
+            inputs = frozenset(n for n in names if self.names[n].kind == "input")
+            result = Symbolic("prover", BOOL, cond.expr, inputs, frozenset(names) - inputs)
+        self.prover_done[name] = result
+        return result
+
+    def steps(self) -> tuple[tuple[str, ...], dict[str, int]]:
+        steps: list[str] = []
+        lines: dict[str, int] = {}
+        for i, step in enumerate(self.data["steps"]):
+            if step in lines:
+                self.err(("steps", i), f"step '{step}' is listed twice")
+                continue
+            steps.append(step)
+            lines[step] = self.doc.loc(("steps", i)).line
+        return tuple(steps), lines
+
+    def step_ref(self, path: tuple[str | int, ...], step: str, steps: tuple[str, ...]) -> bool:
+        if step in steps:
+            return True
+        self.err(path, f"unknown step '{step}'{hint(step, steps)}")
+        return False
+
+    def transition(self, index: int, spec: dict[str, Any],
+                   steps: tuple[str, ...], state: dict[str, Variable]) -> Transition | None:
+        base: tuple[str | int, ...] = ("transitions", index)
+        ok = self.step_ref((*base, "from"), spec["from"], steps)
+        ok = self.step_ref((*base, "to"), spec["to"], steps) and ok
+        when_raw = spec.get("when", [])
+        items = when_raw if isinstance(when_raw, list) else [when_raw]
+        when: list[Condition] = []
+        provers: list[str] = []
+        for i, item in enumerate(items):
+            path = (*base, "when", i) if isinstance(when_raw, list) else (*base, "when")
+            text = _text(item).strip()
+            is_prover = text in self.names and self.names[text].kind == "prover"
+            cond = self.condition(path, text if is_prover else "", item, EXPRESSION_KINDS,
+                                  "`when`")
+            if cond is None:
+                ok = False
+                continue
+            when.append(cond)
+            if is_prover:
+                provers.append(text)
+        assigns: list[tuple[str, sympy.Basic]] = []
+        for var, value in (spec.get("do") or {}).items():
+            path = (*base, "do", var)
+            if var not in state:
+                kind = self.names.get(var)
+                reason = (f"'{var}' is {_kind_words(kind.kind)}, not state" if kind
+                          else f"unknown state variable '{var}'{hint(var, state)}")
+                self.err(path, f"`do` assigns only state variables: {reason}", key=True)
+                ok = False
+                continue
+            typed = self.translate(path, value, EXPRESSION_KINDS, "`do`")
+            if typed is None:
+                ok = False
+                continue
+            if not assignable(state[var].type, typed.type):
+                extra = " (use an int expression or make it real)" if state[var].type == INT \
+                    and typed.type == REAL else ""
+                self.err(path, f"cannot assign {typed.type} to '{var}', which is "
+                               f"{state[var].type}{extra}")
+                ok = False
+                continue
+            assigns.append((var, typed.expr))
+        actions: list[Action] = []
+        for i, item in enumerate(spec.get("emit") or []):
+            path = (*base, "emit", i)
+            loc = self.doc.loc(path)
+            translator = Translator(self.resolve, EXPRESSION_KINDS, "an action", self.names)
+            try:
+                call = translator.action(item)
+            except ExprError as exc:
+                message = exc.message
+                if item.count("(") != item.count(")"):
+                    message += " (write `emit` as a block list: a flow list [...] splits " \
+                               "an action at its commas)"
+                self.errors.append(locate(self.doc.file, loc.line, loc.column, loc.exact,
+                                          exc.offset, message))
+                ok = False
+                continue
+            actions.append(Action(call.name, tuple((k, v.expr) for k, v in call.args), item))
+        if not ok:
+            return None
+        loc = self.doc.loc(base)
+        return Transition(index, spec["from"], spec["to"], tuple(when), tuple(provers),
+                          tuple(actions), tuple(assigns), loc.line, loc.column)
+
+    # -- the whole file -----------------------------------------------------------------
+    def build(self) -> Model:
+        params = self.params()
+        state_decl = self.variables("state")
+        input_decl = self.variables("inputs")
+        for section, kind in (("assume", "assumption"), ("provers", "prover"),
+                              ("limits", "limit")):
+            for name, value in (self.data.get(section) or {}).items():
+                self.declare(name, (section, name), Symbolic(kind, BOOL, None))
+                if kind == "prover":
+                    self.prover_text[name] = _text(value)
+        state = self.state(state_decl)
+        inputs = self.inputs(input_decl)
+        provers = []
+        for name in self.prover_text:
+            try:
+                sym = self.prover(name)
+            except ExprError as exc:
+                self.err(("provers", name), exc.message)
+                continue
+            if sym is not None and name in self.prover_done:
+                loc = self.doc.loc(("provers", name))
+                assert sym.value is not None
+                provers.append(Condition(name, sym.value, self.prover_text[name],
+                                         loc.line, loc.column))
+        assumptions = [
+            c for name, value in (self.data.get("assume") or {}).items()
+            if (c := self.condition(("assume", name), name, value, EXPRESSION_KINDS,
+                                    "an assumption")) is not None
+        ]
+        limit_kinds = frozenset({"param", "state", "prover", "enum-value"})
+        limits = [
+            c for name, value in self.data["limits"].items()
+            if (c := self.condition(("limits", name), name, value, limit_kinds,
+                                    "a limit")) is not None
+        ]
+        steps, step_lines = self.steps()
+        initial = self.data["initial"]
+        self.step_ref(("initial",), initial, steps)
+        final: list[str] = []
+        for i, step in enumerate(self.data.get("final") or []):
+            if self.step_ref(("final", i), step, steps):
+                if step in final:
+                    self.err(("final", i), f"step '{step}' is listed twice")
+                final.append(step)
+        by_name = {v.name: v for v in state}
+        transitions = []
+        for index, spec in enumerate(self.data["transitions"]):
+            t = self.transition(index, spec, steps, by_name)
+            if t is not None:
+                transitions.append(t)
+        if self.errors:
+            raise ModelError(self.errors)
+        return Model(
+            file=self.doc.file,
+            strategy=self.data["strategy"],
+            about=str(self.data.get("about", "")).strip(),
+            source_sha256=self.digest,
+            params=params,
+            state=tuple(state),
+            inputs=tuple(inputs),
+            assumptions=tuple(assumptions),
+            provers=tuple(provers),
+            limits=tuple(limits),
+            steps=steps,
+            step_lines=step_lines,
+            initial=initial,
+            final=tuple(dict.fromkeys(final)),
+            transitions=tuple(transitions),
+            nonlinear=tuple(dict.fromkeys(self.nonlinear)),
+            graph=step_graph(steps, tuple(transitions)),
+        )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Fraction):
+        return f"({value.numerator} / {value.denominator})" if value.denominator != 1 \
+            else str(value.numerator)
+    return str(value)
+
+
+def _kind_words(kind: str) -> str:
+    return {"param": "a param", "input": "an input", "prover": "a prover",
+            "assumption": "an assumption", "limit": "a limit",
+            "enum-value": "an enum value"}.get(kind, kind)

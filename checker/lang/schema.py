@@ -1,0 +1,150 @@
+"""The model file schema: one JSON Schema that the loader validates with and that
+``spec/model.schema.json`` is generated from (``python -m checker.lang.schema``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
+STEP_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$"
+STRATEGY_PATTERN = "^[A-Za-z0-9_-]+$"
+
+_EXPRESSION: dict[str, Any] = {
+    "description": "An expression of the model language (a number or boolean literal is one too).",
+    "type": ["string", "number", "boolean"],
+}
+
+
+def _named(value_schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "propertyNames": {"pattern": NAME_PATTERN},
+        "additionalProperties": value_schema,
+    }
+
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "seqprove strategy model (language version 1)",
+    "description": "A trading sequencer: steps, transitions guarded by provers, and limits.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["strategy", "state", "steps", "initial", "transitions", "limits"],
+    "properties": {
+        "strategy": {
+            "description": "Name of the strategy: letters, digits, '-' and '_'.",
+            "type": "string",
+            "pattern": STRATEGY_PATTERN,
+        },
+        "about": {"description": "Free text describing the strategy.", "type": "string"},
+        "params": _named(
+            {
+                "oneOf": [
+                    {"type": "number"},
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["value"],
+                        "properties": {
+                            "value": {"type": "number"},
+                            "doc": {"type": "string"},
+                        },
+                    },
+                ]
+            },
+            "Named constants; `--param NAME=VALUE` overrides one.",
+        ),
+        "state": {
+            **_named({"$ref": "#/$defs/stateVar"}, "The strategy's memory."),
+            "minProperties": 1,
+        },
+        "inputs": _named({"$ref": "#/$defs/input"}, "What the market supplies at each tick."),
+        "assume": _named(_EXPRESSION, "What the market is trusted to respect."),
+        "provers": _named(_EXPRESSION, "Named pre-trade conditions."),
+        "steps": {
+            "description": "The steps of the sequencer.",
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "pattern": STEP_PATTERN},
+        },
+        "initial": {"description": "The step a run starts in.", "type": "string"},
+        "final": {
+            "description": "Steps that end the strategy.",
+            "type": "array",
+            "items": {"type": "string"},
+        },
+        "transitions": {
+            "description": "Per step, tried in file order; the first enabled one fires.",
+            "type": "array",
+            "items": {"$ref": "#/$defs/transition"},
+        },
+        "limits": {
+            **_named(_EXPRESSION, "Safety invariants over params and state."),
+            "minProperties": 1,
+        },
+    },
+    "$defs": {
+        "type": {"enum": ["int", "real", "bool", "enum"]},
+        "enumValues": {
+            "type": "array",
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": {"type": "string", "pattern": NAME_PATTERN},
+        },
+        "enumNeedsValues": {
+            "if": {"properties": {"type": {"const": "enum"}}, "required": ["type"]},
+            "then": {"required": ["values"]},
+            "else": {"not": {"required": ["values"]}},
+        },
+        "stateVar": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["type", "init"],
+            "properties": {
+                "type": {"$ref": "#/$defs/type"},
+                "init": _EXPRESSION,
+                "values": {"$ref": "#/$defs/enumValues"},
+                "doc": {"type": "string"},
+            },
+            "$ref": "#/$defs/enumNeedsValues",
+        },
+        "input": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["type"],
+            "properties": {
+                "type": {"$ref": "#/$defs/type"},
+                "range": {"type": "array", "minItems": 2, "maxItems": 2, "items": _EXPRESSION},
+                "values": {"$ref": "#/$defs/enumValues"},
+                "doc": {"type": "string"},
+            },
+            "$ref": "#/$defs/enumNeedsValues",
+        },
+        "transition": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["from", "to"],
+            "properties": {
+                "from": {"type": "string"},
+                "to": {"type": "string"},
+                "when": {
+                    "oneOf": [_EXPRESSION, {"type": "array", "items": _EXPRESSION}],
+                },
+                "emit": {"type": "array", "items": {"type": "string"}},
+                "do": {"type": "object", "additionalProperties": _EXPRESSION},
+            },
+        },
+    },
+}
+
+
+def schema_json() -> str:
+    """The schema as the text committed in ``spec/model.schema.json``."""
+    return json.dumps(SCHEMA, indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(schema_json())

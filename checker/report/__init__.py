@@ -1,0 +1,1 @@
+"""Reports: terminal (rich), JSON, and the step graph as DOT or Mermaid."""

@@ -1,0 +1,143 @@
+"""The terminal report, drawn with rich: per model a table of limits, the findings,
+each invariant step by step and each counterexample as a tick table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from checker.results import (
+    Counterexample,
+    LimitResult,
+    ModelReport,
+    Report,
+    Severity,
+    Verdict,
+)
+
+_STYLE = {Verdict.PROVED: "bold green", Verdict.REFUTED: "bold red",
+          Verdict.UNKNOWN: "bold yellow"}
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _assignments(values: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={_cell(v)}" for k, v in values.items()) or "-"
+
+
+def limits_table(report: ModelReport) -> Table:
+    table = Table(show_edge=True, header_style="bold")
+    table.add_column("limit")
+    table.add_column("verdict")
+    table.add_column("engine")
+    table.add_column("time", justify="right")
+    table.add_column("detail", overflow="fold")
+    for lim in report.limits:
+        detail = ""
+        if lim.verdict is Verdict.REFUTED and lim.counterexample:
+            detail = f"broken after {lim.counterexample.length} tick(s)"
+        elif lim.verdict is Verdict.UNKNOWN:
+            detail = lim.reason
+        elif lim.invariant is not None:
+            detail = "needs a stronger invariant (shown below)"
+        table.add_row(lim.name, Text(lim.verdict.value.upper(), style=_STYLE[lim.verdict]),
+                      lim.engine, f"{lim.seconds:.2f} s", detail)
+    return table
+
+
+def counterexample_table(lim: LimitResult, cex: Counterexample) -> Table:
+    table = Table(title=f"counterexample: {lim.name} ({lim.text}) broken at tick "
+                        f"{cex.length}", title_justify="left", header_style="bold")
+    table.add_column("tick", justify="right")
+    table.add_column("step")
+    table.add_column("transition taken")
+    table.add_column("inputs", overflow="fold")
+    table.add_column("state after", overflow="fold")
+    for tick in cex.ticks:
+        if tick.tick == 0:
+            taken = "(initial)"
+        elif tick.transition is None:
+            taken = "(none enabled: stutter)"
+        else:
+            t = tick.transition
+            taken = f"{t['from']} -> {t['to']} (line {t['line']})"
+        table.add_row(str(tick.tick), tick.step, taken, _assignments(tick.inputs),
+                      _assignments(tick.state))
+    return table
+
+
+def invariant_text(lim: LimitResult) -> Text:
+    text = Text(f"invariant proving {lim.name} (inductive, by step):\n", style="bold")
+    assert lim.invariant is not None
+    for step, formula in lim.invariant.items():
+        text.append(f"  {step}: ", style="cyan")
+        text.append(("no reachable configuration" if formula == "false" else formula) + "\n")
+    return text
+
+
+def model_report(report: ModelReport) -> RenderableType:
+    parts: list[RenderableType] = []
+    title = Text(report.file, style="bold")
+    if report.strategy:
+        title.append(f"  {report.strategy}", style="cyan")
+    title.append(f"  ({report.seconds:.2f} s)", style="dim")
+    parts.append(title)
+    if report.errors:
+        parts.append(Text(f"bad input: {len(report.errors)} problem(s), see above",
+                          style="bold red"))
+        return Group(*parts)
+    if report.internal_error:
+        parts.append(Text(f"INTERNAL ERROR (a bug in seqprove, please report it): "
+                          f"{report.internal_error}", style="bold red"))
+        return Group(*parts)
+    parts.append(limits_table(report))
+    for finding in report.findings:
+        style = "red" if finding.severity is Severity.ERROR else "yellow"
+        if finding.rule == "vacuous-assumptions":
+            style = "bold white on red"
+        line = Text(f"{finding.severity.value} ", style=f"bold {style}")
+        line.append(f"[{finding.rule}] line {finding.line}: ", style=style)
+        line.append(finding.message)
+        parts.append(line)
+    for lim in report.limits:
+        if lim.invariant is not None:
+            parts.append(invariant_text(lim))
+        if lim.counterexample is not None:
+            parts.append(counterexample_table(lim, lim.counterexample))
+    return Group(*parts)
+
+
+def summary(report: Report) -> Text:
+    counts = dict.fromkeys(Verdict, 0)
+    for m in report.models:
+        for lim in m.limits:
+            counts[lim.verdict] += 1
+    bad = sum(1 for m in report.models if m.errors)
+    broken = sum(1 for m in report.models for f in m.findings if f.severity is Severity.ERROR)
+    text = Text(f"{len(report.models)} model file(s): ")
+    text.append(f"{counts[Verdict.PROVED]} proved", style=_STYLE[Verdict.PROVED])
+    text.append(", ")
+    text.append(f"{counts[Verdict.REFUTED]} refuted", style=_STYLE[Verdict.REFUTED])
+    text.append(", ")
+    text.append(f"{counts[Verdict.UNKNOWN]} unknown", style=_STYLE[Verdict.UNKNOWN])
+    text.append(f"; {broken} structural error(s); {bad} bad file(s); exit {report.exit_code}")
+    return text
+
+
+def print_report(report: Report, out: Console, err: Console) -> None:
+    """Diagnostics of bad files go to ``err`` as ``FILE:LINE:COLUMN: message``; the rest
+    to ``out``."""
+    for m in report.models:
+        for d in m.errors:
+            err.print(Text(str(d)), soft_wrap=True)
+        out.print(model_report(m))
+        out.print()
+    out.print(summary(report))

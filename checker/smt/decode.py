@@ -1,0 +1,126 @@
+"""z3 terms back to sympy, to show an invariant to a user step by step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+
+import sympy
+import z3
+
+from checker.model import Model
+from checker.smt.system import STEP, TransitionSystem
+
+_BINARY: dict[int, Callable[[sympy.Basic, sympy.Basic], sympy.Basic]] = {
+    z3.Z3_OP_LE: sympy.Le,
+    z3.Z3_OP_LT: sympy.Lt,
+    z3.Z3_OP_GE: sympy.Ge,
+    z3.Z3_OP_GT: sympy.Gt,
+    z3.Z3_OP_EQ: sympy.Eq,
+}
+
+
+class _Decoder:
+    def __init__(self, model: Model) -> None:
+        self.symbols = {v.name: v.symbol for v in model.state}
+        self.enums = {v.name: v.type.values for v in model.state if v.type.kind == "enum"}
+
+    def __call__(self, term: z3.ExprRef) -> sympy.Basic:
+        kind = term.decl().kind()
+        args = term.children()
+        if z3.is_true(term):
+            return sympy.true
+        if z3.is_false(term):
+            return sympy.false
+        if z3.is_int_value(term):
+            return sympy.Integer(term.as_long())
+        if z3.is_rational_value(term):
+            return sympy.Rational(Fraction(term.numerator_as_long(), term.denominator_as_long()))
+        if z3.is_const(term) and kind == z3.Z3_OP_UNINTERPRETED:
+            name = term.decl().name()
+            return self.symbols.get(name) or sympy.Symbol(name)
+        if kind == z3.Z3_OP_AND:
+            return sympy.And(*map(self, args))
+        if kind == z3.Z3_OP_OR:
+            return sympy.Or(*map(self, args))
+        if kind == z3.Z3_OP_NOT:
+            return sympy.Not(self(args[0]))
+        if kind == z3.Z3_OP_IMPLIES:
+            return sympy.Implies(self(args[0]), self(args[1]))
+        if kind == z3.Z3_OP_ADD:
+            return sympy.Add(*map(self, args))
+        if kind == z3.Z3_OP_SUB:
+            return self(args[0]) - sympy.Add(*map(self, args[1:]))
+        if kind == z3.Z3_OP_MUL:
+            return sympy.Mul(*map(self, args))
+        if kind == z3.Z3_OP_UMINUS:
+            return -self(args[0])
+        if kind in (z3.Z3_OP_TO_REAL, z3.Z3_OP_TO_INT):
+            return self(args[0])
+        if kind == z3.Z3_OP_ITE:
+            return sympy.Piecewise((self(args[1]), self(args[0])), (self(args[2]), True))
+        if kind == z3.Z3_OP_EQ and args[0].sort() == z3.BoolSort():
+            return sympy.Equivalent(self(args[0]), self(args[1]))
+        if kind == z3.Z3_OP_DISTINCT and len(args) == 2:
+            return sympy.Ne(self(args[0]), self(args[1]))
+        if kind in _BINARY:
+            enum = self._enum_equality(kind, args)
+            if enum is not None:
+                return enum
+            return _BINARY[kind](self(args[0]), self(args[1]))
+        raise ValueError(f"cannot show {term}")
+
+    def _enum_equality(self, kind: int, args: list[z3.ExprRef]) -> sympy.Basic | None:
+        """``mode == 1`` for an enum ``mode`` reads better as ``mode == reducing``."""
+        if kind != z3.Z3_OP_EQ:
+            return None
+        for var, value in (args, args[::-1]):
+            name = var.decl().name() if z3.is_const(var) else ""
+            if name in self.enums and z3.is_int_value(value):
+                index = value.as_long()
+                values = self.enums[name]
+                if 0 <= index < len(values):
+                    return sympy.Eq(self.symbols[name], sympy.Symbol(values[index]))
+        return None
+
+
+def _simplify(term: z3.BoolRef, seconds: float = 2.0) -> z3.BoolRef:
+    tactic = z3.TryFor(z3.Then("simplify", "ctx-solver-simplify", "simplify"),
+                       max(1, int(seconds * 1000)))
+    try:
+        goals = tactic(term)
+    except z3.Z3Exception:
+        return z3.simplify(term)
+    parts = [f for g in goals for f in g]
+    return z3.And(*_irredundant(parts)) if len(parts) != 1 else parts[0]
+
+
+def _irredundant(parts: list[z3.BoolRef]) -> list[z3.BoolRef]:
+    """Drop each conjunct that the others imply (``x < 91`` makes ``x < 101`` noise)."""
+    kept = list(parts)
+    for part in parts:
+        others = [p for p in kept if not p.eq(part)]
+        solver = z3.Solver()
+        solver.set("timeout", 200)
+        solver.add(*others, z3.Not(part))
+        if solver.check() == z3.unsat:
+            kept = others
+    return kept
+
+
+def invariant_by_step(system: TransitionSystem, invariant: z3.BoolRef) -> dict[str, str]:
+    """The invariant restricted to each step, simplified and printed as sympy text.
+
+    ``false`` for a step means the invariant shows no configuration of that step is
+    reachable."""
+    decode = _Decoder(system.model)
+    shown: dict[str, str] = {}
+    for step, index in system.step_index.items():
+        part = z3.substitute(invariant, (system.cur[STEP], z3.IntVal(index)))
+        simple = _simplify(z3.And(part, system.state_domain_without_step()))
+        try:
+            shown[step] = str(decode(simple))
+        except ValueError:
+            shown[step] = str(simple)
+        shown[step] = shown[step].replace("True", "true").replace("False", "false")
+    return shown

@@ -1,0 +1,211 @@
+"""The model as a symbolic transition system over z3 terms.
+
+Template constants stand for the current state (``x``), the inputs of the tick (``x``
+for an input) and the next state (``x'``); the current step is the integer ``@step``.
+:meth:`TransitionSystem.at` moves a template term to the frames of an unrolled path.
+
+The meaning follows ``LANGUAGE.md``: inputs satisfy their types, ranges and every
+assumption on the current state; the first transition of the current step (file order)
+whose ``when`` holds fires; if none holds, nothing changes (stutter); ``do`` is
+simultaneous (every right side reads the state before the tick).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy
+import z3
+
+from checker.lang.types import Type
+from checker.model import Model, Value, Variable
+from checker.smt.encode import Encoder, rational
+
+STEP = "@step"
+
+
+def sort_of(kind: Type) -> z3.SortRef:
+    if kind.kind == "real":
+        return z3.RealSort()
+    if kind.kind == "bool":
+        return z3.BoolSort()
+    return z3.IntSort()
+
+
+def value_term(kind: Type, value: Value) -> z3.ExprRef:
+    if kind.kind == "bool":
+        return z3.BoolVal(bool(value))
+    if kind.kind == "real":
+        return rational(Fraction(value))
+    return z3.IntVal(int(value))
+
+
+def domain(kind: Type, term: z3.ExprRef) -> z3.BoolRef:
+    """What the type alone says about a term (an enum is one of its indices)."""
+    if kind.kind == "enum":
+        return z3.And(term >= 0, term < len(kind.values))
+    return z3.BoolVal(True)
+
+
+@dataclass
+class Frame:
+    """The constants of one position of an unrolled path."""
+
+    state: dict[str, z3.ExprRef]
+    inputs: dict[str, z3.ExprRef]
+
+
+@dataclass
+class TransitionSystem:
+    """Symbolic initial condition, admissible inputs, transition relation and limits."""
+
+    model: Model
+    cur: dict[str, z3.ExprRef] = field(default_factory=dict)
+    nxt: dict[str, z3.ExprRef] = field(default_factory=dict)
+    inp: dict[str, z3.ExprRef] = field(default_factory=dict)
+    step_index: dict[str, int] = field(default_factory=dict)
+    frames: list[Frame] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        m = self.model
+        self.step_index = {s: i for i, s in enumerate(m.steps)}
+        self.cur[STEP] = z3.Int(STEP)
+        self.nxt[STEP] = z3.Int(STEP + "'")
+        for v in m.state:
+            self.cur[v.name] = z3.Const(v.name, sort_of(v.type))
+            self.nxt[v.name] = z3.Const(v.name + "'", sort_of(v.type))
+        for v in m.inputs:
+            self.inp[v.name] = z3.Const(v.name, sort_of(v.type))
+        symbols = {v.symbol: self.cur[v.name] for v in m.state}
+        symbols.update({v.symbol: self.inp[v.name] for v in m.inputs})
+        self.encode = Encoder(symbols)
+        self.init = self._init()
+        self.state_domain = z3.And(
+            self.cur[STEP] >= 0, self.cur[STEP] < len(m.steps),
+            *(domain(v.type, self.cur[v.name]) for v in m.state))
+        self.input_domain = z3.And(*(self._input_domain(v) for v in m.inputs))
+        self.assumptions = {a.name: self.encode(a.expr) for a in m.assumptions}
+        self.admissible = z3.And(self.input_domain, *self.assumptions.values())
+        self.guards = [self.encode(t.guard) for t in m.transitions]
+        self.fires = self._fires()
+        self.update = self._update()
+        self.trans = z3.And(self.admissible, self.update)
+        self.limits = {lim.name: self.encode(lim.expr) for lim in m.limits}
+
+    # -- construction -------------------------------------------------------------------
+    def _init(self) -> z3.BoolRef:
+        m = self.model
+        parts = [self.cur[STEP] == self.step_index[m.initial]]
+        for v in m.state:
+            assert v.init is not None
+            parts.append(self.cur[v.name] == value_term(v.type, v.init))
+        return z3.And(*parts)
+
+    def _input_domain(self, v: Variable) -> z3.BoolRef:
+        term = self.inp[v.name]
+        parts = [domain(v.type, term)]
+        if v.low is not None:
+            t, low = _bound(term, v.low)
+            parts.append(t >= low)
+        if v.high is not None:
+            t, high = _bound(term, v.high)
+            parts.append(t <= high)
+        return z3.And(*parts)
+
+    def _fires(self) -> list[z3.BoolRef]:
+        """``fires[i]``: transition ``i`` is the one that fires (first enabled in order)."""
+        fires: list[z3.BoolRef] = [z3.BoolVal(False)] * len(self.model.transitions)
+        for step in self.model.steps:
+            earlier: list[z3.BoolRef] = []
+            at = self.cur[STEP] == self.step_index[step]
+            for t in self.model.outgoing(step):
+                guard = self.guards[t.index]
+                fires[t.index] = z3.And(at, guard, *(z3.Not(g) for g in earlier))
+                earlier.append(guard)
+        return fires
+
+    def _update(self) -> z3.BoolRef:
+        m = self.model
+        eqs = []
+        step_next: z3.ExprRef = self.cur[STEP]
+        for t in reversed(m.transitions):
+            step_next = z3.If(self.fires[t.index], z3.IntVal(self.step_index[t.target]),
+                              step_next)
+        eqs.append(self.nxt[STEP] == step_next)
+        for v in m.state:
+            value: z3.ExprRef = self.cur[v.name]
+            for t in reversed(m.transitions):
+                for name, expr in t.do:
+                    if name == v.name:
+                        rhs = self.encode(expr)
+                        if v.type.kind == "real" and rhs.sort() == z3.IntSort():
+                            rhs = z3.ToReal(rhs)
+                        value = z3.If(self.fires[t.index], rhs, value)
+            eqs.append(self.nxt[v.name] == value)
+        return z3.And(*eqs)
+
+    # -- frames -------------------------------------------------------------------------
+    def frame(self, k: int) -> Frame:
+        while len(self.frames) <= k:
+            j = len(self.frames)
+            state = {STEP: z3.Int(f"{STEP}@{j}")}
+            for v in self.model.state:
+                state[v.name] = z3.Const(f"{v.name}@{j}", sort_of(v.type))
+            inputs = {v.name: z3.Const(f"{v.name}@{j}", sort_of(v.type))
+                      for v in self.model.inputs}
+            self.frames.append(Frame(state, inputs))
+        return self.frames[k]
+
+    def at(self, term: z3.ExprRef, k: int) -> z3.ExprRef:
+        """``term`` over templates, moved to frame ``k`` (next state to frame ``k+1``)."""
+        here, there = self.frame(k), self.frame(k + 1)
+        pairs = [(self.cur[n], here.state[n]) for n in self.cur]
+        pairs += [(self.nxt[n], there.state[n]) for n in self.nxt]
+        pairs += [(self.inp[n], here.inputs[n]) for n in self.inp]
+        return z3.substitute(term, *pairs)
+
+    def encode_state(self, expr: sympy.Basic) -> z3.BoolRef:
+        result: z3.BoolRef = self.encode(expr)
+        return result
+
+    def state_domain_without_step(self) -> z3.BoolRef:
+        """The type constraints on state variables alone (enum ranges)."""
+        return z3.And(*(domain(v.type, self.cur[v.name]) for v in self.model.state))
+
+    def state_args(self) -> list[z3.ExprRef]:
+        """The current-state constants in a fixed order (step first)."""
+        return [self.cur[STEP], *(self.cur[v.name] for v in self.model.state)]
+
+    def next_args(self) -> list[z3.ExprRef]:
+        return [self.nxt[STEP], *(self.nxt[v.name] for v in self.model.state)]
+
+    def input_args(self) -> list[z3.ExprRef]:
+        return [self.inp[v.name] for v in self.model.inputs]
+
+
+def _bound(term: z3.ExprRef, bound: Value) -> tuple[z3.ExprRef, z3.ExprRef]:
+    """``term`` and a range bound in one sort (an int input may have a real bound)."""
+    exact = Fraction(bound)
+    if term.sort() == z3.IntSort() and exact.denominator == 1:
+        return term, z3.IntVal(exact.numerator)
+    left = z3.ToReal(term) if term.sort() == z3.IntSort() else term
+    return left, rational(exact)
+
+
+def read_value(model: z3.ModelRef, term: z3.ExprRef, kind: Type) -> Value:
+    """The exact value of ``term`` in a z3 model, as the interpreter represents it."""
+    value = model.eval(term, model_completion=True)
+    if kind.kind == "bool":
+        return z3.is_true(value)
+    if z3.is_int_value(value):
+        return int(value.as_long())
+    if z3.is_rational_value(value):
+        frac = Fraction(int(value.numerator_as_long()), int(value.denominator_as_long()))
+        return int(frac) if kind.kind in ("int", "enum") else frac
+    raise ValueError(f"not an exact rational: {value}")
+
+
+def all_true(terms: Sequence[z3.BoolRef]) -> z3.BoolRef:
+    return z3.And(*terms) if terms else z3.BoolVal(True)

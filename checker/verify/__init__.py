@@ -1,0 +1,179 @@
+"""Obligations -> engines -> verdicts: verify every limit of a model, run the sanity
+checks, and replay every counterexample before it is reported."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from fractions import Fraction
+from pathlib import Path
+
+import z3
+
+from checker.analysis import structural_findings
+from checker.engines import Deadline, Unroller
+from checker.errors import InternalError, ModelError, SeqproveError
+from checker.interpret import Interpreter
+from checker.lang.loader import load_model
+from checker.model import Model, decimal_text
+from checker.results import Finding, LimitResult, ModelReport, Report, Severity, Verdict
+from checker.smt.decode import invariant_by_step
+from checker.smt.system import TransitionSystem
+from checker.verify import sanity
+from checker.verify.options import DEFAULT_OPTIONS, Options
+from checker.verify.portfolio import prove
+from checker.verify.trace import extract, replay
+
+Progress = Callable[[str], None]
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "Options",
+    "collect_files",
+    "verify_file",
+    "verify_file_model",
+    "verify_model",
+    "verify_paths",
+]
+
+
+def _quiet(message: str) -> None:
+    return None
+
+
+def _show_param(value: object) -> str:
+    if isinstance(value, Fraction) and value.denominator != 1:
+        return decimal_text(value)
+    return str(value)
+
+
+def verify_model(model: Model, options: Options = DEFAULT_OPTIONS,
+                 progress: Progress = _quiet) -> ModelReport:
+    """Verify every limit of ``model`` and run the structural and sanity checks.
+
+    Raises
+    ------
+    InternalError
+        When a counterexample does not replay (a bug in seqprove).
+    """
+    started = time.monotonic()
+    system = TransitionSystem(model)
+    interpreter = Interpreter(model)
+    unroller = Unroller(system)
+    findings: list[Finding] = structural_findings(model)
+    findings += sanity.nonlinear(model)
+    nonlinear_note = " (the model is nonlinear)" if model.nonlinear else ""
+
+    check = sanity.initially_admissible(system, Deadline(options.timeout))
+    vacuous = check == z3.unsat
+    if vacuous:
+        findings.append(sanity.vacuity_finding(model))
+
+    results = []
+    for lim in model.limits:
+        progress(f"{model.strategy}: {lim.name}")
+        begun = time.monotonic()
+        deadline = Deadline(options.timeout)
+        prop = system.limits[lim.name]
+        if vacuous:
+            outcome = prove(system, unroller, lim.name, prop,
+                            options.overlay(engine="bmc", bmc_depth=0), deadline)
+            if outcome.verdict is Verdict.UNKNOWN:
+                results.append(LimitResult(
+                    lim.name, lim.text, lim.line, Verdict.UNKNOWN, "sanity",
+                    time.monotonic() - begun,
+                    "vacuous: no inputs satisfy the ranges and assumptions in the initial "
+                    "configuration, so no run has a single tick"))
+                continue
+        else:
+            outcome = prove(system, unroller, lim.name, prop, options, deadline)
+        seconds = time.monotonic() - begun
+        if outcome.verdict is Verdict.REFUTED:
+            assert outcome.model is not None and outcome.depth is not None
+            try:
+                path = extract(system, outcome.model, outcome.depth)
+            except ValueError as exc:
+                results.append(LimitResult(lim.name, lim.text, lim.line, Verdict.UNKNOWN,
+                                           outcome.engine, seconds,
+                                           f"the counterexample found is not exact ({exc})"))
+                continue
+            trace = replay(model, interpreter, lim.name, path)
+            results.append(LimitResult(lim.name, lim.text, lim.line, Verdict.REFUTED,
+                                       outcome.engine, seconds, counterexample=trace))
+        elif outcome.verdict is Verdict.PROVED:
+            invariant = invariant_by_step(system, outcome.invariant) \
+                if outcome.invariant is not None else None
+            engine = f"k-induction (k={outcome.k})" if outcome.k else outcome.engine
+            results.append(LimitResult(lim.name, lim.text, lim.line, Verdict.PROVED, engine,
+                                       seconds, invariant=invariant))
+        else:
+            results.append(LimitResult(lim.name, lim.text, lim.line, Verdict.UNKNOWN,
+                                       outcome.engine, seconds, outcome.reason + nonlinear_note))
+
+    if options.sanity and not vacuous:
+        progress(f"{model.strategy}: sanity checks")
+        deadline = Deadline(options.timeout)
+        findings += sanity.tautologies(system, deadline)
+        shadow, skip = sanity.shadowed(system, deadline)
+        findings += shadow
+        findings += sanity.dead_transitions(system, unroller, skip, deadline)
+        findings += sanity.dead_ends(system, unroller, deadline)
+    findings.sort(key=lambda f: (f.severity is not Severity.ERROR, f.line, f.rule))
+    return ModelReport(
+        file=model.file,
+        strategy=model.strategy,
+        params={k: _show_param(v) for k, v in model.params.items()},
+        limits=tuple(results),
+        findings=tuple(findings),
+        seconds=time.monotonic() - started,
+    )
+
+
+def collect_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Model files named by ``paths``: files as given, folders searched recursively for
+    ``*.yaml`` and ``*.yml``, sorted. A missing path raises :class:`SeqproveError`."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
+                           and p.is_file())
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise SeqproveError(f"no such file or folder: {raw}")
+    return files
+
+
+def verify_file_model(model: Model, options: Options = DEFAULT_OPTIONS,
+                      progress: Progress = _quiet) -> ModelReport:
+    """Verify a loaded model; a tool bug becomes an internal error in its report (exit 4)
+    instead of stopping the other files of the run."""
+    started = time.monotonic()
+    try:
+        return verify_model(model, options, progress)
+    except (InternalError, z3.Z3Exception, RecursionError, ArithmeticError, AssertionError,
+            KeyError, ValueError, TypeError) as exc:
+        return ModelReport(file=model.file, strategy=model.strategy,
+                           internal_error=f"{type(exc).__name__}: {exc}",
+                           seconds=time.monotonic() - started)
+
+
+def verify_file(path: Path, params: Mapping[str, str] | None = None,
+                options: Options = DEFAULT_OPTIONS, progress: Progress = _quiet) -> ModelReport:
+    """Load and verify one file; bad input becomes the errors of its report."""
+    started = time.monotonic()
+    try:
+        model = load_model(path, params or {})
+    except ModelError as exc:
+        return ModelReport(file=str(path), strategy=None, errors=tuple(exc.diagnostics),
+                           seconds=time.monotonic() - started)
+    return verify_file_model(model, options, progress)
+
+
+def verify_paths(paths: Iterable[str | Path], params: Mapping[str, str] | None = None,
+                 options: Options = DEFAULT_OPTIONS, progress: Progress = _quiet) -> Report:
+    """Verify every model file under ``paths``; one file's problems never stop the others."""
+    reports = [verify_file(p, params or {}, options, progress) for p in collect_files(paths)]
+    return Report(tuple(reports))

@@ -1,0 +1,178 @@
+"""Sanity checks: a proof must not be vacuous, and a model should not carry dead code.
+
+- the ranges and assumptions admit inputs in the initial configuration (otherwise every
+  run stops before its first tick and nothing is proved about any run);
+- no reachable configuration is a dead end (no admissible inputs: runs end there);
+- every transition fires in some reachable configuration (otherwise: dead);
+- no transition is shadowed by earlier ones from the same step;
+- no limit is a tautology (it would constrain nothing);
+- products of variables are reported, since they make the model nonlinear.
+"""
+
+from __future__ import annotations
+
+import z3
+
+from checker.engines import Deadline, Unroller, bmc, spacer
+from checker.model import Model, Transition
+from checker.results import Finding, Severity, Verdict
+from checker.smt.system import TransitionSystem
+from checker.verify.trace import extract, json_value
+
+COVER_DEPTH = 12
+"""How deep the coverage search looks for runs that fire each transition."""
+
+PROOF_SECONDS = 0.5
+"""Budget for Spacer to prove one transition dead (or a dead end unreachable). Spacer
+proves unreachability fast but is slow to find deep runs, so an undecided query is
+passed over: a transition is reported dead only when that is proved."""
+
+
+def _solve(deadline: Deadline, *terms: z3.BoolRef) -> z3.CheckSatResult:
+    solver = z3.Solver()
+    solver.set("timeout", deadline.ms())
+    solver.add(*terms)
+    return solver.check()
+
+
+def initially_admissible(system: TransitionSystem, deadline: Deadline) -> z3.CheckSatResult:
+    """Are there inputs the ranges and assumptions allow in the initial configuration?"""
+    return _solve(deadline, system.init, system.admissible)
+
+
+def vacuity_finding(model: Model) -> Finding:
+    line = min((a.line for a in model.assumptions), default=1)
+    return Finding(
+        "vacuous-assumptions", Severity.WARNING,
+        "NO PROOF IS MEANINGFUL: no inputs satisfy the ranges and assumptions in the initial "
+        "configuration, so every run stops before its first tick; the limits are reported "
+        "unknown. Check `assume` and the input ranges for a contradiction.", line)
+
+
+def tautologies(system: TransitionSystem, deadline: Deadline) -> list[Finding]:
+    found = []
+    for lim in system.model.limits:
+        if _solve(deadline, system.state_domain, z3.Not(system.limits[lim.name])) == z3.unsat:
+            found.append(Finding("tautology-limit", Severity.WARNING,
+                                 f"limit '{lim.name}' holds in every configuration, reachable "
+                                 "or not: it constrains nothing", lim.line))
+    return found
+
+
+def shadowed(system: TransitionSystem, deadline: Deadline) -> tuple[list[Finding], set[int]]:
+    """Transitions whose ``when`` never holds, or never holds without an earlier
+    transition of the same step holding too. Returns findings and their indices."""
+    findings: list[Finding] = []
+    indices: set[int] = set()
+    base = z3.And(system.state_domain, system.admissible)
+    for step in system.model.steps:
+        earlier: list[Transition] = []
+        for t in system.model.outgoing(step):
+            guard = system.guards[t.index]
+            if _solve(deadline, base, guard) == z3.unsat:
+                findings.append(Finding("dead-transition", Severity.WARNING,
+                                        f"transition {t.label} can never fire: its `when` "
+                                        "never holds under the ranges and assumptions", t.line))
+                indices.add(t.index)
+            elif earlier and _solve(deadline, base, guard,
+                                    *(z3.Not(system.guards[e.index]) for e in earlier)
+                                    ) == z3.unsat:
+                by = [e for e in earlier
+                      if _solve(deadline, base, guard, system.guards[e.index]) != z3.unsat]
+                lines = ", ".join(f"{e.label} at line {e.line}" for e in by)
+                findings.append(Finding("shadowed-transition", Severity.WARNING,
+                                        f"transition {t.label} can never fire: whenever its "
+                                        f"`when` holds, an earlier transition fires first "
+                                        f"({lines})", t.line))
+                indices.add(t.index)
+            earlier.append(t)
+    return findings, indices
+
+
+def dead_transitions(system: TransitionSystem, unroller: Unroller, skip: set[int],
+                     deadline: Deadline) -> list[Finding]:
+    """Transitions that fire in no reachable configuration. Runs that fire them are
+    searched for first (covering many at once); each one left is then proved
+    unreachable with Spacer, or passed over when that is not decided in time."""
+    uncovered = {t.index for t in system.model.transitions} - skip
+    depth = 0
+    while uncovered and depth <= COVER_DEPTH and not deadline.expired:
+        target = z3.Or(*(system.fires[i] for i in uncovered))
+        result, model = unroller.check(target, depth, deadline.part(0.5), over_inputs=True)
+        if result == z3.sat:
+            assert model is not None
+            for k in range(depth + 1):
+                for i in list(uncovered):
+                    if z3.is_true(model.eval(system.at(system.fires[i], k),
+                                             model_completion=True)):
+                        uncovered.discard(i)
+        else:
+            depth += 1
+    findings = []
+    for i in sorted(uncovered):
+        if deadline.expired:
+            break
+        t = system.model.transitions[i]
+        budget = Deadline(min(PROOF_SECONDS, deadline.remaining()))
+        outcome = spacer(system, system.fires[i], budget)
+        if outcome.verdict is Verdict.PROVED:
+            findings.append(Finding("dead-transition", Severity.WARNING,
+                                    f"transition {t.label} never fires in any reachable "
+                                    "configuration", t.line))
+    return findings
+
+
+def _inputs_exist(system: TransitionSystem, deadline: Deadline) -> z3.BoolRef | None:
+    """A quantifier-free condition on the state that holds exactly where some inputs are
+    admissible (quantifier elimination), or None when it cannot be computed."""
+    if not system.inp:
+        return z3.simplify(system.admissible)
+    tactic = z3.TryFor(z3.Then("simplify", "qe", "simplify"), deadline.ms(0.3))
+    try:
+        goals = tactic(z3.Exists(system.input_args(), system.admissible))
+    except z3.Z3Exception:
+        return None
+    parts = [f for g in goals for f in g]
+    if any(z3.is_quantifier(p) for p in parts):
+        return None
+    return z3.And(*parts)
+
+
+def dead_ends(system: TransitionSystem, unroller: Unroller, deadline: Deadline) -> list[Finding]:
+    """Reachable configurations in which no inputs are admissible: runs end there and
+    every limit is vacuously safe beyond them."""
+    exists = _inputs_exist(system, deadline)
+    line = min((a.line for a in system.model.assumptions), default=1)
+    if exists is None:
+        return [Finding("dead-end-unchecked", Severity.WARNING,
+                        "could not decide whether some reachable configuration admits no "
+                        "inputs (assumptions too complex for quantifier elimination)", line)]
+    if _solve(deadline, system.state_domain, z3.Not(exists)) == z3.unsat:
+        return []
+    outcome = bmc(unroller, "@dead-end", exists, COVER_DEPTH, deadline.part(0.5))
+    if outcome.verdict is Verdict.UNKNOWN and not deadline.expired:
+        outcome = spacer(system, z3.Not(exists),
+                         Deadline(min(PROOF_SECONDS, deadline.remaining())))
+    if outcome.verdict is Verdict.REFUTED and outcome.model is not None:
+        assert outcome.depth is not None
+        config = extract(system, outcome.model, outcome.depth)[-1][0]
+        shown = ", ".join(f"{v.name}={json_value(v, config.values[v.name])}"
+                          for v in system.model.state)
+        return [Finding("dead-end", Severity.WARNING,
+                        f"after {outcome.depth} tick(s) the run can reach step "
+                        f"'{config.step}' with {shown}, where no inputs satisfy the ranges "
+                        "and assumptions: runs end there, and the limits are vacuously safe "
+                        "beyond it", line)]
+    if outcome.verdict is Verdict.REFUTED:
+        return [Finding("dead-end", Severity.WARNING,
+                        "some reachable configuration admits no inputs (runs end there)", line)]
+    return []
+
+
+def nonlinear(model: Model) -> list[Finding]:
+    return [
+        Finding("nonlinear", Severity.WARNING,
+                f"product of non-constant terms `{n.text}` in {n.where}: the model is "
+                "nonlinear and the engines may answer unknown", n.line)
+        for n in model.nonlinear
+    ]
