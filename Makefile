@@ -34,7 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 schema: $(STAMP)
-	$(BIN)/python -m checker.lang.schema > spec/model.schema.json
+	$(BIN)/seqprove schema > spec/model.schema.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,7 @@ from checker.model import Model, Transition
 from checker.results import Finding, Severity
 
 
-def unreachable_steps(graph: nx.DiGraph, initial: str) -> list[str]:
+def unreachable_steps(graph: nx.DiGraph[str], initial: str) -> list[str]:
     """Steps that no path of transitions reaches from ``initial``.
 
     Parameters
@@ -32,7 +32,7 @@ def unreachable_steps(graph: nx.DiGraph, initial: str) -> list[str]:
     return [s for s in graph.nodes if s not in reached]
 
 
-def exits_from_final(graph: nx.DiGraph, final: tuple[str, ...]) -> list[Transition]:
+def exits_from_final(graph: nx.DiGraph[str], final: tuple[str, ...]) -> list[Transition]:
     """Transitions leaving a final step, except a self-loop that emits nothing."""
     found: list[Transition] = []
     for step in final:
@@ -43,16 +43,18 @@ def exits_from_final(graph: nx.DiGraph, final: tuple[str, ...]) -> list[Transiti
     return sorted(found, key=lambda t: t.index)
 
 
-def places_without_prover(graph: nx.DiGraph) -> list[Transition]:
+def places_without_prover(graph: nx.DiGraph[str]) -> list[Transition]:
     """Transitions that emit ``place`` without at least one prover in their ``when``."""
     found = [
-        t for _, _, data in graph.edges(data=True) for t in data["transitions"]
+        t
+        for _, _, data in graph.edges(data=True)
+        for t in data["transitions"]
         if any(a.name == "place" for a in t.emit) and not t.provers
     ]
     return sorted(found, key=lambda t: t.index)
 
 
-def final_unreachable_from(graph: nx.DiGraph, final: tuple[str, ...]) -> list[str]:
+def final_unreachable_from(graph: nx.DiGraph[str], final: tuple[str, ...]) -> list[str]:
     """Steps from which no final step can be reached (empty when none is declared)."""
     if not final:
         return []
@@ -66,28 +68,42 @@ def structural_findings(model: Model) -> list[Finding]:
     """Every structural rule the model breaks, each an error at its line."""
     g = model.graph
     findings = [
-        Finding("unreachable-step", Severity.ERROR,
-                f"step '{s}' is not reachable from the initial step '{model.initial}'",
-                model.step_lines[s])
+        Finding(
+            "unreachable-step",
+            Severity.ERROR,
+            f"step '{s}' is not reachable from the initial step '{model.initial}'",
+            model.step_lines[s],
+        )
         for s in unreachable_steps(g, model.initial)
     ]
     findings += [
-        Finding("final-step-exit", Severity.ERROR,
-                f"transition {t.label} leaves the final step '{t.source}'"
-                + (" and emits actions" if t.target == t.source else "")
-                + "; a final step may only loop back to itself without emitting", t.line)
+        Finding(
+            "final-step-exit",
+            Severity.ERROR,
+            f"transition {t.label} leaves the final step '{t.source}'"
+            + (" and emits actions" if t.target == t.source else "")
+            + "; a final step may only loop back to itself without emitting",
+            t.line,
+        )
         for t in exits_from_final(g, model.final)
     ]
     findings += [
-        Finding("place-without-prover", Severity.ERROR,
-                f"transition {t.label} emits place() but its `when` names no prover; "
-                "list a prover (a name from `provers`) as an item of `when`", t.line)
+        Finding(
+            "place-without-prover",
+            Severity.ERROR,
+            f"transition {t.label} emits place() but its `when` names no prover; "
+            "list a prover (a name from `provers`) as an item of `when`",
+            t.line,
+        )
         for t in places_without_prover(g)
     ]
     findings += [
-        Finding("final-unreachable", Severity.ERROR,
-                f"no final step ({', '.join(model.final)}) can be reached from step '{s}'",
-                model.step_lines[s])
+        Finding(
+            "final-unreachable",
+            Severity.ERROR,
+            f"no final step ({', '.join(model.final)}) can be reached from step '{s}'",
+            model.step_lines[s],
+        )
         for s in final_unreachable_from(g, model.final)
     ]
     return findings

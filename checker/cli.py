@@ -16,8 +16,14 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, \
-    TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from checker import __version__
 from checker.errors import ModelError, SeqproveError, UsageError
@@ -53,9 +59,15 @@ def _progress(console: Console, total: int, enabled: bool) -> Iterator[Progress 
     if not enabled or not console.is_terminal:
         yield None
         return
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                        transient=True)
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
     progress.add_task("proving", total=total)
     timer = threading.Timer(PROGRESS_AFTER, progress.start)
     timer.daemon = True
@@ -75,22 +87,54 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Override a param of every model that declares it (repeatable).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_OPTIONS.timeout,
-              show_default=True, help="Seconds allowed per limit.")
-@click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_OPTIONS.engine,
-              show_default=True, help="The portfolio, or one engine alone.")
-@click.option("--bmc-depth", type=click.IntRange(min=0), default=DEFAULT_OPTIONS.bmc_depth,
-              show_default=True, help="Deepest run `--engine bmc` looks at.")
-@click.option("--no-sanity", is_flag=True, help="Skip the sanity checks on transitions, "
-              "tautologies and dead ends (the vacuity check always runs).")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a param of every model that declares it (repeatable).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=DEFAULT_OPTIONS.timeout,
+    show_default=True,
+    help="Seconds allowed per limit.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=DEFAULT_OPTIONS.engine,
+    show_default=True,
+    help="The portfolio, or one engine alone.",
+)
+@click.option(
+    "--bmc-depth",
+    type=click.IntRange(min=0),
+    default=DEFAULT_OPTIONS.bmc_depth,
+    show_default=True,
+    help="Deepest run `--engine bmc` looks at.",
+)
+@click.option(
+    "--no-sanity",
+    is_flag=True,
+    help="Skip the sanity checks on transitions, "
+    "tautologies and dead ends (the vacuity check always runs).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead.")
-def verify(paths: tuple[Path, ...], params: tuple[str, ...], timeout: float, engine: str,
-           bmc_depth: int, no_sanity: bool, as_json: bool) -> None:
+def verify(
+    paths: tuple[Path, ...],
+    params: tuple[str, ...],
+    timeout: float,
+    engine: str,
+    bmc_depth: int,
+    no_sanity: bool,
+    as_json: bool,
+) -> None:
     """Verify every limit of the model files in PATHS (files or folders)."""
-    options = DEFAULT_OPTIONS.overlay(timeout=timeout, engine=engine, bmc_depth=bmc_depth,
-                                      sanity=not no_sanity)
+    options = DEFAULT_OPTIONS.overlay(
+        timeout=timeout, engine=engine, bmc_depth=bmc_depth, sanity=not no_sanity
+    )
     overrides = _params(params)
     files = collect_files(paths)
     if not files:
@@ -100,26 +144,32 @@ def verify(paths: tuple[Path, ...], params: tuple[str, ...], timeout: float, eng
         try:
             loaded.append(load_model(file, overrides))
         except ModelError as exc:
-            loaded.append(ModelReport(file=str(file), strategy=None,
-                                      errors=tuple(exc.diagnostics)))
+            loaded.append(ModelReport(file=str(file), strategy=None, errors=tuple(exc.diagnostics)))
     declared = {name for m in loaded if isinstance(m, Model) for name in m.params}
     for name in overrides:
         if name not in declared and any(isinstance(m, Model) for m in loaded):
-            raise UsageError(f"--param {name}: no model of this run declares a param "
-                             f"'{name}'{hint(name, declared)}")
+            raise UsageError(
+                f"--param {name}: no model of this run declares a param "
+                f"'{name}'{hint(name, declared)}"
+            )
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
     total = sum(len(m.limits) for m in loaded if isinstance(m, Model))
     reports: list[ModelReport] = []
     with _progress(err, total, not as_json) as bar:
+
         def step(message: str) -> None:
             if bar is not None:
-                bar.update(bar.task_ids[0], description=message,
-                           completed=sum(len(r.limits) for r in reports))
+                bar.update(
+                    bar.task_ids[0],
+                    description=message,
+                    completed=sum(len(r.limits) for r in reports),
+                )
 
         for item in loaded:
-            reports.append(item if isinstance(item, ModelReport)
-                           else verify_file_model(item, options, step))
+            reports.append(
+                item if isinstance(item, ModelReport) else verify_file_model(item, options, step)
+            )
     report = Report(tuple(reports))
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
@@ -130,10 +180,17 @@ def verify(paths: tuple[Path, ...], params: tuple[str, ...], timeout: float, eng
 
 @cli.command()
 @click.argument("model", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot",
-              show_default=True, help="Graphviz DOT or a Mermaid flowchart.")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Override a param (repeatable).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["dot", "mermaid"]),
+    default="dot",
+    show_default=True,
+    help="Graphviz DOT or a Mermaid flowchart.",
+)
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a param (repeatable)."
+)
 def graph(model: Path, fmt: str, params: tuple[str, ...]) -> None:
     """Print the step graph of MODEL with the provers on its edges."""
     try:
@@ -154,8 +211,11 @@ def schema() -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: maps usage errors to exit 3 and unexpected errors to exit 4."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="seqprove",
-                 standalone_mode=False)
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="seqprove",
+            standalone_mode=False,
+        )
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.ClickException as exc:
@@ -167,7 +227,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     except SeqproveError as exc:
         click.echo(f"seqprove: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: report, never trace
-        click.echo(f"seqprove: internal error ({type(exc).__name__}: {exc}). This is a bug "
-                   "in seqprove; please report it with the model that caused it.", err=True)
+    except Exception as exc:
+        click.echo(
+            f"seqprove: internal error ({type(exc).__name__}: {exc}). This is a bug "
+            "in seqprove; please report it with the model that caused it.",
+            err=True,
+        )
         sys.exit(EXIT_INTERNAL)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import sympy
 
@@ -20,6 +21,7 @@ from checker.model import Model, Transition, Value, Variable
 
 Env = Mapping[str, Value]
 Fn = Callable[[Env], Value]
+Num = int | Fraction
 
 
 def _number(value: Value) -> int | Fraction:
@@ -63,15 +65,22 @@ class _Compiler:
 
     def c_Add(self, expr: sympy.Basic) -> Fn:
         parts = self._args(expr)
-        return lambda env: _number(sum((p(env) for p in parts), start=0))  # type: ignore[misc]
+
+        def total(env: Env) -> Value:
+            result: Num = 0
+            for p in parts:
+                result = result + p(env)
+            return _number(result)
+
+        return total
 
     def c_Mul(self, expr: sympy.Basic) -> Fn:
         parts = self._args(expr)
 
         def product(env: Env) -> Value:
-            result: int | Fraction = 1
+            result: Num = 1
             for p in parts:
-                result = result * p(env)  # type: ignore[operator]
+                result = result * p(env)
             return _number(result)
 
         return product
@@ -80,19 +89,32 @@ class _Compiler:
         if not (isinstance(expr.exp, sympy.Integer) and int(expr.exp) >= 1):
             raise InternalError(f"unsupported power {expr}")
         base, exp = self(expr.base), int(expr.exp)
-        return lambda env: _number(base(env) ** exp)  # type: ignore[operator]
+
+        def power(env: Env) -> Value:
+            result: Num = 1
+            value = base(env)
+            for _ in range(exp):
+                result = result * value
+            return _number(result)
+
+        return power
 
     def c_Abs(self, expr: sympy.Basic) -> Fn:
         x = self(expr.args[0])
-        return lambda env: abs(x(env))
+
+        def absolute(env: Env) -> Value:
+            value = x(env)
+            return -value if value < 0 else value
+
+        return absolute
 
     def c_Min(self, expr: sympy.Basic) -> Fn:
         parts = self._args(expr)
-        return lambda env: min(p(env) for p in parts)  # type: ignore[type-var]
+        return lambda env: min([p(env) for p in parts])
 
     def c_Max(self, expr: sympy.Basic) -> Fn:
         parts = self._args(expr)
-        return lambda env: max(p(env) for p in parts)  # type: ignore[type-var]
+        return lambda env: max([p(env) for p in parts])
 
     def c_Piecewise(self, expr: sympy.Basic) -> Fn:
         pairs = [(self(p.expr), self(p.cond)) for p in expr.args]
@@ -105,7 +127,7 @@ class _Compiler:
 
         return choose
 
-    def _relation(self, expr: sympy.Basic, op: Callable[[Value, Value], bool]) -> Fn:
+    def _relation(self, expr: sympy.Basic, op: Callable[[Any, Any], bool]) -> Fn:
         a, b = self._args(expr)
         return lambda env: op(a(env), b(env))
 
@@ -256,9 +278,7 @@ class Interpreter:
         chosen = self.enabled(config, inputs)
         if chosen is None:
             return TickResult(config, None, ())
-        actions = tuple(
-            _action(name, {k: fn(env) for k, fn in args}) for name, args in chosen.emit
-        )
+        actions = tuple(_action(name, {k: fn(env) for k, fn in args}) for name, args in chosen.emit)
         values = dict(config.values)
         for name, fn in chosen.do:
             value = fn(env)

@@ -139,7 +139,7 @@ class Model:
     final: tuple[str, ...]
     transitions: tuple[Transition, ...]
     nonlinear: tuple[Nonlinear, ...]
-    graph: nx.DiGraph = field(compare=False, repr=False)
+    graph: nx.DiGraph[str] = field(compare=False, repr=False)
 
     def variable(self, name: str) -> Variable:
         for v in (*self.state, *self.inputs):
@@ -152,15 +152,15 @@ class Model:
         return tuple(t for t in self.transitions if t.source == step)
 
 
-def step_graph(steps: tuple[str, ...], transitions: tuple[Transition, ...]) -> nx.DiGraph:
+def step_graph(steps: tuple[str, ...], transitions: tuple[Transition, ...]) -> nx.DiGraph[str]:
     """The step graph: a node per step, an edge per (from, to) pair carrying the
     transitions between them in file order. The graph is frozen."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(steps)
     for t in transitions:
         if graph.has_edge(t.source, t.target):
             graph.edges[t.source, t.target]["transitions"] += (t,)
         else:
             graph.add_edge(t.source, t.target, transitions=(t,))
-    frozen: nx.DiGraph = nx.freeze(graph)
+    frozen: nx.DiGraph[str] = nx.freeze(graph)
     return frozen

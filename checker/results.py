@@ -36,9 +36,13 @@ class Tick:
     state: Mapping[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        return {"tick": self.tick, "step": self.step,
-                "transition": dict(self.transition) if self.transition else None,
-                "inputs": dict(self.inputs), "state": dict(self.state)}
+        return {
+            "tick": self.tick,
+            "step": self.step,
+            "transition": dict(self.transition) if self.transition else None,
+            "inputs": dict(self.inputs),
+            "state": dict(self.state),
+        }
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,12 @@ class Finding:
     line: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "severity": self.severity.value, "message": self.message,
-                "line": self.line}
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "message": self.message,
+            "line": self.line,
+        }
 
 
 @dataclass(frozen=True)
@@ -118,7 +126,8 @@ class ModelReport:
         if self.errors:
             return 3
         if any(lim.verdict is Verdict.REFUTED for lim in self.limits) or any(
-                f.severity is Severity.ERROR for f in self.findings):
+            f.severity is Severity.ERROR for f in self.findings
+        ):
             return 1
         if any(lim.verdict is Verdict.UNKNOWN for lim in self.limits):
             return 2

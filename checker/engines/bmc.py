@@ -26,8 +26,9 @@ class Unroller:
             self.solver.add(self.system.at(self.system.trans, self.depth))
             self.depth += 1
 
-    def check(self, bad: z3.BoolRef, depth: int, deadline: Deadline,
-              over_inputs: bool = False) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
+    def check(
+        self, bad: z3.BoolRef, depth: int, deadline: Deadline, over_inputs: bool = False
+    ) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
         """Is there a run of ``depth`` ticks ending in a configuration where ``bad``
         holds? With ``over_inputs`` the inputs of the next tick are admissible too (for
         properties that read inputs, such as a transition firing)."""
@@ -44,8 +45,9 @@ class Unroller:
             self.solver.pop()
 
 
-def bmc(unroller: Unroller, key: str, prop: z3.BoolRef, max_depth: int,
-        deadline: Deadline) -> Outcome:
+def bmc(
+    unroller: Unroller, key: str, prop: z3.BoolRef, max_depth: int, deadline: Deadline
+) -> Outcome:
     """Search for a violation of ``prop`` at depths ``0..max_depth``, shortest first.
 
     ``key`` names the property in the unroller's record of depths already shown safe,
@@ -62,6 +64,9 @@ def bmc(unroller: Unroller, key: str, prop: z3.BoolRef, max_depth: int,
         if result == z3.unknown:
             return unknown("bmc", unroller.solver.reason_unknown(), deadline)
         unroller.safe[key] = depth
-    return Outcome(Verdict.UNKNOWN, "bmc",
-                   f"bounded: no counterexample up to depth {max_depth}, which proves nothing "
-                   "about longer runs")
+    return Outcome(
+        Verdict.UNKNOWN,
+        "bmc",
+        f"bounded: no counterexample up to depth {max_depth}, which proves nothing "
+        "about longer runs",
+    )

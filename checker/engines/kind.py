@@ -13,8 +13,9 @@ from checker.results import Verdict
 from checker.smt.system import TransitionSystem
 
 
-def step_case(system: TransitionSystem, prop: z3.BoolRef, k: int,
-              deadline: Deadline) -> tuple[z3.CheckSatResult, str]:
+def step_case(
+    system: TransitionSystem, prop: z3.BoolRef, k: int, deadline: Deadline
+) -> tuple[z3.CheckSatResult, str]:
     """Check the induction step for ``k`` (unsat means the step holds)."""
     solver = z3.Solver()
     for j in range(k + 1):
@@ -33,8 +34,14 @@ def step_case(system: TransitionSystem, prop: z3.BoolRef, k: int,
     return result, solver.reason_unknown() if result == z3.unknown else ""
 
 
-def k_induction(system: TransitionSystem, unroller: Unroller, key: str, prop: z3.BoolRef,
-                ks: range, deadline: Deadline) -> Outcome:
+def k_induction(
+    system: TransitionSystem,
+    unroller: Unroller,
+    key: str,
+    prop: z3.BoolRef,
+    ks: range,
+    deadline: Deadline,
+) -> Outcome:
     """Try k-induction for each ``k`` in ``ks`` (base case first), until the deadline."""
     engine = "k-induction"
     for k in ks:
@@ -52,5 +59,4 @@ def k_induction(system: TransitionSystem, unroller: Unroller, key: str, prop: z3
             return Outcome(Verdict.PROVED, engine, k=k)
         if result == z3.unknown:
             return unknown(engine, reason, deadline)
-    return Outcome(Verdict.UNKNOWN, engine,
-                   f"not k-inductive for k up to {ks.stop - 1}")
+    return Outcome(Verdict.UNKNOWN, engine, f"not k-inductive for k up to {ks.stop - 1}")

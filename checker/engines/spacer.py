@@ -25,8 +25,7 @@ def spacer(system: TransitionSystem, bad: z3.BoolRef, deadline: Deadline) -> Out
     solver = z3.SolverFor("HORN")
     solver.set("timeout", deadline.ms())
     solver.add(z3.ForAll(cur, z3.Implies(system.init, inv(*cur))))
-    solver.add(z3.ForAll(cur + inp + nxt,
-                         z3.Implies(z3.And(inv(*cur), system.trans), inv(*nxt))))
+    solver.add(z3.ForAll(cur + inp + nxt, z3.Implies(z3.And(inv(*cur), system.trans), inv(*nxt))))
     solver.add(z3.ForAll(cur + inp if reads_inputs else cur, z3.Implies(query, False)))
     result = solver.check()
     if result == z3.unsat:
@@ -36,22 +35,26 @@ def spacer(system: TransitionSystem, bad: z3.BoolRef, deadline: Deadline) -> Out
     invariant = _interpretation(solver.model(), inv, cur)
     problem = check_invariant(system, invariant, bad, reads_inputs, deadline)
     if problem:
-        return Outcome(Verdict.UNKNOWN, "spacer", f"invariant from Spacer not confirmed: "
-                                                  f"{problem}")
+        return Outcome(Verdict.UNKNOWN, "spacer", f"invariant from Spacer not confirmed: {problem}")
     return Outcome(Verdict.PROVED, "spacer", invariant=invariant)
 
 
-def check_invariant(system: TransitionSystem, invariant: z3.BoolRef, bad: z3.BoolRef,
-                    reads_inputs: bool, deadline: Deadline) -> str:
+def check_invariant(
+    system: TransitionSystem,
+    invariant: z3.BoolRef,
+    bad: z3.BoolRef,
+    reads_inputs: bool,
+    deadline: Deadline,
+) -> str:
     """Re-check the three obligations of an inductive invariant with a fresh solver:
     initiation, consecution and safety. Returns what failed, or an empty string."""
-    primed = z3.substitute(invariant, *zip(system.state_args(), system.next_args(),
-                                           strict=True))
-    safety = z3.And(invariant, bad, system.admissible) if reads_inputs \
-        else z3.And(invariant, bad)
-    for name, query in (("initiation", z3.And(system.init, z3.Not(invariant))),
-                        ("consecution", z3.And(invariant, system.trans, z3.Not(primed))),
-                        ("safety", safety)):
+    primed = z3.substitute(invariant, *zip(system.state_args(), system.next_args(), strict=True))
+    safety = z3.And(invariant, bad, system.admissible) if reads_inputs else z3.And(invariant, bad)
+    for name, query in (
+        ("initiation", z3.And(system.init, z3.Not(invariant))),
+        ("consecution", z3.And(invariant, system.trans, z3.Not(primed))),
+        ("safety", safety),
+    ):
         solver = z3.Solver()
         solver.set("timeout", deadline.ms())
         solver.add(query)
@@ -61,8 +64,7 @@ def check_invariant(system: TransitionSystem, invariant: z3.BoolRef, bad: z3.Boo
     return ""
 
 
-def _interpretation(model: z3.ModelRef, inv: z3.FuncDeclRef,
-                    args: list[z3.ExprRef]) -> z3.BoolRef:
+def _interpretation(model: z3.ModelRef, inv: z3.FuncDeclRef, args: list[z3.ExprRef]) -> z3.BoolRef:
     """The solved predicate as a formula over ``args`` (its ``Var(i)`` bound to
     ``args[i]``)."""
     interp = model[inv]

@@ -158,17 +158,24 @@ class Translator:
         self.text = text
         node = _parse(text)
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
-            raise ExprError(_offset(node), "an action is place(...), cancel(...) or "
-                                           "cancel_all()")
+            raise ExprError(_offset(node), "an action is place(...), cancel(...) or cancel_all()")
         name = node.func.id
         if name not in ACTIONS:
-            raise ExprError(_offset(node), f"unknown action '{name}'{hint(name, ACTIONS)}; "
-                                           "actions are place, cancel and cancel_all")
+            raise ExprError(
+                _offset(node),
+                f"unknown action '{name}'{hint(name, ACTIONS)}; "
+                "actions are place, cancel and cancel_all",
+            )
         if node.args:
-            raise ExprError(_offset(node.args[0]),
-                            f"{name}() takes keyword arguments only (write side=..., qty=...)")
-        spec = {"place": ({"side", "qty"}, {"price"}), "cancel": ({"side"}, set()),
-                "cancel_all": (set(), set())}[name]
+            raise ExprError(
+                _offset(node.args[0]),
+                f"{name}() takes keyword arguments only (write side=..., qty=...)",
+            )
+        spec = {
+            "place": ({"side", "qty"}, {"price"}),
+            "cancel": ({"side"}, set()),
+            "cancel_all": (set(), set()),
+        }[name]
         required, optional = spec
         args: list[tuple[str, Typed]] = []
         seen: set[str] = set()
@@ -177,19 +184,23 @@ class Translator:
                 raise ExprError(_offset(kw.value), "`**` unpacking is not allowed")
             if kw.arg not in required | optional:
                 known = sorted(required | optional)
-                raise ExprError(_offset(kw.value), f"{name}() has no argument '{kw.arg}'"
-                                f"{hint(kw.arg, known)}; it takes "
-                                f"{', '.join(known) if known else 'none'}")
+                raise ExprError(
+                    _offset(kw.value),
+                    f"{name}() has no argument '{kw.arg}'"
+                    f"{hint(kw.arg, known)}; it takes "
+                    f"{', '.join(known) if known else 'none'}",
+                )
             if kw.arg in seen:
                 raise ExprError(_offset(kw.value), f"argument '{kw.arg}' given twice")
             seen.add(kw.arg)
             value = self.visit(kw.value, strings=kw.arg == "side")
             if kw.arg == "side" and value.type != SIDE:
-                raise ExprError(_offset(kw.value), "side must be \"buy\" or \"sell\" (or an "
-                                                   "expression choosing between them)")
+                raise ExprError(
+                    _offset(kw.value),
+                    'side must be "buy" or "sell" (or an expression choosing between them)',
+                )
             if kw.arg in ("qty", "price") and not value.type.numeric:
-                raise ExprError(_offset(kw.value), f"{kw.arg} must be a number, "
-                                                   f"not {value.type}")
+                raise ExprError(_offset(kw.value), f"{kw.arg} must be a number, not {value.type}")
             args.append((kw.arg, value))
         missing = sorted(required - seen)
         if missing:
@@ -220,9 +231,8 @@ class Translator:
         if isinstance(value, str):
             if strings and value in SIDE.values:
                 return Typed(sympy.Integer(SIDE.values.index(value)), SIDE)
-            where = "a side, \"buy\" or \"sell\"" if strings else "an action's side argument"
-            raise ExprError(_offset(node), f"a string is allowed only as {where}; "
-                                           f"got {value!r}")
+            where = 'a side, "buy" or "sell"' if strings else "an action's side argument"
+            raise ExprError(_offset(node), f"a string is allowed only as {where}; got {value!r}")
         raise ExprError(_offset(node), f"literal {value!r} is not part of the language")
 
     def visit_Name(self, node: ast.Name, strings: bool) -> Typed:
@@ -238,20 +248,30 @@ class Translator:
             usable = [n for n, s in self.candidates.items() if s.kind in self.allowed]
             raise ExprError(_offset(node), f"unknown name '{name}'{hint(name, usable)}")
         if found.kind in ("assumption", "limit"):
-            raise ExprError(_offset(node), f"'{name}' is {_article(found.kind)}; only params, "
-                                           "state, inputs, provers and enum values can be "
-                                           "used in expressions")
+            raise ExprError(
+                _offset(node),
+                f"'{name}' is {_article(found.kind)}; only params, "
+                "state, inputs, provers and enum values can be "
+                "used in expressions",
+            )
         if found.kind not in self.allowed:
-            raise ExprError(_offset(node), f"{self.context} cannot refer to "
-                                           f"{_article(found.kind)} ('{name}')")
+            raise ExprError(
+                _offset(node), f"{self.context} cannot refer to {_article(found.kind)} ('{name}')"
+            )
         if found.kind == "prover" and "input" not in self.allowed and found.inputs:
-            raise ExprError(_offset(node), f"{self.context} cannot refer to inputs, and "
-                                           f"prover '{name}' reads "
-                                           f"{', '.join(sorted(found.inputs))}")
+            raise ExprError(
+                _offset(node),
+                f"{self.context} cannot refer to inputs, and "
+                f"prover '{name}' reads "
+                f"{', '.join(sorted(found.inputs))}",
+            )
         if found.kind == "prover" and "state" not in self.allowed and found.state:
-            raise ExprError(_offset(node), f"{self.context} cannot refer to state, and "
-                                           f"prover '{name}' reads "
-                                           f"{', '.join(sorted(found.state))}")
+            raise ExprError(
+                _offset(node),
+                f"{self.context} cannot refer to state, and "
+                f"prover '{name}' reads "
+                f"{', '.join(sorted(found.state))}",
+            )
         assert found.value is not None
         return Typed(found.value, found.type)
 
@@ -282,8 +302,10 @@ class Translator:
         if isinstance(node.op, ast.Mult):
             return Typed(a * b, join_numeric(left.type, right.type))
         if b.free_symbols:
-            raise ExprError(_offset(node.right), "the divisor must be a constant expression "
-                                                 "over params and literals")
+            raise ExprError(
+                _offset(node.right),
+                "the divisor must be a constant expression over params and literals",
+            )
         if b == 0:
             raise ExprError(_offset(node.right), "division by zero")
         return Typed(a / b, REAL)
@@ -301,12 +323,12 @@ class Translator:
         typed = [self.visit(o, strings=strings) for o in operands]
         links: list[sympy.Basic] = []
         for i, op in enumerate(node.ops):
-            links.append(self._compare(op, operands[i], typed[i], operands[i + 1],
-                                       typed[i + 1]))
+            links.append(self._compare(op, operands[i], typed[i], operands[i + 1], typed[i + 1]))
         return Typed(sympy.And(*links), BOOL)
 
-    def _compare(self, op: ast.cmpop, ln: ast.AST, left: Typed, rn: ast.AST,
-                 right: Typed) -> sympy.Basic:
+    def _compare(
+        self, op: ast.cmpop, ln: ast.AST, left: Typed, rn: ast.AST, right: Typed
+    ) -> sympy.Basic:
         if isinstance(op, ast.Eq | ast.NotEq):
             eq = isinstance(op, ast.Eq)
             if left.type.numeric and right.type.numeric:
@@ -335,8 +357,10 @@ class Translator:
         elif yes.type == no.type:
             kind = yes.type
         else:
-            raise ExprError(_offset(node.orelse), f"both branches must have one type; got "
-                                                  f"{yes.type} and {no.type}")
+            raise ExprError(
+                _offset(node.orelse),
+                f"both branches must have one type; got {yes.type} and {no.type}",
+            )
         if kind == BOOL:
             return Typed(sympy.ITE(cond.expr, yes.expr, no.expr), BOOL)
         return Typed(sympy.Piecewise((yes.expr, cond.expr), (no.expr, True)), kind)
@@ -348,9 +372,10 @@ class Translator:
         if name in ACTIONS:
             raise ExprError(_offset(node), f"the action {name}() belongs in `emit`")
         if name not in FUNCTIONS:
-            raise ExprError(_offset(node), f"unknown function '{name}'"
-                                           f"{hint(name, FUNCTIONS)}; functions are abs, "
-                                           "min and max")
+            raise ExprError(
+                _offset(node),
+                f"unknown function '{name}'{hint(name, FUNCTIONS)}; functions are abs, min and max",
+            )
         if node.keywords:
             raise ExprError(_offset(node), f"{name}() takes no keyword arguments")
         args = [self.visit(a) for a in node.args]
@@ -377,13 +402,18 @@ class Translator:
 
 
 def _article(kind: str) -> str:
-    return {"assumption": "an assumption", "input": "an input", "enum-value": "an enum value",
-            "limit": "a limit", "param": "a param", "prover": "a prover",
-            "state": "state"}.get(kind, kind)
+    return {
+        "assumption": "an assumption",
+        "input": "an input",
+        "enum-value": "an enum value",
+        "limit": "a limit",
+        "param": "a param",
+        "prover": "a prover",
+        "state": "state",
+    }.get(kind, kind)
 
 
-def locate(file: str, line: int, column: int, exact: bool, offset: int,
-           message: str) -> Diagnostic:
+def locate(file: str, line: int, column: int, exact: bool, offset: int, message: str) -> Diagnostic:
     """A diagnostic at ``offset`` characters into an expression that starts at
     ``line``:``column``; inexact positions (multi-line text) point at its start."""
     return Diagnostic(file, line, column + offset if exact else column, message)

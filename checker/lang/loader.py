@@ -92,8 +92,11 @@ def parse_number(text: str) -> int | Fraction | None:
     if not _NUMBER_TEXT.match(text):
         return None
     value = Fraction(text)
-    return int(value) if value.denominator == 1 and "." not in text and "e" not in text.lower() \
+    return (
+        int(value)
+        if value.denominator == 1 and "." not in text and "e" not in text.lower()
         else value
+    )
 
 
 def constant_value(expr: sympy.Basic) -> Value | None:
@@ -148,18 +151,32 @@ class _Builder:
         self.errors.append(self.doc.error(path, message, key=key))
 
     def declare(self, name: str, path: tuple[str | int, ...], sym: Symbolic) -> bool:
-        what = {"param": "a param", "state": "a state variable", "input": "an input",
-                "assumption": "an assumption", "prover": "a prover", "limit": "a limit",
-                "enum-value": "an enum value"}[sym.kind]
+        what = {
+            "param": "a param",
+            "state": "a state variable",
+            "input": "an input",
+            "assumption": "an assumption",
+            "prover": "a prover",
+            "limit": "a limit",
+            "enum-value": "an enum value",
+        }[sym.kind]
         if name in RESERVED:
-            self.err(path, f"'{name}' is reserved (a keyword, built-in function or action) "
-                           f"and cannot name {what}", key=sym.kind != "enum-value")
+            self.err(
+                path,
+                f"'{name}' is reserved (a keyword, built-in function or action) "
+                f"and cannot name {what}",
+                key=sym.kind != "enum-value",
+            )
             return False
         if name in self.names:
             first = self.doc.key_loc(self.name_paths[name])
-            self.err(path, f"name '{name}' is already used at line {first.line}; params, "
-                           "state, inputs, assumptions, provers, limits and enum values share "
-                           "one namespace", key=sym.kind != "enum-value")
+            self.err(
+                path,
+                f"name '{name}' is already used at line {first.line}; params, "
+                "state, inputs, assumptions, provers, limits and enum values share "
+                "one namespace",
+                key=sym.kind != "enum-value",
+            )
             return False
         self.names[name] = sym
         self.name_paths[name] = path
@@ -171,23 +188,31 @@ class _Builder:
             return self.prover(name)
         return found
 
-    def translate(self, path: tuple[str | int, ...], value: Any, allowed: frozenset[str],
-                  context: str) -> Typed | None:
+    def translate(
+        self, path: tuple[str | int, ...], value: Any, allowed: frozenset[str], context: str
+    ) -> Typed | None:
         text = _text(value)
         loc = self.doc.loc(path)
         translator = Translator(self.resolve, allowed, context, self.names)
         try:
             typed = translator.expression(text)
         except ExprError as exc:
-            self.errors.append(locate(self.doc.file, loc.line, loc.column, loc.exact,
-                                      exc.offset, exc.message))
+            self.errors.append(
+                locate(self.doc.file, loc.line, loc.column, loc.exact, exc.offset, exc.message)
+            )
             return None
         for term in nonlinear_terms(typed.expr):
             self.nonlinear.append(Nonlinear(context, str(term), loc.line))
         return typed
 
-    def condition(self, path: tuple[str | int, ...], name: str, value: Any,
-                  allowed: frozenset[str], context: str) -> Condition | None:
+    def condition(
+        self,
+        path: tuple[str | int, ...],
+        name: str,
+        value: Any,
+        allowed: frozenset[str],
+        context: str,
+    ) -> Condition | None:
         typed = self.translate(path, value, allowed, context)
         if typed is None:
             return None
@@ -205,14 +230,20 @@ class _Builder:
             if name in self.overrides:
                 given = parse_number(self.overrides[name])
                 if given is None:
-                    self.err(("params", name), f"--param {name}={self.overrides[name]}: "
-                                               "not a number", key=True)
+                    self.err(
+                        ("params", name),
+                        f"--param {name}={self.overrides[name]}: not a number",
+                        key=True,
+                    )
                 elif isinstance(value, int) and not isinstance(given, int):
                     if given.denominator == 1:
                         given = int(given)
                     else:
-                        self.err(("params", name), f"--param {name}={self.overrides[name]}: "
-                                                   f"'{name}' is an integer param", key=True)
+                        self.err(
+                            ("params", name),
+                            f"--param {name}={self.overrides[name]}: '{name}' is an integer param",
+                            key=True,
+                        )
                         given = None
                 if given is not None:
                     value = given
@@ -235,8 +266,11 @@ class _Builder:
             if self.declare(name, (section, name), Symbolic(kind_name, kind, symbol)):
                 declared.append((name, kind, symbol))
             for i, value in enumerate(kind.values):
-                self.declare(value, (section, name, "values", i),
-                             Symbolic("enum-value", kind, sympy.Integer(i)))
+                self.declare(
+                    value,
+                    (section, name, "values", i),
+                    Symbolic("enum-value", kind, sympy.Integer(i)),
+                )
         return declared
 
     def state(self, declared: list[tuple[str, Type, sympy.Symbol]]) -> list[Variable]:
@@ -244,8 +278,9 @@ class _Builder:
         for name, kind, symbol in declared:
             spec = self.data["state"][name]
             path = ("state", name, "init")
-            typed = self.translate(path, spec["init"], frozenset({"param", "enum-value"}),
-                                   "an init")
+            typed = self.translate(
+                path, spec["init"], frozenset({"param", "enum-value"}), "an init"
+            )
             if typed is None:
                 continue
             value = constant_value(typed.expr)
@@ -266,37 +301,47 @@ class _Builder:
             low = high = None
             if "range" in spec:
                 if not kind.numeric:
-                    self.err(("inputs", name, "range"), f"a range goes only with int or real "
-                                                        f"inputs; '{name}' is {kind}",
-                             key=True)
+                    self.err(
+                        ("inputs", name, "range"),
+                        f"a range goes only with int or real inputs; '{name}' is {kind}",
+                        key=True,
+                    )
                     continue
                 bounds = []
                 for i in (0, 1):
-                    typed = self.translate(("inputs", name, "range", i), spec["range"][i],
-                                           frozenset({"param"}), "a range bound")
+                    typed = self.translate(
+                        ("inputs", name, "range", i),
+                        spec["range"][i],
+                        frozenset({"param"}),
+                        "a range bound",
+                    )
                     if typed is not None and not typed.type.numeric:
-                        self.err(("inputs", name, "range", i), "a range bound must be a "
-                                                               f"number, got {typed.type}")
+                        self.err(
+                            ("inputs", name, "range", i),
+                            f"a range bound must be a number, got {typed.type}",
+                        )
                         typed = None
                     bounds.append(None if typed is None else constant_value(typed.expr))
                 if None in bounds:
                     continue
                 low, high = bounds
             line = self.doc.key_loc(("inputs", name)).line
-            result.append(Variable(name, kind, symbol, line, spec.get("doc", ""),
-                                   low=low, high=high))
+            result.append(
+                Variable(name, kind, symbol, line, spec.get("doc", ""), low=low, high=high)
+            )
         return result
 
     def prover(self, name: str) -> Symbolic | None:
         if name in self.prover_done:
             return self.prover_done[name]
         if name in self.prover_stack:
-            cycle = " -> ".join([*self.prover_stack[self.prover_stack.index(name):], name])
+            cycle = " -> ".join([*self.prover_stack[self.prover_stack.index(name) :], name])
             raise ExprError(0, f"provers refer to each other in a cycle: {cycle}")
         self.prover_stack.append(name)
         try:
-            cond = self.condition(("provers", name), name, self.prover_text[name],
-                                  EXPRESSION_KINDS, "a prover")
+            cond = self.condition(
+                ("provers", name), name, self.prover_text[name], EXPRESSION_KINDS, "a prover"
+            )
         finally:
             self.prover_stack.pop()
         if cond is None:
@@ -325,8 +370,9 @@ class _Builder:
         self.err(path, f"unknown step '{step}'{hint(step, steps)}")
         return False
 
-    def transition(self, index: int, spec: dict[str, Any],
-                   steps: tuple[str, ...], state: dict[str, Variable]) -> Transition | None:
+    def transition(
+        self, index: int, spec: dict[str, Any], steps: tuple[str, ...], state: dict[str, Variable]
+    ) -> Transition | None:
         base: tuple[str | int, ...] = ("transitions", index)
         ok = self.step_ref((*base, "from"), spec["from"], steps)
         ok = self.step_ref((*base, "to"), spec["to"], steps) and ok
@@ -338,8 +384,7 @@ class _Builder:
             path = (*base, "when", i) if isinstance(when_raw, list) else (*base, "when")
             text = _text(item).strip()
             is_prover = text in self.names and self.names[text].kind == "prover"
-            cond = self.condition(path, text if is_prover else "", item, EXPRESSION_KINDS,
-                                  "`when`")
+            cond = self.condition(path, text if is_prover else "", item, EXPRESSION_KINDS, "`when`")
             if cond is None:
                 ok = False
                 continue
@@ -351,8 +396,11 @@ class _Builder:
             path = (*base, "do", var)
             if var not in state:
                 kind = self.names.get(var)
-                reason = (f"'{var}' is {_kind_words(kind.kind)}, not state" if kind
-                          else f"unknown state variable '{var}'{hint(var, state)}")
+                reason = (
+                    f"'{var}' is {_kind_words(kind.kind)}, not state"
+                    if kind
+                    else f"unknown state variable '{var}'{hint(var, state)}"
+                )
                 self.err(path, f"`do` assigns only state variables: {reason}", key=True)
                 ok = False
                 continue
@@ -361,10 +409,15 @@ class _Builder:
                 ok = False
                 continue
             if not assignable(state[var].type, typed.type):
-                extra = " (use an int expression or make it real)" if state[var].type == INT \
-                    and typed.type == REAL else ""
-                self.err(path, f"cannot assign {typed.type} to '{var}', which is "
-                               f"{state[var].type}{extra}")
+                extra = (
+                    " (use an int expression or make it real)"
+                    if state[var].type == INT and typed.type == REAL
+                    else ""
+                )
+                self.err(
+                    path,
+                    f"cannot assign {typed.type} to '{var}', which is {state[var].type}{extra}",
+                )
                 ok = False
                 continue
             assigns.append((var, typed.expr))
@@ -378,26 +431,37 @@ class _Builder:
             except ExprError as exc:
                 message = exc.message
                 if item.count("(") != item.count(")"):
-                    message += " (write `emit` as a block list: a flow list [...] splits " \
-                               "an action at its commas)"
-                self.errors.append(locate(self.doc.file, loc.line, loc.column, loc.exact,
-                                          exc.offset, message))
+                    message += (
+                        " (write `emit` as a block list: a flow list [...] splits "
+                        "an action at its commas)"
+                    )
+                self.errors.append(
+                    locate(self.doc.file, loc.line, loc.column, loc.exact, exc.offset, message)
+                )
                 ok = False
                 continue
             actions.append(Action(call.name, tuple((k, v.expr) for k, v in call.args), item))
         if not ok:
             return None
         loc = self.doc.loc(base)
-        return Transition(index, spec["from"], spec["to"], tuple(when), tuple(provers),
-                          tuple(actions), tuple(assigns), loc.line, loc.column)
+        return Transition(
+            index,
+            spec["from"],
+            spec["to"],
+            tuple(when),
+            tuple(provers),
+            tuple(actions),
+            tuple(assigns),
+            loc.line,
+            loc.column,
+        )
 
     # -- the whole file -----------------------------------------------------------------
     def build(self) -> Model:
         params = self.params()
         state_decl = self.variables("state")
         input_decl = self.variables("inputs")
-        for section, kind in (("assume", "assumption"), ("provers", "prover"),
-                              ("limits", "limit")):
+        for section, kind in (("assume", "assumption"), ("provers", "prover"), ("limits", "limit")):
             for name, value in (self.data.get(section) or {}).items():
                 self.declare(name, (section, name), Symbolic(kind, BOOL, None))
                 if kind == "prover":
@@ -414,18 +478,25 @@ class _Builder:
             if sym is not None and name in self.prover_done:
                 loc = self.doc.loc(("provers", name))
                 assert sym.value is not None
-                provers.append(Condition(name, sym.value, self.prover_text[name],
-                                         loc.line, loc.column))
+                provers.append(
+                    Condition(name, sym.value, self.prover_text[name], loc.line, loc.column)
+                )
         assumptions = [
-            c for name, value in (self.data.get("assume") or {}).items()
-            if (c := self.condition(("assume", name), name, value, EXPRESSION_KINDS,
-                                    "an assumption")) is not None
+            c
+            for name, value in (self.data.get("assume") or {}).items()
+            if (
+                c := self.condition(
+                    ("assume", name), name, value, EXPRESSION_KINDS, "an assumption"
+                )
+            )
+            is not None
         ]
         limit_kinds = frozenset({"param", "state", "prover", "enum-value"})
         limits = [
-            c for name, value in self.data["limits"].items()
-            if (c := self.condition(("limits", name), name, value, limit_kinds,
-                                    "a limit")) is not None
+            c
+            for name, value in self.data["limits"].items()
+            if (c := self.condition(("limits", name), name, value, limit_kinds, "a limit"))
+            is not None
         ]
         steps, step_lines = self.steps()
         initial = self.data["initial"]
@@ -469,12 +540,20 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Fraction):
-        return f"({value.numerator} / {value.denominator})" if value.denominator != 1 \
+        return (
+            f"({value.numerator} / {value.denominator})"
+            if value.denominator != 1
             else str(value.numerator)
+        )
     return str(value)
 
 
 def _kind_words(kind: str) -> str:
-    return {"param": "a param", "input": "an input", "prover": "a prover",
-            "assumption": "an assumption", "limit": "a limit",
-            "enum-value": "an enum value"}.get(kind, kind)
+    return {
+        "param": "a param",
+        "input": "an input",
+        "prover": "a prover",
+        "assumption": "an assumption",
+        "limit": "a limit",
+        "enum-value": "an enum value",
+    }.get(kind, kind)

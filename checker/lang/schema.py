@@ -1,10 +1,9 @@
 """The model file schema: one JSON Schema that the loader validates with and that
-``spec/model.schema.json`` is generated from (``python -m checker.lang.schema``)."""
+``spec/model.schema.json`` is generated from (``seqprove schema``, ``make schema``)."""
 
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
@@ -144,7 +143,3 @@ SCHEMA: dict[str, Any] = {
 def schema_json() -> str:
     """The schema as the text committed in ``spec/model.schema.json``."""
     return json.dumps(SCHEMA, indent=2) + "\n"
-
-
-if __name__ == "__main__":
-    sys.stdout.write(schema_json())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
@@ -30,7 +30,9 @@ def _is_integer(checker: Any, instance: Any) -> bool:
 
 
 _TYPES = _VALIDATOR.TYPE_CHECKER.redefine("number", _is_number).redefine("integer", _is_integer)
-_CLASS = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=_TYPES)
+_CLASS: Any = cast(Any, jsonschema.validators.extend)(
+    jsonschema.Draft202012Validator, type_checker=_TYPES
+)
 VALIDATOR = _CLASS(SCHEMA)
 
 _KIND = {
@@ -73,37 +75,55 @@ def _diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
     path = tuple(error.absolute_path)
     where = _where(path)
     kind = error.validator
+    schema: Any = error.schema
+    expected: Any = error.validator_value
+    instance: Any = error.instance
     if kind in ("oneOf", "anyOf") and error.context:
         if path and path[0] == "params":
-            return [doc.error(path, f"{where}: a param is a number or {{value: number, "
-                                    f"doc: text}}, not {describe(error.instance)}")]
+            return [
+                doc.error(
+                    path,
+                    f"{where}: a param is a number or {{value: number, "
+                    f"doc: text}}, not {describe(error.instance)}",
+                )
+            ]
         if path and path[-1] == "when":
-            return [doc.error(path, f"{where}: expected an expression or a list of them, "
-                                    f"not {describe(error.instance)}")]
+            return [
+                doc.error(
+                    path,
+                    f"{where}: expected an expression or a list of them, "
+                    f"not {describe(error.instance)}",
+                )
+            ]
         return _diagnostics(doc, best_match(error.context))
     if kind == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        extras = [k for k in error.instance if k not in allowed]
+        allowed = list(schema.get("properties", {}))
+        extras = [k for k in instance if k not in allowed]
         return [
             doc.error((*path, k), f"unknown key '{k}' in {where}{hint(k, allowed)}", key=True)
             for k in extras
         ]
     if kind == "required":
-        missing = error.validator_value
+        missing = expected
         present = error.instance if isinstance(error.instance, dict) else {}
         names = [k for k in missing if k not in present]
-        return [doc.error(path, f"{where}: missing required key '{k}'", key=bool(path))
-                for k in names]
+        return [
+            doc.error(path, f"{where}: missing required key '{k}'", key=bool(path)) for k in names
+        ]
     if kind == "type":
-        expected = error.validator_value
-        wanted = " or ".join(_KIND[t] for t in ([expected] if isinstance(expected, str)
-                                                 else expected))
+        wanted = " or ".join(
+            _KIND[t] for t in ([expected] if isinstance(expected, str) else expected)
+        )
         return [doc.error(path, f"{where}: expected {wanted}, got {describe(error.instance)}")]
     if kind == "enum":
-        options = ", ".join(str(v) for v in error.validator_value)
+        options = ", ".join(str(v) for v in expected)
         value = str(error.instance)
-        return [doc.error(path, f"{where}: '{value}' is not one of {options}"
-                                f"{hint(value, map(str, error.validator_value))}")]
+        return [
+            doc.error(
+                path,
+                f"{where}: '{value}' is not one of {options}{hint(value, map(str, expected))}",
+            )
+        ]
     if kind == "pattern":
         if path and path[0] == "strategy":
             rule = "letters, digits, '-' and '_'"
@@ -115,12 +135,13 @@ def _diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
     if kind == "propertyNames":
         return _diagnostics(doc, best_match(error.context)) if error.context else []
     if kind == "not" and path:
-        return [doc.error((*path, "values"), f"{where}: `values` goes only with type enum",
-                          key=True)]
+        return [
+            doc.error((*path, "values"), f"{where}: `values` goes only with type enum", key=True)
+        ]
     if kind == "minItems":
-        return [doc.error(path, f"{where}: needs at least {error.validator_value} item(s)")]
+        return [doc.error(path, f"{where}: needs at least {expected} item(s)")]
     if kind == "maxItems":
-        return [doc.error(path, f"{where}: takes at most {error.validator_value} items")]
+        return [doc.error(path, f"{where}: takes at most {expected} items")]
     if kind == "minProperties":
         return [doc.error(path, f"{where}: needs at least one entry", key=True)]
     if kind == "uniqueItems":
@@ -131,9 +152,14 @@ def _diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
 def _key_name_errors(doc: Document, error: ValidationError) -> list[Diagnostic]:
     # propertyNames errors report the bad key itself as the instance, at the parent path.
     path = tuple(error.absolute_path)
-    key = error.instance
-    return [doc.error((*path, key), f"'{key}' is not a valid name: use a letter or '_', "
-                                    "then letters, digits or '_'", key=True)]
+    key: Any = error.instance
+    return [
+        doc.error(
+            (*path, key),
+            f"'{key}' is not a valid name: use a letter or '_', then letters, digits or '_'",
+            key=True,
+        )
+    ]
 
 
 def validate_document(doc: Document) -> list[Diagnostic]:
@@ -144,8 +170,11 @@ def validate_document(doc: Document) -> list[Diagnostic]:
     for error in VALIDATOR.iter_errors(doc.data):
         if error.validator == "propertyNames":
             for sub in error.context or []:
-                found.extend(_key_name_errors(doc, sub) if sub.validator == "pattern"
-                             else _diagnostics(doc, sub))
+                found.extend(
+                    _key_name_errors(doc, sub)
+                    if sub.validator == "pattern"
+                    else _diagnostics(doc, sub)
+                )
             continue
         found.extend(_diagnostics(doc, error))
     return sorted(set(found))

@@ -115,13 +115,25 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             raise ModelError(
-                [self.doc.error((), f"document expands to more than {MAX_NODES} values "
-                                    "(alias bomb?); refused")]
+                [
+                    self.doc.error(
+                        (),
+                        f"document expands to more than {MAX_NODES} values (alias bomb?); refused",
+                    )
+                ]
             )
         if depth > MAX_DEPTH:
             loc = _loc(node)
-            raise ModelError([Diagnostic(self.doc.file, loc.line, loc.column,
-                                         f"nesting deeper than {MAX_DEPTH} levels; refused")])
+            raise ModelError(
+                [
+                    Diagnostic(
+                        self.doc.file,
+                        loc.line,
+                        loc.column,
+                        f"nesting deeper than {MAX_DEPTH} levels; refused",
+                    )
+                ]
+            )
         self.doc.values[path] = _loc(node)
         if isinstance(node, ScalarNode):
             return _scalar(node)
@@ -132,17 +144,40 @@ class _Builder:
             for key_node, value_node in node.value:
                 key_loc = _loc(key_node)
                 if not isinstance(key_node, ScalarNode):
-                    raise ModelError([Diagnostic(self.doc.file, key_loc.line, key_loc.column,
-                                                 "a key must be a plain name")])
-                if key_node.tag.endswith(":merge"):
-                    raise ModelError([Diagnostic(self.doc.file, key_loc.line, key_loc.column,
-                                                 "merge keys (<<) are not supported")])
+                    raise ModelError(
+                        [
+                            Diagnostic(
+                                self.doc.file,
+                                key_loc.line,
+                                key_loc.column,
+                                "a key must be a plain name",
+                            )
+                        ]
+                    )
+                if (key_node.tag or "").endswith(":merge"):
+                    raise ModelError(
+                        [
+                            Diagnostic(
+                                self.doc.file,
+                                key_loc.line,
+                                key_loc.column,
+                                "merge keys (<<) are not supported",
+                            )
+                        ]
+                    )
                 key = key_node.value
                 if key in result:
                     first = self.doc.keys[(*path, key)]
-                    raise ModelError([Diagnostic(
-                        self.doc.file, key_loc.line, key_loc.column,
-                        f"duplicate key '{key}' (first given at line {first.line})")])
+                    raise ModelError(
+                        [
+                            Diagnostic(
+                                self.doc.file,
+                                key_loc.line,
+                                key_loc.column,
+                                f"duplicate key '{key}' (first given at line {first.line})",
+                            )
+                        ]
+                    )
                 self.doc.keys[(*path, key)] = key_loc
                 result[key] = self.build(value_node, (*path, key), depth + 1)
             return result
@@ -159,8 +194,16 @@ def _check_depth(yaml: YAML, text: str, file: str) -> None:
             depth += 1
             if depth > MAX_DEPTH:
                 m = event.start_mark
-                raise ModelError([Diagnostic(file, m.line + 1, m.column + 1,
-                                             f"nesting deeper than {MAX_DEPTH} levels; refused")])
+                raise ModelError(
+                    [
+                        Diagnostic(
+                            file,
+                            m.line + 1,
+                            m.column + 1,
+                            f"nesting deeper than {MAX_DEPTH} levels; refused",
+                        )
+                    ]
+                )
         elif isinstance(event, MappingEndEvent | SequenceEndEvent):
             depth -= 1
         elif isinstance(event, AliasEvent):
@@ -177,8 +220,9 @@ def load_yaml(text: str, file: str) -> Document:
         duplicate key, located at its line and column.
     """
     if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
-        raise ModelError([Diagnostic(file, 1, 1,
-                                     f"file is larger than {MAX_FILE_BYTES} bytes; refused")])
+        raise ModelError(
+            [Diagnostic(file, 1, 1, f"file is larger than {MAX_FILE_BYTES} bytes; refused")]
+        )
     yaml = YAML(typ="rt", pure=True)
     try:
         _check_depth(yaml, text, file)

@@ -23,24 +23,34 @@ def _dot_quote(text: str) -> str:
 
 
 def to_dot(model: Model) -> str:
-    lines = [f"digraph {_dot_quote(model.strategy)} {{", "  rankdir=LR;",
-             '  node [shape=box, style=rounded, fontname="Helvetica"];',
-             '  edge [fontname="Helvetica", fontsize=10];',
-             '  "@start" [shape=point, label=""];',
-             f"  \"@start\" -> {_dot_quote(model.initial)};"]
+    lines = [
+        f"digraph {_dot_quote(model.strategy)} {{",
+        "  rankdir=LR;",
+        '  node [shape=box, style=rounded, fontname="Helvetica"];',
+        '  edge [fontname="Helvetica", fontsize=10];',
+        '  "@start" [shape=point, label=""];',
+        f'  "@start" -> {_dot_quote(model.initial)};',
+    ]
     for step in model.steps:
         extra = ", peripheries=2" if step in model.final else ""
         lines.append(f"  {_dot_quote(step)} [label={_dot_quote(step)}{extra}];")
     for t in model.transitions:
-        lines.append(f"  {_dot_quote(t.source)} -> {_dot_quote(t.target)} "
-                     f"[label={_dot_quote(edge_label(t))}];")
+        lines.append(
+            f"  {_dot_quote(t.source)} -> {_dot_quote(t.target)} "
+            f"[label={_dot_quote(edge_label(t))}];"
+        )
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 def _mermaid_text(text: str) -> str:
-    return text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;") \
-        .replace(">", "#gt;").replace("|", "#124;")
+    return (
+        text.replace("&", "#amp;")
+        .replace('"', "#quot;")
+        .replace("<", "#lt;")
+        .replace(">", "#gt;")
+        .replace("|", "#124;")
+    )
 
 
 def to_mermaid(model: Model) -> str:

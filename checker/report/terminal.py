@@ -19,8 +19,7 @@ from checker.results import (
     Verdict,
 )
 
-_STYLE = {Verdict.PROVED: "bold green", Verdict.REFUTED: "bold red",
-          Verdict.UNKNOWN: "bold yellow"}
+_STYLE = {Verdict.PROVED: "bold green", Verdict.REFUTED: "bold red", Verdict.UNKNOWN: "bold yellow"}
 
 
 def _cell(value: Any) -> str:
@@ -48,14 +47,22 @@ def limits_table(report: ModelReport) -> Table:
             detail = lim.reason
         elif lim.invariant is not None:
             detail = "needs a stronger invariant (shown below)"
-        table.add_row(lim.name, Text(lim.verdict.value.upper(), style=_STYLE[lim.verdict]),
-                      lim.engine, f"{lim.seconds:.2f} s", detail)
+        table.add_row(
+            lim.name,
+            Text(lim.verdict.value.upper(), style=_STYLE[lim.verdict]),
+            lim.engine,
+            f"{lim.seconds:.2f} s",
+            detail,
+        )
     return table
 
 
 def counterexample_table(lim: LimitResult, cex: Counterexample) -> Table:
-    table = Table(title=f"counterexample: {lim.name} ({lim.text}) broken at tick "
-                        f"{cex.length}", title_justify="left", header_style="bold")
+    table = Table(
+        title=f"counterexample: {lim.name} ({lim.text}) broken at tick {cex.length}",
+        title_justify="left",
+        header_style="bold",
+    )
     table.add_column("tick", justify="right")
     table.add_column("step")
     table.add_column("transition taken")
@@ -69,8 +76,9 @@ def counterexample_table(lim: LimitResult, cex: Counterexample) -> Table:
         else:
             t = tick.transition
             taken = f"{t['from']} -> {t['to']} (line {t['line']})"
-        table.add_row(str(tick.tick), tick.step, taken, _assignments(tick.inputs),
-                      _assignments(tick.state))
+        table.add_row(
+            str(tick.tick), tick.step, taken, _assignments(tick.inputs), _assignments(tick.state)
+        )
     return table
 
 
@@ -91,12 +99,17 @@ def model_report(report: ModelReport) -> RenderableType:
     title.append(f"  ({report.seconds:.2f} s)", style="dim")
     parts.append(title)
     if report.errors:
-        parts.append(Text(f"bad input: {len(report.errors)} problem(s), see above",
-                          style="bold red"))
+        parts.append(
+            Text(f"bad input: {len(report.errors)} problem(s), see above", style="bold red")
+        )
         return Group(*parts)
     if report.internal_error:
-        parts.append(Text(f"INTERNAL ERROR (a bug in seqprove, please report it): "
-                          f"{report.internal_error}", style="bold red"))
+        parts.append(
+            Text(
+                f"INTERNAL ERROR (a bug in seqprove, please report it): {report.internal_error}",
+                style="bold red",
+            )
+        )
         return Group(*parts)
     parts.append(limits_table(report))
     for finding in report.findings:

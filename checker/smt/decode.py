@@ -85,8 +85,9 @@ class _Decoder:
 
 
 def _simplify(term: z3.BoolRef, seconds: float = 2.0) -> z3.BoolRef:
-    tactic = z3.TryFor(z3.Then("simplify", "ctx-solver-simplify", "simplify"),
-                       max(1, int(seconds * 1000)))
+    tactic = z3.TryFor(
+        z3.Then("simplify", "ctx-solver-simplify", "simplify"), max(1, int(seconds * 1000))
+    )
     try:
         goals = tactic(term)
     except z3.Z3Exception:

@@ -44,7 +44,8 @@ class Encoder:
             return cached
         for cls in type(expr).__mro__:
             method: Callable[[sympy.Basic], z3.ExprRef] | None = getattr(
-                self, f"walk_{cls.__name__}", None)
+                self, f"walk_{cls.__name__}", None
+            )
             if method is not None:
                 result = method(expr)
                 self.cache[expr] = result
@@ -154,8 +155,11 @@ class Encoder:
         return z3.Not(self(expr.args[0]))
 
     def walk_Xor(self, expr: sympy.Basic) -> z3.ExprRef:
-        return z3.Xor(*self.args(expr)) if len(expr.args) == 2 else \
-            z3.Sum(*[z3.If(a, 1, 0) for a in self.args(expr)]) % 2 == 1
+        return (
+            z3.Xor(*self.args(expr))
+            if len(expr.args) == 2
+            else z3.Sum(*[z3.If(a, 1, 0) for a in self.args(expr)]) % 2 == 1
+        )
 
     def walk_Equivalent(self, expr: sympy.Basic) -> z3.ExprRef:
         terms = self.args(expr)

@@ -83,8 +83,10 @@ class TransitionSystem:
         self.encode = Encoder(symbols)
         self.init = self._init()
         self.state_domain = z3.And(
-            self.cur[STEP] >= 0, self.cur[STEP] < len(m.steps),
-            *(domain(v.type, self.cur[v.name]) for v in m.state))
+            self.cur[STEP] >= 0,
+            self.cur[STEP] < len(m.steps),
+            *(domain(v.type, self.cur[v.name]) for v in m.state),
+        )
         self.input_domain = z3.And(*(self._input_domain(v) for v in m.inputs))
         self.assumptions = {a.name: self.encode(a.expr) for a in m.assumptions}
         self.admissible = z3.And(self.input_domain, *self.assumptions.values())
@@ -131,8 +133,7 @@ class TransitionSystem:
         eqs = []
         step_next: z3.ExprRef = self.cur[STEP]
         for t in reversed(m.transitions):
-            step_next = z3.If(self.fires[t.index], z3.IntVal(self.step_index[t.target]),
-                              step_next)
+            step_next = z3.If(self.fires[t.index], z3.IntVal(self.step_index[t.target]), step_next)
         eqs.append(self.nxt[STEP] == step_next)
         for v in m.state:
             value: z3.ExprRef = self.cur[v.name]
@@ -153,8 +154,7 @@ class TransitionSystem:
             state = {STEP: z3.Int(f"{STEP}@{j}")}
             for v in self.model.state:
                 state[v.name] = z3.Const(f"{v.name}@{j}", sort_of(v.type))
-            inputs = {v.name: z3.Const(f"{v.name}@{j}", sort_of(v.type))
-                      for v in self.model.inputs}
+            inputs = {v.name: z3.Const(f"{v.name}@{j}", sort_of(v.type)) for v in self.model.inputs}
             self.frames.append(Frame(state, inputs))
         return self.frames[k]
 
@@ -198,7 +198,7 @@ def read_value(model: z3.ModelRef, term: z3.ExprRef, kind: Type) -> Value:
     """The exact value of ``term`` in a z3 model, as the interpreter represents it."""
     value = model.eval(term, model_completion=True)
     if kind.kind == "bool":
-        return z3.is_true(value)
+        return bool(z3.is_true(value))
     if z3.is_int_value(value):
         return int(value.as_long())
     if z3.is_rational_value(value):

@@ -47,8 +47,9 @@ def _show_param(value: object) -> str:
     return str(value)
 
 
-def verify_model(model: Model, options: Options = DEFAULT_OPTIONS,
-                 progress: Progress = _quiet) -> ModelReport:
+def verify_model(
+    model: Model, options: Options = DEFAULT_OPTIONS, progress: Progress = _quiet
+) -> ModelReport:
     """Verify every limit of ``model`` and run the structural and sanity checks.
 
     Raises
@@ -76,14 +77,27 @@ def verify_model(model: Model, options: Options = DEFAULT_OPTIONS,
         deadline = Deadline(options.timeout)
         prop = system.limits[lim.name]
         if vacuous:
-            outcome = prove(system, unroller, lim.name, prop,
-                            options.overlay(engine="bmc", bmc_depth=0), deadline)
+            outcome = prove(
+                system,
+                unroller,
+                lim.name,
+                prop,
+                options.overlay(engine="bmc", bmc_depth=0),
+                deadline,
+            )
             if outcome.verdict is Verdict.UNKNOWN:
-                results.append(LimitResult(
-                    lim.name, lim.text, lim.line, Verdict.UNKNOWN, "sanity",
-                    time.monotonic() - begun,
-                    "vacuous: no inputs satisfy the ranges and assumptions in the initial "
-                    "configuration, so no run has a single tick"))
+                results.append(
+                    LimitResult(
+                        lim.name,
+                        lim.text,
+                        lim.line,
+                        Verdict.UNKNOWN,
+                        "sanity",
+                        time.monotonic() - begun,
+                        "vacuous: no inputs satisfy the ranges and assumptions in the initial "
+                        "configuration, so no run has a single tick",
+                    )
+                )
                 continue
         else:
             outcome = prove(system, unroller, lim.name, prop, options, deadline)
@@ -93,22 +107,60 @@ def verify_model(model: Model, options: Options = DEFAULT_OPTIONS,
             try:
                 path = extract(system, outcome.model, outcome.depth)
             except ValueError as exc:
-                results.append(LimitResult(lim.name, lim.text, lim.line, Verdict.UNKNOWN,
-                                           outcome.engine, seconds,
-                                           f"the counterexample found is not exact ({exc})"))
+                results.append(
+                    LimitResult(
+                        lim.name,
+                        lim.text,
+                        lim.line,
+                        Verdict.UNKNOWN,
+                        outcome.engine,
+                        seconds,
+                        f"the counterexample found is not exact ({exc})",
+                    )
+                )
                 continue
             trace = replay(model, interpreter, lim.name, path)
-            results.append(LimitResult(lim.name, lim.text, lim.line, Verdict.REFUTED,
-                                       outcome.engine, seconds, counterexample=trace))
+            results.append(
+                LimitResult(
+                    lim.name,
+                    lim.text,
+                    lim.line,
+                    Verdict.REFUTED,
+                    outcome.engine,
+                    seconds,
+                    counterexample=trace,
+                )
+            )
         elif outcome.verdict is Verdict.PROVED:
-            invariant = invariant_by_step(system, outcome.invariant) \
-                if outcome.invariant is not None else None
+            invariant = (
+                invariant_by_step(system, outcome.invariant)
+                if outcome.invariant is not None
+                else None
+            )
             engine = f"k-induction (k={outcome.k})" if outcome.k else outcome.engine
-            results.append(LimitResult(lim.name, lim.text, lim.line, Verdict.PROVED, engine,
-                                       seconds, invariant=invariant))
+            results.append(
+                LimitResult(
+                    lim.name,
+                    lim.text,
+                    lim.line,
+                    Verdict.PROVED,
+                    engine,
+                    seconds,
+                    invariant=invariant,
+                )
+            )
         else:
-            results.append(LimitResult(lim.name, lim.text, lim.line, Verdict.UNKNOWN,
-                                       outcome.engine, seconds, outcome.reason + nonlinear_note))
+            results.append(
+                LimitResult(
+                    lim.name,
+                    lim.text,
+                    lim.line,
+                    Verdict.UNKNOWN,
+                    outcome.engine,
+                    seconds,
+                    outcome.reason + nonlinear_note,
+                )
+            )
 
     if options.sanity and not vacuous:
         progress(f"{model.strategy}: sanity checks")
@@ -136,8 +188,9 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
-                           and p.is_file())
+            found = sorted(
+                p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+            )
             files.extend(found)
         elif path.exists():
             files.append(path)
@@ -146,34 +199,58 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def verify_file_model(model: Model, options: Options = DEFAULT_OPTIONS,
-                      progress: Progress = _quiet) -> ModelReport:
+def verify_file_model(
+    model: Model, options: Options = DEFAULT_OPTIONS, progress: Progress = _quiet
+) -> ModelReport:
     """Verify a loaded model; a tool bug becomes an internal error in its report (exit 4)
     instead of stopping the other files of the run."""
     started = time.monotonic()
     try:
         return verify_model(model, options, progress)
-    except (InternalError, z3.Z3Exception, RecursionError, ArithmeticError, AssertionError,
-            KeyError, ValueError, TypeError) as exc:
-        return ModelReport(file=model.file, strategy=model.strategy,
-                           internal_error=f"{type(exc).__name__}: {exc}",
-                           seconds=time.monotonic() - started)
+    except (
+        InternalError,
+        z3.Z3Exception,
+        RecursionError,
+        ArithmeticError,
+        AssertionError,
+        KeyError,
+        ValueError,
+        TypeError,
+    ) as exc:
+        return ModelReport(
+            file=model.file,
+            strategy=model.strategy,
+            internal_error=f"{type(exc).__name__}: {exc}",
+            seconds=time.monotonic() - started,
+        )
 
 
-def verify_file(path: Path, params: Mapping[str, str] | None = None,
-                options: Options = DEFAULT_OPTIONS, progress: Progress = _quiet) -> ModelReport:
+def verify_file(
+    path: Path,
+    params: Mapping[str, str] | None = None,
+    options: Options = DEFAULT_OPTIONS,
+    progress: Progress = _quiet,
+) -> ModelReport:
     """Load and verify one file; bad input becomes the errors of its report."""
     started = time.monotonic()
     try:
         model = load_model(path, params or {})
     except ModelError as exc:
-        return ModelReport(file=str(path), strategy=None, errors=tuple(exc.diagnostics),
-                           seconds=time.monotonic() - started)
+        return ModelReport(
+            file=str(path),
+            strategy=None,
+            errors=tuple(exc.diagnostics),
+            seconds=time.monotonic() - started,
+        )
     return verify_file_model(model, options, progress)
 
 
-def verify_paths(paths: Iterable[str | Path], params: Mapping[str, str] | None = None,
-                 options: Options = DEFAULT_OPTIONS, progress: Progress = _quiet) -> Report:
+def verify_paths(
+    paths: Iterable[str | Path],
+    params: Mapping[str, str] | None = None,
+    options: Options = DEFAULT_OPTIONS,
+    progress: Progress = _quiet,
+) -> Report:
     """Verify every model file under ``paths``; one file's problems never stop the others."""
     reports = [verify_file(p, params or {}, options, progress) for p in collect_files(paths)]
     return Report(tuple(reports))

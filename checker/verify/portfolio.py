@@ -17,8 +17,14 @@ TRACE_DEPTH = 10_000
 """How deep BMC may go to produce a trace after Spacer showed a limit is breakable."""
 
 
-def prove(system: TransitionSystem, unroller: Unroller, name: str, prop: z3.BoolRef,
-          options: Options, deadline: Deadline) -> Outcome:
+def prove(
+    system: TransitionSystem,
+    unroller: Unroller,
+    name: str,
+    prop: z3.BoolRef,
+    options: Options,
+    deadline: Deadline,
+) -> Outcome:
     """Decide one property with the engine(s) that ``options`` chooses.
 
     A refutation always ends with a BMC run, so its ``model`` holds a shortest
@@ -28,8 +34,7 @@ def prove(system: TransitionSystem, unroller: Unroller, name: str, prop: z3.Bool
     if options.engine == "kind":
         return k_induction(system, unroller, name, prop, range(1, options.max_k + 1), deadline)
     if options.engine == "spacer":
-        return _with_trace(unroller, name, prop, spacer(system, z3.Not(prop), deadline),
-                           deadline)
+        return _with_trace(unroller, name, prop, spacer(system, z3.Not(prop), deadline), deadline)
     first = k_induction(system, unroller, name, prop, range(1, 2), deadline)
     if first.verdict is not Verdict.UNKNOWN or deadline.expired:
         return first
@@ -40,19 +45,26 @@ def prove(system: TransitionSystem, unroller: Unroller, name: str, prop: z3.Bool
         return _with_trace(unroller, name, prop, by_spacer, deadline)
     deeper = k_induction(system, unroller, name, prop, range(2, options.max_k + 1), deadline)
     if deeper.verdict is Verdict.UNKNOWN:
-        return Outcome(Verdict.UNKNOWN, "portfolio",
-                       f"spacer: {by_spacer.reason}; k-induction: {deeper.reason}")
+        return Outcome(
+            Verdict.UNKNOWN,
+            "portfolio",
+            f"spacer: {by_spacer.reason}; k-induction: {deeper.reason}",
+        )
     return deeper
 
 
-def _with_trace(unroller: Unroller, name: str, prop: z3.BoolRef, outcome: Outcome,
-                deadline: Deadline) -> Outcome:
+def _with_trace(
+    unroller: Unroller, name: str, prop: z3.BoolRef, outcome: Outcome, deadline: Deadline
+) -> Outcome:
     """Spacer answers 'breakable' without a shortest run: find one with BMC."""
     if outcome.verdict is not Verdict.REFUTED or outcome.model is not None:
         return outcome
     found = bmc(unroller, name, prop, TRACE_DEPTH, deadline)
     if found.verdict is Verdict.REFUTED:
         return Outcome(Verdict.REFUTED, "spacer+bmc", depth=found.depth, model=found.model)
-    return Outcome(Verdict.UNKNOWN, "spacer",
-                   "Spacer showed the limit can be broken, but BMC found no run that breaks it "
-                   f"within the time limit ({found.reason})")
+    return Outcome(
+        Verdict.UNKNOWN,
+        "spacer",
+        "Spacer showed the limit can be broken, but BMC found no run that breaks it "
+        f"within the time limit ({found.reason})",
+    )

@@ -43,19 +43,28 @@ def initially_admissible(system: TransitionSystem, deadline: Deadline) -> z3.Che
 def vacuity_finding(model: Model) -> Finding:
     line = min((a.line for a in model.assumptions), default=1)
     return Finding(
-        "vacuous-assumptions", Severity.WARNING,
+        "vacuous-assumptions",
+        Severity.WARNING,
         "NO PROOF IS MEANINGFUL: no inputs satisfy the ranges and assumptions in the initial "
         "configuration, so every run stops before its first tick; the limits are reported "
-        "unknown. Check `assume` and the input ranges for a contradiction.", line)
+        "unknown. Check `assume` and the input ranges for a contradiction.",
+        line,
+    )
 
 
 def tautologies(system: TransitionSystem, deadline: Deadline) -> list[Finding]:
     found = []
     for lim in system.model.limits:
         if _solve(deadline, system.state_domain, z3.Not(system.limits[lim.name])) == z3.unsat:
-            found.append(Finding("tautology-limit", Severity.WARNING,
-                                 f"limit '{lim.name}' holds in every configuration, reachable "
-                                 "or not: it constrains nothing", lim.line))
+            found.append(
+                Finding(
+                    "tautology-limit",
+                    Severity.WARNING,
+                    f"limit '{lim.name}' holds in every configuration, reachable "
+                    "or not: it constrains nothing",
+                    lim.line,
+                )
+            )
     return found
 
 
@@ -70,27 +79,47 @@ def shadowed(system: TransitionSystem, deadline: Deadline) -> tuple[list[Finding
         for t in system.model.outgoing(step):
             guard = system.guards[t.index]
             if _solve(deadline, base, guard) == z3.unsat:
-                findings.append(Finding("dead-transition", Severity.WARNING,
-                                        f"transition {t.label} can never fire: its `when` "
-                                        "never holds under the ranges and assumptions", t.line))
+                findings.append(
+                    Finding(
+                        "dead-transition",
+                        Severity.WARNING,
+                        f"transition {t.label} can never fire: its `when` "
+                        "never holds under the ranges and assumptions",
+                        t.line,
+                    )
+                )
                 indices.add(t.index)
-            elif earlier and _solve(deadline, base, guard,
-                                    *(z3.Not(system.guards[e.index]) for e in earlier)
-                                    ) == z3.unsat:
-                by = [e for e in earlier
-                      if _solve(deadline, base, guard, system.guards[e.index]) != z3.unsat]
+            elif (
+                earlier
+                and _solve(
+                    deadline, base, guard, *(z3.Not(system.guards[e.index]) for e in earlier)
+                )
+                == z3.unsat
+            ):
+                by = [
+                    e
+                    for e in earlier
+                    if _solve(deadline, base, guard, system.guards[e.index]) != z3.unsat
+                ]
                 lines = ", ".join(f"{e.label} at line {e.line}" for e in by)
-                findings.append(Finding("shadowed-transition", Severity.WARNING,
-                                        f"transition {t.label} can never fire: whenever its "
-                                        f"`when` holds, an earlier transition fires first "
-                                        f"({lines})", t.line))
+                findings.append(
+                    Finding(
+                        "shadowed-transition",
+                        Severity.WARNING,
+                        f"transition {t.label} can never fire: whenever its "
+                        f"`when` holds, an earlier transition fires first "
+                        f"({lines})",
+                        t.line,
+                    )
+                )
                 indices.add(t.index)
             earlier.append(t)
     return findings, indices
 
 
-def dead_transitions(system: TransitionSystem, unroller: Unroller, skip: set[int],
-                     deadline: Deadline) -> list[Finding]:
+def dead_transitions(
+    system: TransitionSystem, unroller: Unroller, skip: set[int], deadline: Deadline
+) -> list[Finding]:
     """Transitions that fire in no reachable configuration. Runs that fire them are
     searched for first (covering many at once); each one left is then proved
     unreachable with Spacer, or passed over when that is not decided in time."""
@@ -103,8 +132,7 @@ def dead_transitions(system: TransitionSystem, unroller: Unroller, skip: set[int
             assert model is not None
             for k in range(depth + 1):
                 for i in list(uncovered):
-                    if z3.is_true(model.eval(system.at(system.fires[i], k),
-                                             model_completion=True)):
+                    if z3.is_true(model.eval(system.at(system.fires[i], k), model_completion=True)):
                         uncovered.discard(i)
         else:
             depth += 1
@@ -116,9 +144,14 @@ def dead_transitions(system: TransitionSystem, unroller: Unroller, skip: set[int
         budget = Deadline(min(PROOF_SECONDS, deadline.remaining()))
         outcome = spacer(system, system.fires[i], budget)
         if outcome.verdict is Verdict.PROVED:
-            findings.append(Finding("dead-transition", Severity.WARNING,
-                                    f"transition {t.label} never fires in any reachable "
-                                    "configuration", t.line))
+            findings.append(
+                Finding(
+                    "dead-transition",
+                    Severity.WARNING,
+                    f"transition {t.label} never fires in any reachable configuration",
+                    t.line,
+                )
+            )
     return findings
 
 
@@ -144,35 +177,57 @@ def dead_ends(system: TransitionSystem, unroller: Unroller, deadline: Deadline) 
     exists = _inputs_exist(system, deadline)
     line = min((a.line for a in system.model.assumptions), default=1)
     if exists is None:
-        return [Finding("dead-end-unchecked", Severity.WARNING,
-                        "could not decide whether some reachable configuration admits no "
-                        "inputs (assumptions too complex for quantifier elimination)", line)]
+        return [
+            Finding(
+                "dead-end-unchecked",
+                Severity.WARNING,
+                "could not decide whether some reachable configuration admits no "
+                "inputs (assumptions too complex for quantifier elimination)",
+                line,
+            )
+        ]
     if _solve(deadline, system.state_domain, z3.Not(exists)) == z3.unsat:
         return []
     outcome = bmc(unroller, "@dead-end", exists, COVER_DEPTH, deadline.part(0.5))
     if outcome.verdict is Verdict.UNKNOWN and not deadline.expired:
-        outcome = spacer(system, z3.Not(exists),
-                         Deadline(min(PROOF_SECONDS, deadline.remaining())))
+        outcome = spacer(system, z3.Not(exists), Deadline(min(PROOF_SECONDS, deadline.remaining())))
     if outcome.verdict is Verdict.REFUTED and outcome.model is not None:
         assert outcome.depth is not None
         config = extract(system, outcome.model, outcome.depth)[-1][0]
-        shown = ", ".join(f"{v.name}={json_value(v, config.values[v.name])}"
-                          for v in system.model.state)
-        return [Finding("dead-end", Severity.WARNING,
-                        f"after {outcome.depth} tick(s) the run can reach step "
-                        f"'{config.step}' with {shown}, where no inputs satisfy the ranges "
-                        "and assumptions: runs end there, and the limits are vacuously safe "
-                        "beyond it", line)]
+        shown = ", ".join(
+            f"{v.name}={json_value(v, config.values[v.name])}" for v in system.model.state
+        )
+        return [
+            Finding(
+                "dead-end",
+                Severity.WARNING,
+                f"after {outcome.depth} tick(s) the run can reach step "
+                f"'{config.step}' with {shown}, where no inputs satisfy the ranges "
+                "and assumptions: runs end there, and the limits are vacuously safe "
+                "beyond it",
+                line,
+            )
+        ]
     if outcome.verdict is Verdict.REFUTED:
-        return [Finding("dead-end", Severity.WARNING,
-                        "some reachable configuration admits no inputs (runs end there)", line)]
+        return [
+            Finding(
+                "dead-end",
+                Severity.WARNING,
+                "some reachable configuration admits no inputs (runs end there)",
+                line,
+            )
+        ]
     return []
 
 
 def nonlinear(model: Model) -> list[Finding]:
     return [
-        Finding("nonlinear", Severity.WARNING,
-                f"product of non-constant terms `{n.text}` in {n.where}: the model is "
-                "nonlinear and the engines may answer unknown", n.line)
+        Finding(
+            "nonlinear",
+            Severity.WARNING,
+            f"product of non-constant terms `{n.text}` in {n.where}: the model is "
+            "nonlinear and the engines may answer unknown",
+            n.line,
+        )
         for n in model.nonlinear
     ]

@@ -4,6 +4,7 @@ interpreter. A trace the interpreter does not reproduce is a bug in seqprove."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 import z3
@@ -23,8 +24,11 @@ def json_value(var: Variable, value: Value) -> Any:
     if kind == "enum":
         return var.type.values[int(value)]
     if kind == "real":
-        return decimal_text(value) if not isinstance(value, bool) and \
-            getattr(value, "denominator", 1) != 1 else str(int(value))
+        return (
+            decimal_text(Fraction(value))
+            if not isinstance(value, bool) and getattr(value, "denominator", 1) != 1
+            else str(int(value))
+        )
     return int(value)
 
 
@@ -35,13 +39,15 @@ def _state(system: TransitionSystem, model: z3.ModelRef, k: int) -> tuple[str, d
     return system.model.steps[index], values
 
 
-def extract(system: TransitionSystem, model: z3.ModelRef,
-            depth: int) -> list[tuple[Config, Mapping[str, Value] | None, int | None]]:
+def extract(
+    system: TransitionSystem, model: z3.ModelRef, depth: int
+) -> list[tuple[Config, Mapping[str, Value] | None, int | None]]:
     """The path as (configuration, inputs that led to it, transition fired) per tick."""
     m = system.model
     step, values = _state(system, model, 0)
     path: list[tuple[Config, Mapping[str, Value] | None, int | None]] = [
-        (Config(step, values), None, None)]
+        (Config(step, values), None, None)
+    ]
     for k in range(depth):
         frame = system.frame(k)
         inputs = {v.name: read_value(model, frame.inputs[v.name], v.type) for v in m.inputs}
@@ -55,8 +61,12 @@ def extract(system: TransitionSystem, model: z3.ModelRef,
     return path
 
 
-def replay(model: Model, interpreter: Interpreter, limit: str,
-           path: list[tuple[Config, Mapping[str, Value] | None, int | None]]) -> Counterexample:
+def replay(
+    model: Model,
+    interpreter: Interpreter,
+    limit: str,
+    path: list[tuple[Config, Mapping[str, Value] | None, int | None]],
+) -> Counterexample:
     """Run the path's inputs through the interpreter; check that every tick agrees with
     the solver (inputs allowed, same transition, same configuration) and that the limit
     is broken at the last tick. Returns the counterexample as a user reads it.
@@ -70,30 +80,47 @@ def replay(model: Model, interpreter: Interpreter, limit: str,
     input_vars = {v.name: v for v in model.inputs}
     config = interpreter.initial()
     if config != path[0][0]:
-        raise InternalError(f"replay of '{limit}': initial configuration differs: "
-                            f"solver {path[0][0]}, interpreter {config}")
-    ticks = [Tick(0, config.step, None, {},
-                  {n: json_value(state_vars[n], v) for n, v in config.values.items()})]
+        raise InternalError(
+            f"replay of '{limit}': initial configuration differs: "
+            f"solver {path[0][0]}, interpreter {config}"
+        )
+    ticks = [
+        Tick(
+            0,
+            config.step,
+            None,
+            {},
+            {n: json_value(state_vars[n], v) for n, v in config.values.items()},
+        )
+    ]
     for tick, (expected, inputs, fired) in enumerate(path[1:], start=1):
         assert inputs is not None
         problems = interpreter.input_violations(config, inputs)
         if problems:
-            raise InternalError(f"replay of '{limit}' at tick {tick}: the solver chose inputs "
-                                f"the semantics forbid: {'; '.join(problems)}")
+            raise InternalError(
+                f"replay of '{limit}' at tick {tick}: the solver chose inputs "
+                f"the semantics forbid: {'; '.join(problems)}"
+            )
         result = interpreter.step(config, inputs)
         taken = result.transition.index if result.transition else None
         if taken != fired or result.config != expected:
-            raise InternalError(f"replay of '{limit}' at tick {tick}: solver took transition "
-                                f"{fired} to {expected}, interpreter took {taken} to "
-                                f"{result.config}")
+            raise InternalError(
+                f"replay of '{limit}' at tick {tick}: solver took transition "
+                f"{fired} to {expected}, interpreter took {taken} to "
+                f"{result.config}"
+            )
         config = result.config
-        ticks.append(Tick(
-            tick, config.step,
-            result.transition.to_json() if result.transition else None,
-            {n: json_value(input_vars[n], v) for n, v in inputs.items()},
-            {n: json_value(state_vars[n], v) for n, v in config.values.items()},
-        ))
+        ticks.append(
+            Tick(
+                tick,
+                config.step,
+                result.transition.to_json() if result.transition else None,
+                {n: json_value(input_vars[n], v) for n, v in inputs.items()},
+                {n: json_value(state_vars[n], v) for n, v in config.values.items()},
+            )
+        )
     if limit not in interpreter.broken_limits(config):
-        raise InternalError(f"replay of '{limit}': the interpreter does not break the limit "
-                            f"at tick {len(path) - 1}")
+        raise InternalError(
+            f"replay of '{limit}': the interpreter does not break the limit at tick {len(path) - 1}"
+        )
     return Counterexample(tuple(ticks))
