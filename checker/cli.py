@@ -8,6 +8,7 @@ input (a bad model file, option or path); 4 internal error (a bug in seqprove).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -40,6 +41,7 @@ from checker.verify.options import DEFAULT_OPTIONS, ENGINES
 EXIT_BAD_INPUT = 3
 EXIT_INTERNAL = 4
 PROGRESS_AFTER = 1.0
+PLAIN_WIDTH = 120
 
 
 def _params(given: Sequence[str]) -> dict[str, str]:
@@ -77,6 +79,15 @@ def _progress(console: Console, total: int, enabled: bool) -> Iterator[Progress 
     finally:
         timer.cancel()
         progress.stop()
+
+
+def _console(stderr: bool) -> Console:
+    """A console for reports: the terminal's width on a terminal; otherwise ``COLUMNS``
+    or 120 columns, so CI logs do not wrap tables at 80."""
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(stderr=stderr, highlight=False, width=PLAIN_WIDTH)
+    return console
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -152,8 +163,8 @@ def verify(
                 f"--param {name}: no model of this run declares a param "
                 f"'{name}'{hint(name, declared)}"
             )
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    out = _console(stderr=False)
+    err = _console(stderr=True)
     total = sum(len(m.limits) for m in loaded if isinstance(m, Model))
     reports: list[ModelReport] = []
     with _progress(err, total, not as_json) as bar:

@@ -217,7 +217,7 @@ class Translator:
 
     def _unsupported(self, node: ast.AST) -> str:
         construct = _CONSTRUCTS.get(type(node), type(node).__name__)
-        return f"{construct} is not part of the expression language"
+        return f"not part of the expression language: {construct}"
 
     def visit_Constant(self, node: ast.Constant, strings: bool) -> Typed:
         value = node.value
@@ -367,6 +367,8 @@ class Translator:
 
     def visit_Call(self, node: ast.Call, strings: bool) -> Typed:
         if not isinstance(node.func, ast.Name):
+            if type(node.func) in _CONSTRUCTS:
+                raise ExprError(_offset(node.func), self._unsupported(node.func))
             raise ExprError(_offset(node), "only abs, min and max can be called")
         name = node.func.id
         if name in ACTIONS:

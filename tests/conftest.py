@@ -1,0 +1,69 @@
+"""Shared helpers: the repository root, running the CLI in-process, small models."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from checker.cli import main
+from checker.lang.loader import load_text
+from checker.model import Model
+from checker.results import ModelReport
+from checker.verify import Options, verify_model
+
+ROOT = Path(__file__).resolve().parent.parent
+BAD_MODELS = ROOT / "tests" / "models" / "bad"
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str) -> Run:
+    """Run ``seqprove ARGS`` in this process and capture its exit code and output."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def run_process(*args: str, cwd: Path = ROOT) -> Run:
+    """Run the installed ``seqprove`` command in a child process."""
+    env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "checker", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def model(text: str, name: str = "test.yaml", **params: str) -> Model:
+    return load_text(text, name, params)
+
+
+def verify_text(text: str, timeout: float = 20.0, **params: str) -> ModelReport:
+    return verify_model(model(text, **params), Options(timeout=timeout))
+
+
+@pytest.fixture
+def tmp_models(tmp_path: Path) -> Path:
+    return tmp_path
