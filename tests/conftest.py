@@ -33,11 +33,19 @@ def run_cli(*args: str) -> Run:
     """Run ``seqprove ARGS`` in this process and capture its exit code and output."""
     out, err = io.StringIO(), io.StringIO()
     code = 0
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "120"
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                main(list(args))
+            except SystemExit as exc:
+                code = int(exc.code or 0)
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
     return Run(code, out.getvalue(), err.getvalue())
 
 

@@ -46,7 +46,7 @@ def limits_table(report: ModelReport) -> Table:
         elif lim.verdict is Verdict.UNKNOWN:
             detail = lim.reason
         elif lim.invariant is not None:
-            detail = "needs a stronger invariant (shown below)"
+            detail = "stronger invariant shown below"
         table.add_row(
             lim.name,
             Text(lim.verdict.value.upper(), style=_STYLE[lim.verdict]),
@@ -57,12 +57,11 @@ def limits_table(report: ModelReport) -> Table:
     return table
 
 
-def counterexample_table(lim: LimitResult, cex: Counterexample) -> Table:
-    table = Table(
-        title=f"counterexample: {lim.name} ({lim.text}) broken at tick {cex.length}",
-        title_justify="left",
-        header_style="bold",
+def counterexample_table(lim: LimitResult, cex: Counterexample) -> RenderableType:
+    heading = Text(
+        f"counterexample: {lim.name} ({lim.text}) broken at tick {cex.length}", style="bold red"
     )
+    table = Table(header_style="bold")
     table.add_column("tick", justify="right")
     table.add_column("step")
     table.add_column("transition taken")
@@ -79,7 +78,7 @@ def counterexample_table(lim: LimitResult, cex: Counterexample) -> Table:
         table.add_row(
             str(tick.tick), tick.step, taken, _assignments(tick.inputs), _assignments(tick.state)
         )
-    return table
+    return Group(heading, table)
 
 
 def invariant_text(lim: LimitResult) -> Text:

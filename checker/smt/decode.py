@@ -84,14 +84,37 @@ class _Decoder:
         return None
 
 
-def _simplify(term: z3.BoolRef, seconds: float = 2.0) -> z3.BoolRef:
-    tactic = z3.TryFor(
-        z3.Then("simplify", "ctx-solver-simplify", "simplify"), max(1, int(seconds * 1000))
-    )
+DISPLAY_RLIMIT = 20_000_000
+"""z3 resource units allowed for tidying an invariant for display. A resource limit,
+unlike a time limit, gives the same text on a loaded machine as on an idle one."""
+
+LARGE_TERM = 5_000
+"""Terms with more nodes than this are shown with the cheap simplifier only."""
+
+
+def _size(term: z3.ExprRef) -> int:
+    seen: set[int] = set()
+    todo = [term]
+    while todo and len(seen) <= LARGE_TERM:
+        t = todo.pop()
+        if t.get_id() not in seen:
+            seen.add(t.get_id())
+            todo.extend(t.children())
+    return len(seen)
+
+
+def _simplify(term: z3.BoolRef) -> z3.BoolRef:
+    """Simplify for display: z3's simplifier, then (for terms of moderate size, which
+    keeps it quick) contextual simplification and dropping implied conjuncts, the latter
+    bounded by a resource limit."""
+    simple = z3.simplify(term)
+    if _size(simple) > LARGE_TERM:
+        return simple
+    tactic = z3.Then("simplify", "ctx-solver-simplify", "simplify")
     try:
-        goals = tactic(term)
+        goals = tactic(simple)
     except z3.Z3Exception:
-        return z3.simplify(term)
+        return simple
     parts = [f for g in goals for f in g]
     return z3.And(*_irredundant(parts)) if len(parts) != 1 else parts[0]
 
@@ -102,7 +125,7 @@ def _irredundant(parts: list[z3.BoolRef]) -> list[z3.BoolRef]:
     for part in parts:
         others = [p for p in kept if not p.eq(part)]
         solver = z3.Solver()
-        solver.set("timeout", 200)
+        solver.set("rlimit", DISPLAY_RLIMIT)
         solver.add(*others, z3.Not(part))
         if solver.check() == z3.unsat:
             kept = others

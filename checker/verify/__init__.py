@@ -199,6 +199,10 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
+def _brief(message: str, limit: int = 600) -> str:
+    return message if len(message) <= limit else message[:limit] + " ..."
+
+
 def verify_file_model(
     model: Model, options: Options = DEFAULT_OPTIONS, progress: Progress = _quiet
 ) -> ModelReport:
@@ -220,7 +224,7 @@ def verify_file_model(
         return ModelReport(
             file=model.file,
             strategy=model.strategy,
-            internal_error=f"{type(exc).__name__}: {exc}",
+            internal_error=_brief(f"{type(exc).__name__}: {exc}"),
             seconds=time.monotonic() - started,
         )
 
