@@ -122,7 +122,7 @@ CASES: list[tuple[str, str, int, int, str]] = [
         ),
         50,
         13,
-        "write `emit` as a block list",
+        "YAML splits items at commas",
     ),
     ("bad-side", bad('side="buy"', 'side="long"'), 50, 20, '"buy" or "sell"'),
     (

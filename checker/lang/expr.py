@@ -233,7 +233,7 @@ class Translator:
                 return Typed(sympy.Integer(SIDE.values.index(value)), SIDE)
             where = 'a side, "buy" or "sell"' if strings else "an action's side argument"
             raise ExprError(_offset(node), f"a string is allowed only as {where}; got {value!r}")
-        raise ExprError(_offset(node), f"literal {value!r} is not part of the language")
+        raise ExprError(_offset(node), f"not part of the expression language: {value!r}")
 
     def visit_Name(self, node: ast.Name, strings: bool) -> Typed:
         name = node.id
@@ -320,6 +320,9 @@ class Translator:
 
     def visit_Compare(self, node: ast.Compare, strings: bool) -> Typed:
         operands = [node.left, *node.comparators]
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            if type(op) in _CONSTRUCTS:
+                raise ExprError(_offset(right), self._unsupported(op))
         typed = [self.visit(o, strings=strings) for o in operands]
         links: list[sympy.Basic] = []
         for i, op in enumerate(node.ops):

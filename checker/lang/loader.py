@@ -198,7 +198,14 @@ class _Builder:
             typed = translator.expression(text)
         except ExprError as exc:
             self.errors.append(
-                locate(self.doc.file, loc.line, loc.column, loc.exact, exc.offset, exc.message)
+                locate(
+                    self.doc.file,
+                    loc.line,
+                    loc.column,
+                    loc.exact,
+                    exc.offset,
+                    exc.message + _flow_hint(text),
+                )
             )
             return None
         for term in nonlinear_terms(typed.expr):
@@ -429,12 +436,7 @@ class _Builder:
             try:
                 call = translator.action(item)
             except ExprError as exc:
-                message = exc.message
-                if item.count("(") != item.count(")"):
-                    message += (
-                        " (write `emit` as a block list: a flow list [...] splits "
-                        "an action at its commas)"
-                    )
+                message = exc.message + _flow_hint(item)
                 self.errors.append(
                     locate(self.doc.file, loc.line, loc.column, loc.exact, exc.offset, message)
                 )
@@ -546,6 +548,17 @@ def _text(value: Any) -> str:
             else str(value.numerator)
         )
     return str(value)
+
+
+def _flow_hint(text: str) -> str:
+    """A hint for text cut short by YAML: in a flow list ``[a, min(b, c)]`` the commas
+    split items, so a call or parenthesis is left unbalanced."""
+    if text.count("(") == text.count(")"):
+        return ""
+    return (
+        " (in a flow list [...] YAML splits items at commas: write the list as a block "
+        "list, one `- item` per line, or quote the item)"
+    )
 
 
 def _kind_words(kind: str) -> str:

@@ -88,8 +88,11 @@ def _loc(node: Node) -> Loc:
 
 def _scalar(node: ScalarNode) -> Any:
     text = node.value
+    if node.style == ">":
+        # ruamel marks the places where a folded scalar was folded with U+0007
+        return text.replace("\a", "")
     if node.style not in (None, ""):
-        return text  # quoted or block scalars are text
+        return text  # quoted or literal block scalars are text
     if text in _NULL:
         return None
     if text in _BOOL:
