@@ -73,6 +73,7 @@ def structural_findings(model: Model) -> list[Finding]:
             Severity.ERROR,
             f"step '{s}' is not reachable from the initial step '{model.initial}'",
             model.step_lines[s],
+            model.step_columns[s],
         )
         for s in unreachable_steps(g, model.initial)
     ]
@@ -84,6 +85,7 @@ def structural_findings(model: Model) -> list[Finding]:
             + (" and emits actions" if t.target == t.source else "")
             + "; a final step may only loop back to itself without emitting",
             t.line,
+            t.column,
         )
         for t in exits_from_final(g, model.final)
     ]
@@ -94,6 +96,7 @@ def structural_findings(model: Model) -> list[Finding]:
             f"transition {t.label} emits place() but its `when` names no prover; "
             "list a prover (a name from `provers`) as an item of `when`",
             t.line,
+            t.column,
         )
         for t in places_without_prover(g)
     ]
@@ -103,6 +106,7 @@ def structural_findings(model: Model) -> list[Finding]:
             Severity.ERROR,
             f"no final step ({', '.join(model.final)}) can be reached from step '{s}'",
             model.step_lines[s],
+            model.step_columns[s],
         )
         for s in final_unreachable_from(g, model.final)
     ]

@@ -116,6 +116,7 @@ class Nonlinear:
     where: str
     text: str
     line: int
+    column: int
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class Model:
     limits: tuple[Condition, ...]
     steps: tuple[str, ...]
     step_lines: Mapping[str, int]
+    step_columns: Mapping[str, int]
     initial: str
     final: tuple[str, ...]
     transitions: tuple[Transition, ...]

@@ -95,6 +95,7 @@ class Finding:
     severity: Severity
     message: str
     line: int
+    column: int = 1
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +103,7 @@ class Finding:
             "severity": self.severity.value,
             "message": self.message,
             "line": self.line,
+            "column": self.column,
         }
 
 

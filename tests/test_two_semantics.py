@@ -47,19 +47,21 @@ def agree(m: Model, runs: list[dict[str, Value]]) -> None:
     interpreter = Interpreter(m)
     system = TransitionSystem(m)
     config = interpreter.initial()
-    solver = z3.Solver()
+    solver = z3.Solver(ctx=system.ctx)
     solver.add(system.at(system.init, 0))
     for k, inputs in enumerate(runs):
         if interpreter.input_violations(config, inputs):
             break
         frame = system.frame(k)
         for var in m.inputs:
-            solver.add(frame.inputs[var.name] == value_term(var.type, inputs[var.name]))
+            solver.add(frame.inputs[var.name] == value_term(var.type, inputs[var.name], system.ctx))
         solver.add(system.at(system.trans, k))
         config = interpreter.step(config, inputs).config
         after = system.frame(k + 1).state
         expected = [after[STEP] == m.steps.index(config.step)]
-        expected += [after[v.name] == value_term(v.type, config.values[v.name]) for v in m.state]
+        expected += [
+            after[v.name] == value_term(v.type, config.values[v.name], system.ctx) for v in m.state
+        ]
         assert solver.check(z3.And(*expected)) == z3.sat, f"tick {k + 1}: encoding disagrees"
         assert solver.check(z3.Not(z3.And(*expected))) == z3.unsat, (
             f"tick {k + 1}: encoding admits another successor"

@@ -16,7 +16,7 @@ class Unroller:
 
     def __init__(self, system: TransitionSystem) -> None:
         self.system = system
-        self.solver = z3.Solver()
+        self.solver = z3.Solver(ctx=system.ctx)
         self.solver.add(system.at(system.init, 0))
         self.depth = 0
         self.safe: dict[str, int] = {}

@@ -17,7 +17,7 @@ def step_case(
     system: TransitionSystem, prop: z3.BoolRef, k: int, deadline: Deadline
 ) -> tuple[z3.CheckSatResult, str]:
     """Check the induction step for ``k`` (unsat means the step holds)."""
-    solver = z3.Solver()
+    solver = z3.Solver(ctx=system.ctx)
     for j in range(k + 1):
         solver.add(system.at(system.state_domain, j))
     for j in range(k):

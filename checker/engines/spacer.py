@@ -10,20 +10,25 @@ from checker.results import Verdict
 from checker.smt.system import TransitionSystem
 
 
-def spacer(system: TransitionSystem, bad: z3.BoolRef, deadline: Deadline) -> Outcome:
+def spacer(
+    system: TransitionSystem, bad: z3.BoolRef, deadline: Deadline, rlimit: int = 0
+) -> Outcome:
     """Is a configuration where ``bad`` holds reachable? ``bad`` may read the inputs of
     the next tick (they are then admissible inputs).
 
     The clauses: ``Init(s) -> Inv(s)``; ``Inv(s) & T(s, i, s') -> Inv(s')``;
     ``Inv(s) & bad(s, i) [& Adm(s, i)] -> false``. Satisfiable means unreachable, with
-    ``Inv`` as the invariant.
+    ``Inv`` as the invariant. A nonzero ``rlimit`` also bounds the work in z3's resource
+    units, which, unlike time, gives the same answer on a loaded machine.
     """
     cur, nxt, inp = system.state_args(), system.next_args(), system.input_args()
-    inv = z3.Function("Inv", *(a.sort() for a in cur), z3.BoolSort())
+    inv = z3.Function("Inv", *(a.sort() for a in cur), z3.BoolSort(system.ctx))
     reads_inputs = any(z3.eq(v, c) for c in _consts(bad) for v in inp)
     query = z3.And(inv(*cur), bad, system.admissible) if reads_inputs else z3.And(inv(*cur), bad)
-    solver = z3.SolverFor("HORN")
+    solver = z3.SolverFor("HORN", ctx=system.ctx)
     solver.set("timeout", deadline.ms())
+    if rlimit:
+        solver.set("rlimit", rlimit)
     solver.add(z3.ForAll(cur, z3.Implies(system.init, inv(*cur))))
     solver.add(z3.ForAll(cur + inp + nxt, z3.Implies(z3.And(inv(*cur), system.trans), inv(*nxt))))
     solver.add(z3.ForAll(cur + inp if reads_inputs else cur, z3.Implies(query, False)))
@@ -55,7 +60,7 @@ def check_invariant(
         ("consecution", z3.And(invariant, system.trans, z3.Not(primed))),
         ("safety", safety),
     ):
-        solver = z3.Solver()
+        solver = z3.Solver(ctx=system.ctx)
         solver.set("timeout", deadline.ms())
         solver.add(query)
         result = solver.check()
@@ -69,7 +74,7 @@ def _interpretation(model: z3.ModelRef, inv: z3.FuncDeclRef, args: list[z3.ExprR
     ``args[i]``)."""
     interp = model[inv]
     if interp is None:
-        return z3.BoolVal(True)
+        return z3.BoolVal(True, inv.ctx)
     if z3.is_expr(interp):
         return z3.substitute_vars(interp, *args)
     result = z3.substitute_vars(interp.else_value(), *args)

@@ -209,7 +209,7 @@ class _Builder:
             )
             return None
         for term in nonlinear_terms(typed.expr):
-            self.nonlinear.append(Nonlinear(context, str(term), loc.line))
+            self.nonlinear.append(Nonlinear(context, str(term), loc.line, loc.column))
         return typed
 
     def condition(
@@ -360,16 +360,18 @@ class _Builder:
         self.prover_done[name] = result
         return result
 
-    def steps(self) -> tuple[tuple[str, ...], dict[str, int]]:
+    def steps(self) -> tuple[tuple[str, ...], dict[str, int], dict[str, int]]:
         steps: list[str] = []
         lines: dict[str, int] = {}
+        columns: dict[str, int] = {}
         for i, step in enumerate(self.data["steps"]):
             if step in lines:
                 self.err(("steps", i), f"step '{step}' is listed twice")
                 continue
             steps.append(step)
-            lines[step] = self.doc.loc(("steps", i)).line
-        return tuple(steps), lines
+            loc = self.doc.loc(("steps", i))
+            lines[step], columns[step] = loc.line, loc.column
+        return tuple(steps), lines, columns
 
     def step_ref(self, path: tuple[str | int, ...], step: str, steps: tuple[str, ...]) -> bool:
         if step in steps:
@@ -500,7 +502,7 @@ class _Builder:
             if (c := self.condition(("limits", name), name, value, limit_kinds, "a limit"))
             is not None
         ]
-        steps, step_lines = self.steps()
+        steps, step_lines, step_columns = self.steps()
         initial = self.data["initial"]
         self.step_ref(("initial",), initial, steps)
         final: list[str] = []
@@ -530,6 +532,7 @@ class _Builder:
             limits=tuple(limits),
             steps=steps,
             step_lines=step_lines,
+            step_columns=step_columns,
             initial=initial,
             final=tuple(dict.fromkeys(final)),
             transitions=tuple(transitions),

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from checker.results import (
     Counterexample,
+    Finding,
     LimitResult,
     ModelReport,
     Report,
@@ -90,41 +91,47 @@ def invariant_text(lim: LimitResult) -> Text:
     return text
 
 
-def model_report(report: ModelReport) -> RenderableType:
-    parts: list[RenderableType] = []
+def finding_line(report: ModelReport, finding: Finding) -> Text:
+    """``FILE:LINE:COLUMN: severity [rule] message``, like a compiler's diagnostics."""
+    style = "red" if finding.severity is Severity.ERROR else "yellow"
+    if finding.rule == "vacuous-assumptions":
+        style = "bold white on red"
+    line = Text(f"{report.file}:{finding.line}:{finding.column}: ")
+    line.append(f"{finding.severity.value} [{finding.rule}] ", style=f"bold {style}")
+    line.append(finding.message)
+    return line
+
+
+def print_model(report: ModelReport, console: Console) -> None:
+    """One model's section: title, limits table, findings, invariants, counterexamples.
+    Findings are printed unwrapped so that each stays one greppable line."""
     title = Text(report.file, style="bold")
     if report.strategy:
         title.append(f"  {report.strategy}", style="cyan")
     title.append(f"  ({report.seconds:.2f} s)", style="dim")
-    parts.append(title)
+    console.print(title, soft_wrap=True)
     if report.errors:
-        parts.append(
-            Text(f"bad input: {len(report.errors)} problem(s), see above", style="bold red")
+        console.print(
+            Text(f"bad input: {len(report.errors)} problem(s), listed on stderr", style="bold red")
         )
-        return Group(*parts)
+        return
     if report.internal_error:
-        parts.append(
+        console.print(
             Text(
                 f"INTERNAL ERROR (a bug in seqprove, please report it): {report.internal_error}",
                 style="bold red",
-            )
+            ),
+            soft_wrap=True,
         )
-        return Group(*parts)
-    parts.append(limits_table(report))
+        return
+    console.print(limits_table(report))
     for finding in report.findings:
-        style = "red" if finding.severity is Severity.ERROR else "yellow"
-        if finding.rule == "vacuous-assumptions":
-            style = "bold white on red"
-        line = Text(f"{finding.severity.value} ", style=f"bold {style}")
-        line.append(f"[{finding.rule}] line {finding.line}: ", style=style)
-        line.append(finding.message)
-        parts.append(line)
+        console.print(finding_line(report, finding), soft_wrap=True)
     for lim in report.limits:
         if lim.invariant is not None:
-            parts.append(invariant_text(lim))
+            console.print(invariant_text(lim), soft_wrap=True)
         if lim.counterexample is not None:
-            parts.append(counterexample_table(lim, lim.counterexample))
-    return Group(*parts)
+            console.print(counterexample_table(lim, lim.counterexample))
 
 
 def summary(report: Report) -> Text:
@@ -150,6 +157,6 @@ def print_report(report: Report, out: Console, err: Console) -> None:
     for m in report.models:
         for d in m.errors:
             err.print(Text(str(d)), soft_wrap=True)
-        out.print(model_report(m))
+        print_model(m, out)
         out.print()
     out.print(summary(report))

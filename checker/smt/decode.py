@@ -7,9 +7,10 @@ from fractions import Fraction
 
 import sympy
 import z3
+from sympy.printing.str import StrPrinter
 
-from checker.model import Model
-from checker.smt.system import STEP, TransitionSystem
+from checker.model import Model, decimal_text
+from checker.smt.system import STEP, TransitionSystem, all_true
 
 _BINARY: dict[int, Callable[[sympy.Basic, sympy.Basic], sympy.Basic]] = {
     z3.Z3_OP_LE: sympy.Le,
@@ -44,7 +45,8 @@ class _Decoder:
         if kind == z3.Z3_OP_OR:
             return sympy.Or(*map(self, args))
         if kind == z3.Z3_OP_NOT:
-            return sympy.Not(self(args[0]))
+            flipped = self._negated_int_comparison(args[0])
+            return flipped if flipped is not None else sympy.Not(self(args[0]))
         if kind == z3.Z3_OP_IMPLIES:
             return sympy.Implies(self(args[0]), self(args[1]))
         if kind == z3.Z3_OP_ADD:
@@ -59,7 +61,7 @@ class _Decoder:
             return self(args[0])
         if kind == z3.Z3_OP_ITE:
             return sympy.Piecewise((self(args[1]), self(args[0])), (self(args[2]), True))
-        if kind == z3.Z3_OP_EQ and args[0].sort() == z3.BoolSort():
+        if kind == z3.Z3_OP_EQ and z3.is_bool(args[0]):
             return sympy.Equivalent(self(args[0]), self(args[1]))
         if kind == z3.Z3_OP_DISTINCT and len(args) == 2:
             return sympy.Ne(self(args[0]), self(args[1]))
@@ -67,8 +69,30 @@ class _Decoder:
             enum = self._enum_equality(kind, args)
             if enum is not None:
                 return enum
-            return _BINARY[kind](self(args[0]), self(args[1]))
+            left, right = self(args[0]), self(args[1])
+            if z3.is_int(args[0]) and z3.is_int(args[1]):
+                # over the integers x < c is x <= c - 1, which reads better
+                if kind == z3.Z3_OP_LT:
+                    return sympy.Le(left, right - 1)
+                if kind == z3.Z3_OP_GT:
+                    return sympy.Ge(left, right + 1)
+            return _BINARY[kind](left, right)
         raise ValueError(f"cannot show {term}")
+
+    def _negated_int_comparison(self, term: z3.ExprRef) -> sympy.Basic | None:
+        """``not (x <= c)`` over the integers is ``x >= c + 1``."""
+        kind = term.decl().kind()
+        args = term.children()
+        if len(args) != 2 or not all(z3.is_int(a) for a in args):
+            return None
+        left, right = self(args[0]), self(args[1])
+        flips = {
+            z3.Z3_OP_LE: lambda: sympy.Ge(left, right + 1),
+            z3.Z3_OP_GE: lambda: sympy.Le(left, right - 1),
+            z3.Z3_OP_LT: lambda: sympy.Ge(left, right),
+            z3.Z3_OP_GT: lambda: sympy.Le(left, right),
+        }
+        return flips[kind]() if kind in flips else None
 
     def _enum_equality(self, kind: int, args: list[z3.ExprRef]) -> sympy.Basic | None:
         """``mode == 1`` for an enum ``mode`` reads better as ``mode == reducing``."""
@@ -110,13 +134,13 @@ def _simplify(term: z3.BoolRef) -> z3.BoolRef:
     simple = z3.simplify(term)
     if _size(simple) > LARGE_TERM:
         return simple
-    tactic = z3.Then("simplify", "ctx-solver-simplify", "simplify")
+    tactic = z3.Then("simplify", "ctx-solver-simplify", "simplify", ctx=term.ctx)
     try:
         goals = tactic(simple)
     except z3.Z3Exception:
         return simple
     parts = [f for g in goals for f in g]
-    return z3.And(*_irredundant(parts)) if len(parts) != 1 else parts[0]
+    return all_true(_irredundant(parts), term.ctx) if len(parts) != 1 else parts[0]
 
 
 def _irredundant(parts: list[z3.BoolRef]) -> list[z3.BoolRef]:
@@ -124,7 +148,7 @@ def _irredundant(parts: list[z3.BoolRef]) -> list[z3.BoolRef]:
     kept = list(parts)
     for part in parts:
         others = [p for p in kept if not p.eq(part)]
-        solver = z3.Solver()
+        solver = z3.Solver(ctx=part.ctx)
         solver.set("rlimit", DISPLAY_RLIMIT)
         solver.add(*others, z3.Not(part))
         if solver.check() == z3.unsat:
@@ -140,11 +164,53 @@ def invariant_by_step(system: TransitionSystem, invariant: z3.BoolRef) -> dict[s
     decode = _Decoder(system.model)
     shown: dict[str, str] = {}
     for step, index in system.step_index.items():
-        part = z3.substitute(invariant, (system.cur[STEP], z3.IntVal(index)))
+        part = z3.substitute(invariant, (system.cur[STEP], z3.IntVal(index, system.ctx)))
         simple = _simplify(z3.And(part, system.state_domain_without_step()))
         try:
-            shown[step] = str(decode(simple))
+            shown[step] = show(decode(simple))
         except ValueError:
             shown[step] = str(simple)
-        shown[step] = shown[step].replace("True", "true").replace("False", "false")
     return shown
+
+
+class _ModelPrinter(StrPrinter):  # type: ignore[misc]
+    """sympy text in the model language's words: ``and``/``or``/``not``, ``true``, and
+    decimals for the fractions a decimal writes exactly."""
+
+    def _print_And(self, expr: sympy.Basic) -> str:
+        return " and ".join(self.parenthesize(a, 2) for a in _ordered(expr))
+
+    def _print_Or(self, expr: sympy.Basic) -> str:
+        return " or ".join(self.parenthesize(a, 2) for a in _ordered(expr))
+
+    def _print_Not(self, expr: sympy.Basic) -> str:
+        return f"not {self.parenthesize(expr.args[0], 3)}"
+
+    def _print_BooleanTrue(self, expr: sympy.Basic) -> str:
+        return "true"
+
+    def _print_BooleanFalse(self, expr: sympy.Basic) -> str:
+        return "false"
+
+    def _print_Rational(self, expr: sympy.Rational) -> str:
+        return decimal_text(Fraction(int(expr.p), int(expr.q)))
+
+    def _print_Half(self, expr: sympy.Rational) -> str:
+        return "0.5"
+
+    def parenthesize(self, item: sympy.Basic, level: float, strict: bool = False) -> str:
+        text: str = self._print(item)
+        if isinstance(item, sympy.And | sympy.Or) or (isinstance(item, sympy.Not) and level > 2):
+            return f"({text})"
+        return text
+
+
+def _ordered(expr: sympy.Basic) -> list[sympy.Basic]:
+    """Arguments of and/or in sympy's canonical order, so the text is repeatable."""
+    return list(sympy.ordered(expr.args))
+
+
+def show(expr: sympy.Basic) -> str:
+    """An expression as text a model author reads back."""
+    text: str = _ModelPrinter().doprint(expr)
+    return text

@@ -13,29 +13,30 @@ from checker.errors import InternalError
 
 
 def _real(term: z3.ExprRef) -> z3.ExprRef:
-    return z3.ToReal(term) if term.sort() == z3.IntSort() else term
+    return z3.ToReal(term) if z3.is_int(term) else term
 
 
 def _unify(terms: list[z3.ExprRef]) -> list[z3.ExprRef]:
     """Int terms become real when any term is real, as ``int + real`` is real."""
-    if any(t.sort() == z3.RealSort() for t in terms):
+    if any(z3.is_real(t) for t in terms):
         return [_real(t) for t in terms]
     return terms
 
 
-def rational(value: Fraction | int) -> z3.ExprRef:
+def rational(value: Fraction | int, ctx: z3.Context) -> z3.ExprRef:
     if isinstance(value, int):
-        return z3.IntVal(value)
+        return z3.IntVal(value, ctx)
     if value.denominator == 1:
-        return z3.RealVal(value.numerator)
-    return z3.Q(value.numerator, value.denominator)
+        return z3.RealVal(value.numerator, ctx)
+    return z3.Q(value.numerator, value.denominator, ctx)
 
 
 class Encoder:
     """Encode sympy expressions over a fixed mapping of symbols to z3 terms."""
 
-    def __init__(self, symbols: Mapping[sympy.Symbol, z3.ExprRef]) -> None:
+    def __init__(self, symbols: Mapping[sympy.Symbol, z3.ExprRef], ctx: z3.Context) -> None:
         self.symbols = dict(symbols)
+        self.ctx = ctx
         self.cache: dict[sympy.Basic, z3.ExprRef] = {}
 
     def __call__(self, expr: sympy.Basic) -> z3.ExprRef:
@@ -63,16 +64,16 @@ class Encoder:
             raise InternalError(f"symbol {expr} has no z3 variable") from None
 
     def walk_Integer(self, expr: sympy.Integer) -> z3.ExprRef:
-        return z3.IntVal(int(expr))
+        return z3.IntVal(int(expr), self.ctx)
 
     def walk_Rational(self, expr: sympy.Rational) -> z3.ExprRef:
-        return rational(Fraction(int(expr.p), int(expr.q)))
+        return rational(Fraction(int(expr.p), int(expr.q)), self.ctx)
 
     def walk_BooleanTrue(self, expr: sympy.Basic) -> z3.ExprRef:
-        return z3.BoolVal(True)
+        return z3.BoolVal(True, self.ctx)
 
     def walk_BooleanFalse(self, expr: sympy.Basic) -> z3.ExprRef:
-        return z3.BoolVal(False)
+        return z3.BoolVal(False, self.ctx)
 
     # -- arithmetic -----------------------------------------------------------------------
     def walk_Add(self, expr: sympy.Add) -> z3.ExprRef:

@@ -26,27 +26,27 @@ from checker.smt.encode import Encoder, rational
 STEP = "@step"
 
 
-def sort_of(kind: Type) -> z3.SortRef:
+def sort_of(kind: Type, ctx: z3.Context) -> z3.SortRef:
     if kind.kind == "real":
-        return z3.RealSort()
+        return z3.RealSort(ctx)
     if kind.kind == "bool":
-        return z3.BoolSort()
-    return z3.IntSort()
+        return z3.BoolSort(ctx)
+    return z3.IntSort(ctx)
 
 
-def value_term(kind: Type, value: Value) -> z3.ExprRef:
+def value_term(kind: Type, value: Value, ctx: z3.Context) -> z3.ExprRef:
     if kind.kind == "bool":
-        return z3.BoolVal(bool(value))
+        return z3.BoolVal(bool(value), ctx)
     if kind.kind == "real":
-        return rational(Fraction(value))
-    return z3.IntVal(int(value))
+        return rational(Fraction(value), ctx)
+    return z3.IntVal(int(value), ctx)
 
 
 def domain(kind: Type, term: z3.ExprRef) -> z3.BoolRef:
     """What the type alone says about a term (an enum is one of its indices)."""
     if kind.kind == "enum":
         return z3.And(term >= 0, term < len(kind.values))
-    return z3.BoolVal(True)
+    return z3.BoolVal(True, term.ctx)
 
 
 @dataclass
@@ -71,23 +71,26 @@ class TransitionSystem:
     def __post_init__(self) -> None:
         m = self.model
         self.step_index = {s: i for i, s in enumerate(m.steps)}
-        self.cur[STEP] = z3.Int(STEP)
-        self.nxt[STEP] = z3.Int(STEP + "'")
+        # A context of its own: what z3 answers (Spacer's invariants in particular) then
+        # does not depend on what the process solved before.
+        self.ctx = ctx = z3.Context()
+        self.cur[STEP] = z3.Int(STEP, ctx)
+        self.nxt[STEP] = z3.Int(STEP + "'", ctx)
         for v in m.state:
-            self.cur[v.name] = z3.Const(v.name, sort_of(v.type))
-            self.nxt[v.name] = z3.Const(v.name + "'", sort_of(v.type))
+            self.cur[v.name] = z3.Const(v.name, sort_of(v.type, ctx))
+            self.nxt[v.name] = z3.Const(v.name + "'", sort_of(v.type, ctx))
         for v in m.inputs:
-            self.inp[v.name] = z3.Const(v.name, sort_of(v.type))
+            self.inp[v.name] = z3.Const(v.name, sort_of(v.type, ctx))
         symbols = {v.symbol: self.cur[v.name] for v in m.state}
         symbols.update({v.symbol: self.inp[v.name] for v in m.inputs})
-        self.encode = Encoder(symbols)
+        self.encode = Encoder(symbols, ctx)
         self.init = self._init()
         self.state_domain = z3.And(
             self.cur[STEP] >= 0,
             self.cur[STEP] < len(m.steps),
             *(domain(v.type, self.cur[v.name]) for v in m.state),
         )
-        self.input_domain = z3.And(*(self._input_domain(v) for v in m.inputs))
+        self.input_domain = all_true([self._input_domain(v) for v in m.inputs], ctx)
         self.assumptions = {a.name: self.encode(a.expr) for a in m.assumptions}
         self.admissible = z3.And(self.input_domain, *self.assumptions.values())
         self.guards = [self.encode(t.guard) for t in m.transitions]
@@ -102,7 +105,7 @@ class TransitionSystem:
         parts = [self.cur[STEP] == self.step_index[m.initial]]
         for v in m.state:
             assert v.init is not None
-            parts.append(self.cur[v.name] == value_term(v.type, v.init))
+            parts.append(self.cur[v.name] == value_term(v.type, v.init, self.ctx))
         return z3.And(*parts)
 
     def _input_domain(self, v: Variable) -> z3.BoolRef:
@@ -118,7 +121,7 @@ class TransitionSystem:
 
     def _fires(self) -> list[z3.BoolRef]:
         """``fires[i]``: transition ``i`` is the one that fires (first enabled in order)."""
-        fires: list[z3.BoolRef] = [z3.BoolVal(False)] * len(self.model.transitions)
+        fires: list[z3.BoolRef] = [z3.BoolVal(False, self.ctx)] * len(self.model.transitions)
         for step in self.model.steps:
             earlier: list[z3.BoolRef] = []
             at = self.cur[STEP] == self.step_index[step]
@@ -133,7 +136,9 @@ class TransitionSystem:
         eqs = []
         step_next: z3.ExprRef = self.cur[STEP]
         for t in reversed(m.transitions):
-            step_next = z3.If(self.fires[t.index], z3.IntVal(self.step_index[t.target]), step_next)
+            step_next = z3.If(
+                self.fires[t.index], z3.IntVal(self.step_index[t.target], self.ctx), step_next
+            )
         eqs.append(self.nxt[STEP] == step_next)
         for v in m.state:
             value: z3.ExprRef = self.cur[v.name]
@@ -141,7 +146,7 @@ class TransitionSystem:
                 for name, expr in t.do:
                     if name == v.name:
                         rhs = self.encode(expr)
-                        if v.type.kind == "real" and rhs.sort() == z3.IntSort():
+                        if v.type.kind == "real" and z3.is_int(rhs):
                             rhs = z3.ToReal(rhs)
                         value = z3.If(self.fires[t.index], rhs, value)
             eqs.append(self.nxt[v.name] == value)
@@ -151,10 +156,13 @@ class TransitionSystem:
     def frame(self, k: int) -> Frame:
         while len(self.frames) <= k:
             j = len(self.frames)
-            state = {STEP: z3.Int(f"{STEP}@{j}")}
+            ctx = self.ctx
+            state = {STEP: z3.Int(f"{STEP}@{j}", ctx)}
             for v in self.model.state:
-                state[v.name] = z3.Const(f"{v.name}@{j}", sort_of(v.type))
-            inputs = {v.name: z3.Const(f"{v.name}@{j}", sort_of(v.type)) for v in self.model.inputs}
+                state[v.name] = z3.Const(f"{v.name}@{j}", sort_of(v.type, ctx))
+            inputs = {
+                v.name: z3.Const(f"{v.name}@{j}", sort_of(v.type, ctx)) for v in self.model.inputs
+            }
             self.frames.append(Frame(state, inputs))
         return self.frames[k]
 
@@ -172,7 +180,7 @@ class TransitionSystem:
 
     def state_domain_without_step(self) -> z3.BoolRef:
         """The type constraints on state variables alone (enum ranges)."""
-        return z3.And(*(domain(v.type, self.cur[v.name]) for v in self.model.state))
+        return all_true([domain(v.type, self.cur[v.name]) for v in self.model.state], self.ctx)
 
     def state_args(self) -> list[z3.ExprRef]:
         """The current-state constants in a fixed order (step first)."""
@@ -188,10 +196,10 @@ class TransitionSystem:
 def _bound(term: z3.ExprRef, bound: Value) -> tuple[z3.ExprRef, z3.ExprRef]:
     """``term`` and a range bound in one sort (an int input may have a real bound)."""
     exact = Fraction(bound)
-    if term.sort() == z3.IntSort() and exact.denominator == 1:
-        return term, z3.IntVal(exact.numerator)
-    left = z3.ToReal(term) if term.sort() == z3.IntSort() else term
-    return left, rational(exact)
+    if z3.is_int(term) and exact.denominator == 1:
+        return term, z3.IntVal(exact.numerator, term.ctx)
+    left = z3.ToReal(term) if z3.is_int(term) else term
+    return left, rational(exact, term.ctx)
 
 
 def read_value(model: z3.ModelRef, term: z3.ExprRef, kind: Type) -> Value:
@@ -207,5 +215,6 @@ def read_value(model: z3.ModelRef, term: z3.ExprRef, kind: Type) -> Value:
     raise ValueError(f"not an exact rational: {value}")
 
 
-def all_true(terms: Sequence[z3.BoolRef]) -> z3.BoolRef:
-    return z3.And(*terms) if terms else z3.BoolVal(True)
+def all_true(terms: Sequence[z3.BoolRef], ctx: z3.Context) -> z3.BoolRef:
+    """The conjunction of ``terms``; true (in ``ctx``) when there are none."""
+    return z3.And(*terms) if terms else z3.BoolVal(True, ctx)

@@ -16,20 +16,22 @@ import z3
 from checker.engines import Deadline, Unroller, bmc, spacer
 from checker.model import Model, Transition
 from checker.results import Finding, Severity, Verdict
-from checker.smt.system import TransitionSystem
+from checker.smt.system import TransitionSystem, all_true
 from checker.verify.trace import extract, json_value
 
 COVER_DEPTH = 12
 """How deep the coverage search looks for runs that fire each transition."""
 
-PROOF_SECONDS = 0.5
-"""Budget for Spacer to prove one transition dead (or a dead end unreachable). Spacer
-proves unreachability fast but is slow to find deep runs, so an undecided query is
-passed over: a transition is reported dead only when that is proved."""
+PROOF_RLIMIT = 1_000_000
+"""z3 resource units (about 0.2 s here) for Spacer to prove one transition dead or a
+dead end unreachable. Spacer proves unreachability fast (a few thousand units on the
+known-bad models) but is slow to find deep runs, so an undecided query is passed over:
+a transition is reported dead only when that is proved. A resource limit, unlike a
+time limit, gives the same findings on a loaded machine."""
 
 
 def _solve(deadline: Deadline, *terms: z3.BoolRef) -> z3.CheckSatResult:
-    solver = z3.Solver()
+    solver = z3.Solver(ctx=terms[0].ctx)
     solver.set("timeout", deadline.ms())
     solver.add(*terms)
     return solver.check()
@@ -40,8 +42,19 @@ def initially_admissible(system: TransitionSystem, deadline: Deadline) -> z3.Che
     return _solve(deadline, system.init, system.admissible)
 
 
+def _assumptions_at(model: Model) -> tuple[int, int]:
+    """Where a problem with the assumptions is reported: the first assumption, or the
+    first input when there are none."""
+    if model.assumptions:
+        first = min(model.assumptions, key=lambda a: a.line)
+        return first.line, first.column
+    if model.inputs:
+        return min(v.line for v in model.inputs), 3
+    return 1, 1
+
+
 def vacuity_finding(model: Model) -> Finding:
-    line = min((a.line for a in model.assumptions), default=1)
+    line, column = _assumptions_at(model)
     return Finding(
         "vacuous-assumptions",
         Severity.WARNING,
@@ -49,6 +62,7 @@ def vacuity_finding(model: Model) -> Finding:
         "configuration, so every run stops before its first tick; the limits are reported "
         "unknown. Check `assume` and the input ranges for a contradiction.",
         line,
+        column,
     )
 
 
@@ -63,6 +77,7 @@ def tautologies(system: TransitionSystem, deadline: Deadline) -> list[Finding]:
                     f"limit '{lim.name}' holds in every configuration, reachable "
                     "or not: it constrains nothing",
                     lim.line,
+                    lim.column,
                 )
             )
     return found
@@ -86,6 +101,7 @@ def shadowed(system: TransitionSystem, deadline: Deadline) -> tuple[list[Finding
                         f"transition {t.label} can never fire: its `when` "
                         "never holds under the ranges and assumptions",
                         t.line,
+                        t.column,
                     )
                 )
                 indices.add(t.index)
@@ -110,6 +126,7 @@ def shadowed(system: TransitionSystem, deadline: Deadline) -> tuple[list[Finding
                         f"`when` holds, an earlier transition fires first "
                         f"({lines})",
                         t.line,
+                        t.column,
                     )
                 )
                 indices.add(t.index)
@@ -141,8 +158,7 @@ def dead_transitions(
         if deadline.expired:
             break
         t = system.model.transitions[i]
-        budget = Deadline(min(PROOF_SECONDS, deadline.remaining()))
-        outcome = spacer(system, system.fires[i], budget)
+        outcome = spacer(system, system.fires[i], deadline, rlimit=PROOF_RLIMIT)
         if outcome.verdict is Verdict.PROVED:
             findings.append(
                 Finding(
@@ -150,6 +166,7 @@ def dead_transitions(
                     Severity.WARNING,
                     f"transition {t.label} never fires in any reachable configuration",
                     t.line,
+                    t.column,
                 )
             )
     return findings
@@ -160,7 +177,7 @@ def _inputs_exist(system: TransitionSystem, deadline: Deadline) -> z3.BoolRef | 
     admissible (quantifier elimination), or None when it cannot be computed."""
     if not system.inp:
         return z3.simplify(system.admissible)
-    tactic = z3.TryFor(z3.Then("simplify", "qe", "simplify"), deadline.ms(0.3))
+    tactic = z3.TryFor(z3.Then("simplify", "qe", "simplify", ctx=system.ctx), deadline.ms(0.3))
     try:
         goals = tactic(z3.Exists(system.input_args(), system.admissible))
     except z3.Z3Exception:
@@ -168,14 +185,14 @@ def _inputs_exist(system: TransitionSystem, deadline: Deadline) -> z3.BoolRef | 
     parts = [f for g in goals for f in g]
     if any(z3.is_quantifier(p) for p in parts):
         return None
-    return z3.And(*parts)
+    return all_true(parts, system.ctx)
 
 
 def dead_ends(system: TransitionSystem, unroller: Unroller, deadline: Deadline) -> list[Finding]:
     """Reachable configurations in which no inputs are admissible: runs end there and
     every limit is vacuously safe beyond them."""
     exists = _inputs_exist(system, deadline)
-    line = min((a.line for a in system.model.assumptions), default=1)
+    line, column = _assumptions_at(system.model)
     if exists is None:
         return [
             Finding(
@@ -184,13 +201,14 @@ def dead_ends(system: TransitionSystem, unroller: Unroller, deadline: Deadline) 
                 "could not decide whether some reachable configuration admits no "
                 "inputs (assumptions too complex for quantifier elimination)",
                 line,
+                column,
             )
         ]
     if _solve(deadline, system.state_domain, z3.Not(exists)) == z3.unsat:
         return []
     outcome = bmc(unroller, "@dead-end", exists, COVER_DEPTH, deadline.part(0.5))
     if outcome.verdict is Verdict.UNKNOWN and not deadline.expired:
-        outcome = spacer(system, z3.Not(exists), Deadline(min(PROOF_SECONDS, deadline.remaining())))
+        outcome = spacer(system, z3.Not(exists), deadline, rlimit=PROOF_RLIMIT)
     if outcome.verdict is Verdict.REFUTED and outcome.model is not None:
         assert outcome.depth is not None
         config = extract(system, outcome.model, outcome.depth)[-1][0]
@@ -206,6 +224,7 @@ def dead_ends(system: TransitionSystem, unroller: Unroller, deadline: Deadline) 
                 "and assumptions: runs end there, and the limits are vacuously safe "
                 "beyond it",
                 line,
+                column,
             )
         ]
     if outcome.verdict is Verdict.REFUTED:
@@ -215,6 +234,7 @@ def dead_ends(system: TransitionSystem, unroller: Unroller, deadline: Deadline) 
                 Severity.WARNING,
                 "some reachable configuration admits no inputs (runs end there)",
                 line,
+                column,
             )
         ]
     return []
@@ -228,6 +248,7 @@ def nonlinear(model: Model) -> list[Finding]:
             f"product of non-constant terms `{n.text}` in {n.where}: the model is "
             "nonlinear and the engines may answer unknown",
             n.line,
+            n.column,
         )
         for n in model.nonlinear
     ]
