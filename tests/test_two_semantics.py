@@ -98,3 +98,11 @@ def test_initial_configuration_agrees() -> None:
         assert Interpreter(m).initial() == Config(
             m.initial, {v.name: v.init for v in m.state if v.init is not None}
         )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.name)
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_reference_models_agree_long_campaign(path: Path, data: st.DataObject) -> None:
+    check_model(load_model(path), data)
