@@ -28,7 +28,7 @@ from rich.progress import (
 
 from checker import __version__
 from checker.errors import ModelError, SeqproveError, UsageError
-from checker.lang.loader import load_model
+from checker.lang.loader import declared_params, load_model
 from checker.lang.schema import schema_json
 from checker.lang.validate import hint
 from checker.model import Model
@@ -79,6 +79,18 @@ def _progress(console: Console, total: int, enabled: bool) -> Iterator[Progress 
     finally:
         timer.cancel()
         progress.stop()
+
+
+def _check_overrides(overrides: dict[str, str], files: Sequence[Path]) -> None:
+    """Every ``--param`` must name a param that some file of the run declares (read
+    from the files themselves, so a file that fails to load still counts)."""
+    declared = set().union(*(declared_params(f) for f in files))
+    for name in overrides:
+        if name not in declared:
+            raise UsageError(
+                f"--param {name}: no model of this run declares a param "
+                f"'{name}'{hint(name, declared)}"
+            )
 
 
 def _console(stderr: bool) -> Console:
@@ -156,26 +168,17 @@ def verify(
             loaded.append(load_model(file, overrides))
         except ModelError as exc:
             loaded.append(ModelReport(file=str(file), strategy=None, errors=tuple(exc.diagnostics)))
-    declared = {name for m in loaded if isinstance(m, Model) for name in m.params}
-    for name in overrides:
-        if name not in declared and any(isinstance(m, Model) for m in loaded):
-            raise UsageError(
-                f"--param {name}: no model of this run declares a param "
-                f"'{name}'{hint(name, declared)}"
-            )
+    _check_overrides(overrides, files)
     out = _console(stderr=False)
     err = _console(stderr=True)
     total = sum(len(m.limits) for m in loaded if isinstance(m, Model))
     reports: list[ModelReport] = []
     with _progress(err, total, not as_json) as bar:
 
-        def step(message: str) -> None:
+        def step(message: str, finished: int) -> None:
             if bar is not None:
-                bar.update(
-                    bar.task_ids[0],
-                    description=message,
-                    completed=sum(len(r.limits) for r in reports),
-                )
+                done = sum(len(r.limits) for r in reports) + finished
+                bar.update(bar.task_ids[0], description=message, completed=done)
 
         for item in loaded:
             reports.append(
@@ -204,8 +207,10 @@ def verify(
 )
 def graph(model: Path, fmt: str, params: tuple[str, ...]) -> None:
     """Print the step graph of MODEL with the provers on its edges."""
+    overrides = _params(params)
+    _check_overrides(overrides, [model])
     try:
-        loaded = load_model(model, _params(params))
+        loaded = load_model(model, overrides)
     except ModelError as exc:
         for d in exc.diagnostics:
             click.echo(str(d), err=True)
@@ -221,12 +226,11 @@ def schema() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: maps usage errors to exit 3 and unexpected errors to exit 4."""
+    args = list(argv) if argv is not None else sys.argv[1:]
+    if not args:
+        args = ["--help"]
     try:
-        cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="seqprove",
-            standalone_mode=False,
-        )
+        cli.main(args=args, prog_name="seqprove", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.ClickException as exc:

@@ -46,6 +46,8 @@ def show_value(kind: Type, value: Value) -> str:
 def decimal_text(value: Fraction) -> str:
     """Exact decimal text for a fraction whose denominator has only factors 2 and 5,
     otherwise ``p/q``."""
+    if value.denominator == 1:
+        return str(value.numerator)
     den = value.denominator
     twos = fives = 0
     while den % 2 == 0:

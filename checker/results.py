@@ -113,7 +113,7 @@ class ModelReport:
 
     file: str
     strategy: str | None
-    params: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, int | str] = field(default_factory=dict)
     limits: tuple[LimitResult, ...] = ()
     findings: tuple[Finding, ...] = ()
     errors: tuple[Diagnostic, ...] = ()

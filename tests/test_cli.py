@@ -120,7 +120,7 @@ def test_reals_in_json_are_exact_text(tmp_path: Path) -> None:
 def test_param_override_changes_the_verdict() -> None:
     run = run_cli("verify", "--json", "--param", "max_loss=4000", str(PERP))
     doc = json.loads(run.out)
-    assert doc["models"][0]["params"]["max_loss"] == "4000"
+    assert doc["models"][0]["params"]["max_loss"] == 4000
     assert run.code == 0
 
 

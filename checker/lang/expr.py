@@ -100,20 +100,27 @@ def _offset(node: ast.AST) -> int:
     return int(getattr(node, "col_offset", 0))
 
 
-def _parse(text: str) -> ast.expr:
+def _parse(text: str) -> tuple[ast.expr, int]:
+    """The expression's syntax tree, and how many characters of leading white space
+    were skipped (node offsets count from there)."""
     flat = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
     if "\x00" in flat:
         raise ExprError(0, "expression contains a NUL character")
+    body = flat.lstrip()
+    lead = len(flat) - len(body)
+    if not body.strip():
+        raise ExprError(0, "empty expression")
     try:
-        return ast.parse(flat.strip() and flat, mode="eval").body
+        return ast.parse(body, mode="eval").body, lead
     except SyntaxError as exc:
         offset = max((exc.offset or 1) - 1, 0)
-        msg = exc.msg
-        if not flat.strip():
-            raise ExprError(0, "empty expression") from None
-        raise ExprError(offset, f"syntax error: {msg}") from None
+        raise ExprError(lead + offset, f"syntax error: {exc.msg}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprError(0, "expression is too deeply nested") from None
+
+
+def _shifted(error: ExprError, lead: int) -> ExprError:
+    return ExprError(error.offset + lead, error.message)
 
 
 class Translator:
@@ -147,16 +154,24 @@ class Translator:
 
     # -- entry points -----------------------------------------------------------------
     def expression(self, text: str) -> Typed:
-        self.text = text
-        node = _parse(text)
+        node, lead = _parse(text)
+        self.text = text[lead:]
         try:
             return self.visit(node)
         except RecursionError:
             raise ExprError(0, "expression is too deeply nested") from None
+        except ExprError as exc:
+            raise _shifted(exc, lead) from None
 
     def action(self, text: str) -> ActionCall:
-        self.text = text
-        node = _parse(text)
+        node, lead = _parse(text)
+        self.text = text[lead:]
+        try:
+            return self._action(node)
+        except ExprError as exc:
+            raise _shifted(exc, lead) from None
+
+    def _action(self, node: ast.expr) -> ActionCall:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
             raise ExprError(_offset(node), "an action is place(...), cancel(...) or cancel_all()")
         name = node.func.id

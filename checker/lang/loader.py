@@ -76,6 +76,17 @@ def load_model(path: str | Path, params: Mapping[str, str] | None = None) -> Mod
     return load_text(text, file, params or {})
 
 
+def declared_params(path: str | Path) -> set[str]:
+    """Names under ``params`` in the file at ``path``, read from its YAML alone (empty
+    when the file cannot be read or parsed)."""
+    try:
+        doc = load_yaml(Path(path).read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, ModelError):
+        return set()
+    params = doc.data.get("params") if isinstance(doc.data, dict) else None
+    return set(params) if isinstance(params, dict) else set()
+
+
 def load_text(text: str, file: str, params: Mapping[str, str] | None = None) -> Model:
     """Like :func:`load_model`, for a model given as text named ``file``."""
     doc = load_yaml(text, file)
@@ -208,9 +219,17 @@ class _Builder:
                 )
             )
             return None
-        for term in nonlinear_terms(typed.expr):
-            self.nonlinear.append(Nonlinear(context, str(term), loc.line, loc.column))
+        self.note_nonlinear(typed.expr, context, loc.line, loc.column)
         return typed
+
+    def note_nonlinear(self, expr: sympy.Basic, context: str, line: int, column: int) -> None:
+        """Record products of variables, once per product (a prover used in several
+        places is reported where it is written)."""
+        seen = {n.text for n in self.nonlinear}
+        for term in nonlinear_terms(expr):
+            if str(term) not in seen:
+                seen.add(str(term))
+                self.nonlinear.append(Nonlinear(context, str(term), line, column))
 
     def condition(
         self,
@@ -252,6 +271,8 @@ class _Builder:
                             key=True,
                         )
                         given = None
+                if given is not None and isinstance(value, Fraction):
+                    given = Fraction(given)  # a real param stays real
                 if given is not None:
                     value = given
             kind = INT if isinstance(value, int) else REAL
@@ -405,6 +426,9 @@ class _Builder:
             path = (*base, "do", var)
             if var not in state:
                 kind = self.names.get(var)
+                if kind is not None and kind.kind == "state":
+                    ok = False  # its declaration was bad and is reported already
+                    continue
                 reason = (
                     f"'{var}' is {_kind_words(kind.kind)}, not state"
                     if kind
@@ -444,6 +468,8 @@ class _Builder:
                 )
                 ok = False
                 continue
+            for _, arg in call.args:
+                self.note_nonlinear(arg.expr, "an action argument", loc.line, loc.column)
             actions.append(Action(call.name, tuple((k, v.expr) for k, v in call.args), item))
         if not ok:
             return None
@@ -545,11 +571,8 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Fraction):
-        return (
-            f"({value.numerator} / {value.denominator})"
-            if value.denominator != 1
-            else str(value.numerator)
-        )
+        # a decimal in the file is a real, even when it is whole (2.0)
+        return f"({value.numerator} / {value.denominator})"
     return str(value)
 
 

@@ -6,8 +6,8 @@ from checker.model import Model, Transition
 
 
 def edge_label(t: Transition) -> str:
-    """``#N [prover, ...] other conditions / actions``: provers in brackets first."""
-    parts = [f"#{t.index + 1}"]
+    """``line N: [prover, ...] other conditions / actions``: provers in brackets first."""
+    parts = [f"line {t.line}:"]
     if t.provers:
         parts.append("[" + ", ".join(t.provers) + "]")
     others = [c.text for c in t.when if not c.name]

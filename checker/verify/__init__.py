@@ -24,7 +24,8 @@ from checker.verify.options import DEFAULT_OPTIONS, Options
 from checker.verify.portfolio import prove
 from checker.verify.trace import extract, replay
 
-Progress = Callable[[str], None]
+Progress = Callable[[str, int], None]
+"""Told what is being proved and how many limits of the model are decided so far."""
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -37,14 +38,16 @@ __all__ = [
 ]
 
 
-def _quiet(message: str) -> None:
+def _quiet(message: str, finished: int) -> None:
     return None
 
 
-def _show_param(value: object) -> str:
-    if isinstance(value, Fraction) and value.denominator != 1:
+def _show_param(value: object) -> int | str:
+    """Like values in counterexamples: an int param as a number, a real one as exact
+    text."""
+    if isinstance(value, Fraction):
         return decimal_text(value)
-    return str(value)
+    return int(str(value))
 
 
 def verify_model(
@@ -70,9 +73,9 @@ def verify_model(
     if vacuous:
         findings.append(sanity.vacuity_finding(model))
 
-    results = []
+    results: list[LimitResult] = []
     for lim in model.limits:
-        progress(f"{model.strategy}: {lim.name}")
+        progress(f"{model.strategy}: {lim.name}", len(results))
         begun = time.monotonic()
         deadline = Deadline(options.timeout)
         prop = system.limits[lim.name]
@@ -163,7 +166,7 @@ def verify_model(
             )
 
     if options.sanity and not vacuous:
-        progress(f"{model.strategy}: sanity checks")
+        progress(f"{model.strategy}: sanity checks", len(results))
         deadline = Deadline(options.timeout)
         findings += sanity.tautologies(system, deadline)
         shadow, skip = sanity.shadowed(system, deadline)
