@@ -47,7 +47,7 @@ def limits_table(report: ModelReport) -> Table:
         elif lim.verdict is Verdict.UNKNOWN:
             detail = lim.reason
         elif lim.invariant is not None:
-            detail = "stronger invariant shown below"
+            detail = "invariant shown below"
         table.add_row(
             lim.name,
             Text(lim.verdict.value.upper(), style=_STYLE[lim.verdict]),

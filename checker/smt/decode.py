@@ -45,7 +45,9 @@ class _Decoder:
         if kind == z3.Z3_OP_OR:
             return sympy.Or(*map(self, args))
         if kind == z3.Z3_OP_NOT:
-            flipped = self._negated_int_comparison(args[0])
+            flipped = self._enum_comparison(args[0], negate=True)
+            if flipped is None:
+                flipped = self._negated_int_comparison(args[0])
             return flipped if flipped is not None else sympy.Not(self(args[0]))
         if kind == z3.Z3_OP_IMPLIES:
             return sympy.Implies(self(args[0]), self(args[1]))
@@ -66,7 +68,7 @@ class _Decoder:
         if kind == z3.Z3_OP_DISTINCT and len(args) == 2:
             return sympy.Ne(self(args[0]), self(args[1]))
         if kind in _BINARY:
-            enum = self._enum_equality(kind, args)
+            enum = self._enum_comparison(term)
             if enum is not None:
                 return enum
             left, right = self(args[0]), self(args[1])
@@ -94,18 +96,37 @@ class _Decoder:
         }
         return flips[kind]() if kind in flips else None
 
-    def _enum_equality(self, kind: int, args: list[z3.ExprRef]) -> sympy.Basic | None:
-        """``mode == 1`` for an enum ``mode`` reads better as ``mode == reducing``."""
-        if kind != z3.Z3_OP_EQ:
+    def _enum_comparison(self, term: z3.ExprRef, negate: bool = False) -> sympy.Basic | None:
+        """A comparison of an enum variable with an index, in value names: ``mode <= 1``
+        for ``mode`` in [active, reducing, halted] reads ``mode == active or mode ==
+        reducing``."""
+        kind = term.decl().kind()
+        args = term.children()
+        if kind not in _ORDER or len(args) != 2:
             return None
-        for var, value in (args, args[::-1]):
+        for var, value, flipped in ((args[0], args[1], False), (args[1], args[0], True)):
             name = var.decl().name() if z3.is_const(var) else ""
             if name in self.enums and z3.is_int_value(value):
-                index = value.as_long()
                 values = self.enums[name]
-                if 0 <= index < len(values):
-                    return sympy.Eq(self.symbols[name], sympy.Symbol(values[index]))
+                bound = value.as_long()
+                holds = _ORDER[kind]
+                allowed = [
+                    v
+                    for i, v in enumerate(values)
+                    if (holds(bound, i) if flipped else holds(i, bound)) != negate
+                ]
+                symbol = self.symbols[name]
+                return sympy.Or(*(sympy.Eq(symbol, sympy.Symbol(v)) for v in allowed))
         return None
+
+
+_ORDER: dict[int, Callable[[int, int], bool]] = {
+    z3.Z3_OP_EQ: lambda a, b: a == b,
+    z3.Z3_OP_LE: lambda a, b: a <= b,
+    z3.Z3_OP_LT: lambda a, b: a < b,
+    z3.Z3_OP_GE: lambda a, b: a >= b,
+    z3.Z3_OP_GT: lambda a, b: a > b,
+}
 
 
 DISPLAY_RLIMIT = 20_000_000
@@ -127,30 +148,31 @@ def _size(term: z3.ExprRef) -> int:
     return len(seen)
 
 
-def _simplify(term: z3.BoolRef) -> z3.BoolRef:
-    """Simplify for display: z3's simplifier, then (for terms of moderate size, which
-    keeps it quick) contextual simplification and dropping implied conjuncts, the latter
-    bounded by a resource limit."""
+def _simplify(term: z3.BoolRef, background: z3.BoolRef) -> z3.BoolRef:
+    """Simplify ``term`` for display, knowing ``background`` (what the types say, such
+    as an enum's range) without repeating it: z3's simplifier, then, for terms of
+    moderate size, contextual simplification and dropping implied conjuncts."""
     simple = z3.simplify(term)
     if _size(simple) > LARGE_TERM:
         return simple
     tactic = z3.Then("simplify", "ctx-solver-simplify", "simplify", ctx=term.ctx)
     try:
-        goals = tactic(simple)
+        goals = tactic(z3.And(simple, background))
     except z3.Z3Exception:
         return simple
     parts = [f for g in goals for f in g]
-    return all_true(_irredundant(parts), term.ctx) if len(parts) != 1 else parts[0]
+    return all_true(_irredundant(parts, background), term.ctx)
 
 
-def _irredundant(parts: list[z3.BoolRef]) -> list[z3.BoolRef]:
-    """Drop each conjunct that the others imply (``x < 91`` makes ``x < 101`` noise)."""
+def _irredundant(parts: list[z3.BoolRef], background: z3.BoolRef) -> list[z3.BoolRef]:
+    """Drop each conjunct that the others and the background imply (``x < 91`` makes
+    ``x < 101`` noise; an enum's range is known from its type)."""
     kept = list(parts)
     for part in parts:
         others = [p for p in kept if not p.eq(part)]
         solver = z3.Solver(ctx=part.ctx)
         solver.set("rlimit", DISPLAY_RLIMIT)
-        solver.add(*others, z3.Not(part))
+        solver.add(background, *others, z3.Not(part))
         if solver.check() == z3.unsat:
             kept = others
     return kept
@@ -165,7 +187,7 @@ def invariant_by_step(system: TransitionSystem, invariant: z3.BoolRef) -> dict[s
     shown: dict[str, str] = {}
     for step, index in system.step_index.items():
         part = z3.substitute(invariant, (system.cur[STEP], z3.IntVal(index, system.ctx)))
-        simple = _simplify(z3.And(part, system.state_domain_without_step()))
+        simple = _simplify(part, system.state_domain_without_step())
         try:
             shown[step] = show(decode(simple))
         except ValueError:
@@ -185,6 +207,19 @@ class _ModelPrinter(StrPrinter):  # type: ignore[misc]
 
     def _print_Not(self, expr: sympy.Basic) -> str:
         return f"not {self.parenthesize(expr.args[0], 3)}"
+
+    def _print_Equality(self, expr: sympy.Basic) -> str:
+        return f"{self._print(expr.lhs)} == {self._print(expr.rhs)}"
+
+    def _print_Unequality(self, expr: sympy.Basic) -> str:
+        return f"{self._print(expr.lhs)} != {self._print(expr.rhs)}"
+
+    def _print_Piecewise(self, expr: sympy.Basic) -> str:
+        *branches, (default, _) = expr.args
+        text: str = self._print(default)
+        for value, cond in reversed(branches):
+            text = f"({self._print(value)} if {self._print(cond)} else {text})"
+        return text
 
     def _print_BooleanTrue(self, expr: sympy.Basic) -> str:
         return "true"

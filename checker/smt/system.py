@@ -12,7 +12,8 @@ simultaneous (every right side reads the state before the tick).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -112,10 +113,10 @@ class TransitionSystem:
         term = self.inp[v.name]
         parts = [domain(v.type, term)]
         if v.low is not None:
-            t, low = _bound(term, v.low)
+            t, low = _bound(term, v.low, math.ceil)
             parts.append(t >= low)
         if v.high is not None:
-            t, high = _bound(term, v.high)
+            t, high = _bound(term, v.high, math.floor)
             parts.append(t <= high)
         return z3.And(*parts)
 
@@ -193,13 +194,16 @@ class TransitionSystem:
         return [self.inp[v.name] for v in self.model.inputs]
 
 
-def _bound(term: z3.ExprRef, bound: Value) -> tuple[z3.ExprRef, z3.ExprRef]:
-    """``term`` and a range bound in one sort (an int input may have a real bound)."""
+def _bound(
+    term: z3.ExprRef, bound: Value, to_int: Callable[[Fraction], int]
+) -> tuple[z3.ExprRef, z3.ExprRef]:
+    """``term`` and a range bound in one sort. An int input with a real bound takes the
+    integers within it, so the bound is rounded inwards (``to_int`` is ``math.ceil`` for
+    a lower bound, ``math.floor`` for an upper one) and the constraint stays integer."""
     exact = Fraction(bound)
-    if z3.is_int(term) and exact.denominator == 1:
-        return term, z3.IntVal(exact.numerator, term.ctx)
-    left = z3.ToReal(term) if z3.is_int(term) else term
-    return left, rational(exact, term.ctx)
+    if z3.is_int(term):
+        return term, z3.IntVal(to_int(exact), term.ctx)
+    return term, rational(exact, term.ctx)
 
 
 def read_value(model: z3.ModelRef, term: z3.ExprRef, kind: Type) -> Value:

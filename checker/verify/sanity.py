@@ -17,6 +17,7 @@ from checker.engines import Deadline, Unroller, bmc, spacer
 from checker.model import Model, Transition
 from checker.results import Finding, Severity, Verdict
 from checker.smt.system import TransitionSystem, all_true
+from checker.verify.portfolio import TRACE_DEPTH
 from checker.verify.trace import extract, json_value
 
 COVER_DEPTH = 12
@@ -199,7 +200,8 @@ def dead_ends(system: TransitionSystem, unroller: Unroller, deadline: Deadline) 
                 "dead-end-unchecked",
                 Severity.WARNING,
                 "could not decide whether some reachable configuration admits no "
-                "inputs (assumptions too complex for quantifier elimination)",
+                "inputs: eliminating the inputs from the ranges and assumptions did not "
+                "succeed (nonlinear assumptions, for example)",
                 line,
                 column,
             )
@@ -209,6 +211,11 @@ def dead_ends(system: TransitionSystem, unroller: Unroller, deadline: Deadline) 
     outcome = bmc(unroller, "@dead-end", exists, COVER_DEPTH, deadline.part(0.5))
     if outcome.verdict is Verdict.UNKNOWN and not deadline.expired:
         outcome = spacer(system, z3.Not(exists), deadline, rlimit=PROOF_RLIMIT)
+        if outcome.verdict is Verdict.REFUTED:
+            # reachable, but deeper than the first search: find the run to name it
+            deeper = bmc(unroller, "@dead-end", exists, TRACE_DEPTH, deadline.part(0.5))
+            if deeper.verdict is Verdict.REFUTED:
+                outcome = deeper
     if outcome.verdict is Verdict.REFUTED and outcome.model is not None:
         assert outcome.depth is not None
         config = extract(system, outcome.model, outcome.depth)[-1][0]
