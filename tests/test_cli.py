@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from checker.interpret import Interpreter
+import checker.verify
+from checker.errors import InternalError
 from tests.conftest import ROOT, run_cli, run_process
 from tests.test_traps import CONTRADICTION, DEEP
 
@@ -60,10 +61,10 @@ def test_structural_error_exits_1_even_when_limits_are_proved(tmp_path: Path) ->
 def test_internal_error_exits_4_and_other_files_still_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def wrong_step(self: Interpreter, config: object, inputs: object) -> object:
-        raise AssertionError("interpreter disagrees")
+    def disagreeing_replay(*args: object) -> object:
+        raise InternalError("replay of 'position_limit' at tick 3: interpreter disagrees")
 
-    monkeypatch.setattr(Interpreter, "step", wrong_step)
+    monkeypatch.setattr(checker.verify, "replay", disagreeing_replay)
     deep = write(tmp_path, "a_deep.yaml", DEEP)
     good = write(tmp_path, "b_good.yaml", PERP.read_text())
     run = run_cli("verify", "--json", str(deep), str(good))
@@ -102,7 +103,8 @@ def test_json_document_has_the_documented_shape(tmp_path: Path) -> None:
     assert set(second) == {"tick", "step", "transition", "inputs", "state"}
     assert second["transition"] == {"index": 0, "from": "quote", "to": "wait", "line": 14}
     loss = next(x for x in perp["limits"] if x["name"] == "loss_bounded")
-    assert loss["invariant"]["quoting"] == "pnl > -5000"
+    assert "pnl > -5000" in loss["invariant"]["quoting"]
+    assert "pnl > -5000" not in loss["invariant"]["observe"]
     assert perp["params"]["min_spread"] == "0.5"
 
 

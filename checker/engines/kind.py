@@ -14,12 +14,20 @@ from checker.smt.system import TransitionSystem
 
 
 def step_case(
-    system: TransitionSystem, prop: z3.BoolRef, k: int, deadline: Deadline
+    system: TransitionSystem,
+    prop: z3.BoolRef,
+    k: int,
+    deadline: Deadline,
+    lemmas: z3.BoolRef | None = None,
 ) -> tuple[z3.CheckSatResult, str]:
-    """Check the induction step for ``k`` (unsat means the step holds)."""
+    """Check the induction step for ``k`` (unsat means the step holds). ``lemmas``, an
+    invariant already proved, holds in every reachable configuration, so it is assumed
+    at every position of the path."""
     solver = z3.Solver(ctx=system.ctx)
     for j in range(k + 1):
         solver.add(system.at(system.state_domain, j))
+        if lemmas is not None:
+            solver.add(system.at(lemmas, j))
     for j in range(k):
         solver.add(system.at(system.trans, j))
         solver.add(system.at(prop, j))
@@ -41,8 +49,10 @@ def k_induction(
     prop: z3.BoolRef,
     ks: range,
     deadline: Deadline,
+    lemmas: z3.BoolRef | None = None,
 ) -> Outcome:
-    """Try k-induction for each ``k`` in ``ks`` (base case first), until the deadline."""
+    """Try k-induction for each ``k`` in ``ks`` (base case first), until the deadline.
+    A proof for k = 1 comes with its invariant: the property and the lemmas."""
     engine = "k-induction"
     for k in ks:
         if deadline.expired:
@@ -54,9 +64,10 @@ def k_induction(
             if result == z3.unknown:
                 return unknown(engine, unroller.solver.reason_unknown(), deadline)
             unroller.safe[key] = depth
-        result, reason = step_case(system, prop, k, deadline)
+        result, reason = step_case(system, prop, k, deadline, lemmas)
         if result == z3.unsat:
-            return Outcome(Verdict.PROVED, engine, k=k)
+            invariant = z3.And(prop, lemmas) if lemmas is not None and k == 1 else None
+            return Outcome(Verdict.PROVED, engine, k=k, invariant=invariant)
         if result == z3.unknown:
             return unknown(engine, reason, deadline)
     return Outcome(Verdict.UNKNOWN, engine, f"not k-inductive for k up to {ks.stop - 1}")

@@ -83,8 +83,15 @@ def counterexample_table(lim: LimitResult, cex: Counterexample) -> RenderableTyp
 
 
 def invariant_text(lim: LimitResult) -> Text:
-    text = Text(f"invariant proving {lim.name} (inductive, by step):\n", style="bold")
     assert lim.invariant is not None
+    if len(set(lim.invariant.values())) == 1:
+        (formula,) = set(lim.invariant.values())
+        text = Text(
+            f"invariant proving {lim.name} (inductive, the same at every step):\n", style="bold"
+        )
+        text.append(f"  {formula}\n")
+        return text
+    text = Text(f"invariant proving {lim.name} (inductive, by step):\n", style="bold")
     for step, formula in lim.invariant.items():
         text.append(f"  {step}: ", style="cyan")
         text.append(("no reachable configuration" if formula == "false" else formula) + "\n")

@@ -184,14 +184,21 @@ def invariant_by_step(system: TransitionSystem, invariant: z3.BoolRef) -> dict[s
     ``false`` for a step means the invariant shows no configuration of that step is
     reachable."""
     decode = _Decoder(system.model)
+    background = system.state_domain_without_step()
+    by_text: dict[str, str] = {}
     shown: dict[str, str] = {}
     for step, index in system.step_index.items():
-        part = z3.substitute(invariant, (system.cur[STEP], z3.IntVal(index, system.ctx)))
-        simple = _simplify(part, system.state_domain_without_step())
-        try:
-            shown[step] = show(decode(simple))
-        except ValueError:
-            shown[step] = str(simple)
+        part = z3.simplify(
+            z3.substitute(invariant, (system.cur[STEP], z3.IntVal(index, system.ctx)))
+        )
+        key = part.sexpr()
+        if key not in by_text:  # an invariant that ignores the step is tidied once
+            simple = _simplify(part, background)
+            try:
+                by_text[key] = show(decode(simple))
+            except ValueError:
+                by_text[key] = str(simple)
+        shown[step] = by_text[key]
     return shown
 
 

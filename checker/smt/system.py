@@ -132,6 +132,26 @@ class TransitionSystem:
                 earlier.append(guard)
         return fires
 
+    def assigned(self, index: int) -> dict[str, z3.ExprRef]:
+        """The new values transition ``index`` gives (its ``do``), as terms over the
+        current state and inputs; variables it does not name are absent."""
+        values = {}
+        for name, expr in self.model.transitions[index].do:
+            rhs = self.encode(expr)
+            if self.model.variable(name).type.kind == "real" and z3.is_int(rhs):
+                rhs = z3.ToReal(rhs)
+            values[name] = rhs
+        return values
+
+    def effect(self, index: int) -> z3.BoolRef:
+        """The next state after transition ``index`` fires: its ``do``, every other
+        variable unchanged (the step is set by the caller)."""
+        values = self.assigned(index)
+        return all_true(
+            [self.nxt[v.name] == values.get(v.name, self.cur[v.name]) for v in self.model.state],
+            self.ctx,
+        )
+
     def _update(self) -> z3.BoolRef:
         m = self.model
         eqs = []
@@ -141,15 +161,12 @@ class TransitionSystem:
                 self.fires[t.index], z3.IntVal(self.step_index[t.target], self.ctx), step_next
             )
         eqs.append(self.nxt[STEP] == step_next)
+        assigned = [self.assigned(t.index) for t in m.transitions]
         for v in m.state:
             value: z3.ExprRef = self.cur[v.name]
             for t in reversed(m.transitions):
-                for name, expr in t.do:
-                    if name == v.name:
-                        rhs = self.encode(expr)
-                        if v.type.kind == "real" and z3.is_int(rhs):
-                            rhs = z3.ToReal(rhs)
-                        value = z3.If(self.fires[t.index], rhs, value)
+                if v.name in assigned[t.index]:
+                    value = z3.If(self.fires[t.index], assigned[t.index][v.name], value)
             eqs.append(self.nxt[v.name] == value)
         return z3.And(*eqs)
 

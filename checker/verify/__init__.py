@@ -12,6 +12,7 @@ import z3
 
 from checker.analysis import structural_findings
 from checker.engines import Deadline, Unroller
+from checker.engines.houdini import Lemmas, houdini
 from checker.errors import InternalError, ModelError, SeqproveError
 from checker.interpret import Interpreter
 from checker.lang.loader import load_model
@@ -73,7 +74,16 @@ def verify_model(
     if vacuous:
         findings.append(sanity.vacuity_finding(model))
 
+    lemmas: Lemmas | None = None
+    lemma_seconds = 0.0
+    if options.engine == "portfolio" and not vacuous:
+        progress(f"{model.strategy}: inductive lemmas", 0)
+        begun = time.monotonic()
+        lemmas = houdini(system, Deadline(options.timeout))
+        lemma_seconds = time.monotonic() - begun
+
     results: list[LimitResult] = []
+    shown: dict[str, dict[str, str]] = {}
     for lim in model.limits:
         progress(f"{model.strategy}: {lim.name}", len(results))
         begun = time.monotonic()
@@ -103,8 +113,10 @@ def verify_model(
                 )
                 continue
         else:
-            outcome = prove(system, unroller, lim.name, prop, options, deadline)
+            outcome = prove(system, unroller, lim.name, prop, options, deadline, lemmas)
         seconds = time.monotonic() - begun
+        if outcome.engine == "houdini":
+            seconds = lemma_seconds  # one search proved all the limits it kept
         if outcome.verdict is Verdict.REFUTED:
             assert outcome.model is not None and outcome.depth is not None
             try:
@@ -135,11 +147,12 @@ def verify_model(
                 )
             )
         elif outcome.verdict is Verdict.PROVED:
-            invariant = (
-                invariant_by_step(system, outcome.invariant)
-                if outcome.invariant is not None
-                else None
-            )
+            invariant = None
+            if outcome.invariant is not None:
+                key = outcome.invariant.sexpr()
+                if key not in shown:  # limits proved by one invariant share its text
+                    shown[key] = invariant_by_step(system, outcome.invariant)
+                invariant = shown[key]
             engine = f"k-induction (k={outcome.k})" if outcome.k else outcome.engine
             results.append(
                 LimitResult(
@@ -171,8 +184,9 @@ def verify_model(
         findings += sanity.tautologies(system, deadline)
         shadow, skip = sanity.shadowed(system, deadline)
         findings += shadow
-        findings += sanity.dead_transitions(system, unroller, skip, deadline)
-        findings += sanity.dead_ends(system, unroller, deadline)
+        known = lemmas.conjunction(system) if lemmas is not None and lemmas.parts else None
+        findings += sanity.dead_transitions(system, unroller, skip, deadline, known)
+        findings += sanity.dead_ends(system, unroller, Deadline(options.timeout))
     findings.sort(key=lambda f: (f.severity is not Severity.ERROR, f.line, f.rule))
     return ModelReport(
         file=model.file,

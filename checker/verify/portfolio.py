@@ -6,6 +6,7 @@ from __future__ import annotations
 import z3
 
 from checker.engines import Deadline, Outcome, Unroller, bmc, k_induction, spacer
+from checker.engines.houdini import Lemmas
 from checker.results import Verdict
 from checker.smt.system import TransitionSystem
 from checker.verify.options import Options
@@ -24,26 +25,33 @@ def prove(
     prop: z3.BoolRef,
     options: Options,
     deadline: Deadline,
+    lemmas: Lemmas | None = None,
 ) -> Outcome:
     """Decide one property with the engine(s) that ``options`` chooses.
 
-    A refutation always ends with a BMC run, so its ``model`` holds a shortest
-    counterexample (``depth`` ticks)."""
+    The portfolio first looks the property up in ``lemmas`` (Houdini's inductive
+    invariant, computed once per model), then tries 1-induction, Spacer and deeper
+    k-induction, each assuming the lemmas before every tick. A refutation always ends
+    with a BMC run, so its ``model`` holds a shortest counterexample (``depth``
+    ticks)."""
     if options.engine == "bmc":
         return bmc(unroller, name, prop, options.bmc_depth, deadline)
     if options.engine == "kind":
         return k_induction(system, unroller, name, prop, range(1, options.max_k + 1), deadline)
     if options.engine == "spacer":
         return _with_trace(unroller, name, prop, spacer(system, z3.Not(prop), deadline), deadline)
-    first = k_induction(system, unroller, name, prop, range(1, 2), deadline)
+    if lemmas is not None and name in lemmas.parts:
+        return Outcome(Verdict.PROVED, "houdini", invariant=lemmas.conjunction(system))
+    known = lemmas.conjunction(system) if lemmas is not None and lemmas.parts else None
+    first = k_induction(system, unroller, name, prop, range(1, 2), deadline, known)
     if first.verdict is not Verdict.UNKNOWN or deadline.expired:
         return first
-    by_spacer = spacer(system, z3.Not(prop), deadline.part(SPACER_SHARE))
+    by_spacer = spacer(system, z3.Not(prop), deadline.part(SPACER_SHARE), lemmas=known)
     if by_spacer.verdict is Verdict.PROVED:
         return by_spacer
     if by_spacer.verdict is Verdict.REFUTED:
         return _with_trace(unroller, name, prop, by_spacer, deadline)
-    deeper = k_induction(system, unroller, name, prop, range(2, options.max_k + 1), deadline)
+    deeper = k_induction(system, unroller, name, prop, range(2, options.max_k + 1), deadline, known)
     if deeper.verdict is Verdict.UNKNOWN:
         return Outcome(
             Verdict.UNKNOWN,
