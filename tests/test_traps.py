@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+import checker.verify
 from checker.results import Verdict
 from tests.conftest import ROOT, model, verify_text
 
@@ -263,3 +266,15 @@ def test_interpreter_and_smt_agree_that_a_decimal_param_is_exact() -> None:
         )
     )
     assert m.params["step_size"].__class__.__name__ == "Fraction"
+
+
+def test_a_counterexample_that_is_not_exact_is_unknown_not_refuted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def irrational(*args: object) -> object:
+        raise ValueError("not an exact rational: root-obj(x^2 - 2, 1)")
+
+    monkeypatch.setattr(checker.verify, "extract", irrational)
+    (lim,) = verify_text(DEEP).limits
+    assert lim.verdict is Verdict.UNKNOWN
+    assert "not exact" in lim.reason

@@ -265,13 +265,13 @@ class Translator:
         if found.kind in ("assumption", "limit"):
             raise ExprError(
                 _offset(node),
-                f"'{name}' is {_article(found.kind)}; only params, "
+                f"'{name}' is {article(found.kind)}; only params, "
                 "state, inputs, provers and enum values can be "
                 "used in expressions",
             )
         if found.kind not in self.allowed:
             raise ExprError(
-                _offset(node), f"{self.context} cannot refer to {_article(found.kind)} ('{name}')"
+                _offset(node), f"{self.context} cannot refer to {article(found.kind)} ('{name}')"
             )
         if found.kind == "prover" and "input" not in self.allowed and found.inputs:
             raise ExprError(
@@ -421,7 +421,8 @@ class Translator:
             raise ExprError(_offset(node), f"{where} needs a number, got {value.type}")
 
 
-def _article(kind: str) -> str:
+def article(kind: str) -> str:
+    """A kind of name in words, with its article (\"an input\")."""
     return {
         "assumption": "an assumption",
         "input": "an input",

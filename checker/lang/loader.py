@@ -25,6 +25,7 @@ from checker.lang.expr import (
     Symbolic,
     Translator,
     Typed,
+    article,
     locate,
 )
 from checker.lang.types import BOOL, INT, REAL, Type, assignable
@@ -430,7 +431,7 @@ class _Builder:
                     ok = False  # its declaration was bad and is reported already
                     continue
                 reason = (
-                    f"'{var}' is {_kind_words(kind.kind)}, not state"
+                    f"'{var}' is {article(kind.kind)}, not state"
                     if kind
                     else f"unknown state variable '{var}'{hint(var, state)}"
                 )
@@ -585,14 +586,3 @@ def _flow_hint(text: str) -> str:
         " (in a flow list [...] YAML splits items at commas: write the list as a block "
         "list, one `- item` per line, or quote the item)"
     )
-
-
-def _kind_words(kind: str) -> str:
-    return {
-        "param": "a param",
-        "input": "an input",
-        "prover": "a prover",
-        "assumption": "an assumption",
-        "limit": "a limit",
-        "enum-value": "an enum value",
-    }.get(kind, kind)

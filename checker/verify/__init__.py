@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import z3
 
@@ -16,7 +17,7 @@ from checker.engines.houdini import Lemmas, houdini
 from checker.errors import InternalError, ModelError, SeqproveError
 from checker.interpret import Interpreter
 from checker.lang.loader import load_model
-from checker.model import Model, decimal_text
+from checker.model import Condition, Model, decimal_text
 from checker.results import Finding, LimitResult, ModelReport, Report, Severity, Verdict
 from checker.smt.decode import invariant_by_step
 from checker.smt.system import TransitionSystem
@@ -49,6 +50,12 @@ def _show_param(value: object) -> int | str:
     if isinstance(value, Fraction):
         return decimal_text(value)
     return int(str(value))
+
+
+def _result(
+    lim: Condition, seconds: float, verdict: Verdict, engine: str, reason: str = "", **found: Any
+) -> LimitResult:
+    return LimitResult(lim.name, lim.text, lim.line, verdict, engine, seconds, reason, **found)
 
 
 def verify_model(
@@ -117,34 +124,25 @@ def verify_model(
         seconds = time.monotonic() - begun
         if outcome.engine == "houdini":
             seconds = lemma_seconds  # one search proved all the limits it kept
+
         if outcome.verdict is Verdict.REFUTED:
             assert outcome.model is not None and outcome.depth is not None
             try:
                 path = extract(system, outcome.model, outcome.depth)
             except ValueError as exc:
                 results.append(
-                    LimitResult(
-                        lim.name,
-                        lim.text,
-                        lim.line,
+                    _result(
+                        lim,
+                        seconds,
                         Verdict.UNKNOWN,
                         outcome.engine,
-                        seconds,
                         f"the counterexample found is not exact ({exc})",
                     )
                 )
                 continue
             trace = replay(model, interpreter, lim.name, path)
             results.append(
-                LimitResult(
-                    lim.name,
-                    lim.text,
-                    lim.line,
-                    Verdict.REFUTED,
-                    outcome.engine,
-                    seconds,
-                    counterexample=trace,
-                )
+                _result(lim, seconds, Verdict.REFUTED, outcome.engine, counterexample=trace)
             )
         elif outcome.verdict is Verdict.PROVED:
             invariant = None
@@ -154,27 +152,11 @@ def verify_model(
                     shown[key] = invariant_by_step(system, outcome.invariant)
                 invariant = shown[key]
             engine = f"k-induction (k={outcome.k})" if outcome.k else outcome.engine
-            results.append(
-                LimitResult(
-                    lim.name,
-                    lim.text,
-                    lim.line,
-                    Verdict.PROVED,
-                    engine,
-                    seconds,
-                    invariant=invariant,
-                )
-            )
+            results.append(_result(lim, seconds, Verdict.PROVED, engine, invariant=invariant))
         else:
             results.append(
-                LimitResult(
-                    lim.name,
-                    lim.text,
-                    lim.line,
-                    Verdict.UNKNOWN,
-                    outcome.engine,
-                    seconds,
-                    outcome.reason + nonlinear_note,
+                _result(
+                    lim, seconds, Verdict.UNKNOWN, outcome.engine, outcome.reason + nonlinear_note
                 )
             )
 
