@@ -42,6 +42,9 @@ from checker.model import (
     step_graph,
 )
 
+ACTION_ARGUMENT = "an action argument"
+"""Where a product in an action argument is said to stand (see verify.sanity)."""
+
 RESERVED = frozenset(keyword.kwlist) | KEYWORDS | FUNCTIONS | ACTIONS
 _NUMBER_TEXT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 
@@ -470,7 +473,7 @@ class _Builder:
                 ok = False
                 continue
             for _, arg in call.args:
-                self.note_nonlinear(arg.expr, "an action argument", loc.line, loc.column)
+                self.note_nonlinear(arg.expr, ACTION_ARGUMENT, loc.line, loc.column)
             actions.append(Action(call.name, tuple((k, v.expr) for k, v in call.args), item))
         if not ok:
             return None

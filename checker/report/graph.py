@@ -15,7 +15,7 @@ def edge_label(t: Transition) -> str:
         parts.append(" and ".join(others))
     if t.emit:
         parts.append("/ " + "; ".join(a.text for a in t.emit))
-    return " ".join(parts)
+    return " ".join(parts).removesuffix(":")
 
 
 def _dot_quote(text: str) -> str:

@@ -74,7 +74,7 @@ def verify_model(
     unroller = Unroller(system)
     findings: list[Finding] = structural_findings(model)
     findings += sanity.nonlinear(model)
-    nonlinear_note = " (the model is nonlinear)" if model.nonlinear else ""
+    nonlinear_note = " (the model is nonlinear)" if sanity.proofs_are_nonlinear(model) else ""
 
     check = sanity.initially_admissible(system, Deadline(options.timeout))
     vacuous = check == z3.unsat

@@ -14,6 +14,7 @@ from __future__ import annotations
 import z3
 
 from checker.engines import Deadline, Unroller, bmc, spacer
+from checker.lang.loader import ACTION_ARGUMENT
 from checker.model import Model, Transition
 from checker.results import Finding, Severity, Verdict
 from checker.smt.system import TransitionSystem, all_true
@@ -266,14 +267,25 @@ def dead_ends(system: TransitionSystem, unroller: Unroller, deadline: Deadline) 
 
 
 def nonlinear(model: Model) -> list[Finding]:
+    """One warning per distinct product of variables, where it first appears."""
     return [
         Finding(
             "nonlinear",
             Severity.WARNING,
-            f"product of non-constant terms `{n.text}` in {n.where}: the model is "
-            "nonlinear and the engines may answer unknown",
+            f"product of non-constant terms `{n.text}` in {n.where}: the model is nonlinear"
+            + (
+                " (actions are not part of the proofs, so the verdicts are not affected)"
+                if n.where == ACTION_ARGUMENT
+                else " and the engines may answer unknown"
+            ),
             n.line,
             n.column,
         )
         for n in model.nonlinear
     ]
+
+
+def proofs_are_nonlinear(model: Model) -> bool:
+    """Whether a product of variables stands in what the engines reason about (anything
+    but action arguments)."""
+    return any(n.where != ACTION_ARGUMENT for n in model.nonlinear)
