@@ -220,7 +220,6 @@ class Interpreter:
         self.state_types = {v.name: v for v in model.state}
         self.input_vars = {v.name: v for v in model.inputs}
         self.assumptions = tuple((a.name, compile_(a.expr)) for a in model.assumptions)
-        self.provers = {p.name: compile_(p.expr) for p in model.provers}
         self.limits = tuple((lim.name, compile_(lim.expr)) for lim in model.limits)
         self.by_step: dict[str, tuple[_Compiled, ...]] = {}
         for step in model.steps:
@@ -290,10 +289,6 @@ class Interpreter:
     def broken_limits(self, config: Config) -> list[str]:
         """Names of the limits that ``config`` breaks, in file order."""
         return [name for name, holds in self.limits if not holds(config.values)]
-
-    def prover_results(self, config: Config, inputs: Mapping[str, Value]) -> dict[str, bool]:
-        env = {**config.values, **inputs}
-        return {name: bool(fn(env)) for name, fn in self.provers.items()}
 
 
 def _integral(name: str, value: Value) -> int:

@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-import sympy
 import z3
 
 from checker.lang.types import Type
@@ -191,10 +190,6 @@ class TransitionSystem:
         pairs += [(self.nxt[n], there.state[n]) for n in self.nxt]
         pairs += [(self.inp[n], here.inputs[n]) for n in self.inp]
         return z3.substitute(term, *pairs)
-
-    def encode_state(self, expr: sympy.Basic) -> z3.BoolRef:
-        result: z3.BoolRef = self.encode(expr)
-        return result
 
     def state_domain_without_step(self) -> z3.BoolRef:
         """The type constraints on state variables alone (enum ranges)."""
