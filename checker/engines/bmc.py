@@ -70,3 +70,45 @@ def bmc(
         f"bounded: no counterexample up to depth {max_depth}, which proves nothing "
         "about longer runs",
     )
+
+
+def bmc_together(
+    unroller: Unroller, props: dict[str, z3.BoolRef], max_depth: int, deadline: Deadline
+) -> dict[str, Outcome]:
+    """BMC for several properties at once, one question per depth: is any property not
+    yet broken broken here? The properties broken in the run found are refuted at that
+    depth, which is shortest for each of them since every earlier depth was shown safe
+    for all; the others are asked again at the same depth, then the search goes on.
+    Never proves: properties left unbroken are UNKNOWN."""
+    system = unroller.system
+    waiting = dict(props)
+    found: dict[str, Outcome] = {}
+    depth = 0
+    while waiting and depth <= max_depth and not deadline.expired:
+        result, model = unroller.check(
+            z3.Or(*(z3.Not(p) for p in waiting.values())), depth, deadline
+        )
+        if result == z3.unknown:
+            break
+        if result == z3.unsat:
+            for name in waiting:
+                unroller.safe[name] = depth
+            depth += 1
+            continue
+        assert model is not None
+        for name, prop in list(waiting.items()):
+            held = model.eval(system.at(prop, depth), model_completion=True)
+            if z3.is_false(held):
+                found[name] = Outcome(Verdict.REFUTED, "bmc", depth=depth, model=model)
+                del waiting[name]
+    for name in waiting:
+        if depth > max_depth:
+            found[name] = Outcome(
+                Verdict.UNKNOWN,
+                "bmc",
+                f"bounded: no counterexample up to depth {max_depth}, which proves nothing "
+                "about longer runs",
+            )
+        else:
+            found[name] = unknown("bmc", unroller.solver.reason_unknown(), deadline)
+    return found

@@ -13,6 +13,8 @@ import z3
 
 from checker.analysis import structural_findings
 from checker.engines import Deadline, Unroller
+from checker.engines.base import Outcome
+from checker.engines.bmc import bmc_together
 from checker.engines.houdini import Lemmas, houdini
 from checker.errors import InternalError, ModelError, SeqproveError
 from checker.interpret import Interpreter
@@ -83,6 +85,16 @@ def verify_model(
 
     lemmas: Lemmas | None = None
     lemma_seconds = 0.0
+    together: dict[str, Outcome] = {}
+    together_seconds = 0.0
+    if options.engine == "bmc" and not vacuous and model.limits:
+        # BMC alone asks one question per depth for all the limits of the model
+        progress(f"{model.strategy}: bounded search", 0)
+        begun = time.monotonic()
+        props = {lim.name: system.limits[lim.name] for lim in model.limits}
+        budget = Deadline(options.timeout * len(model.limits))
+        together = bmc_together(unroller, props, options.bmc_depth, budget)
+        together_seconds = time.monotonic() - begun
     if options.engine == "portfolio" and not vacuous:
         progress(f"{model.strategy}: inductive lemmas", 0)
         begun = time.monotonic()
@@ -107,23 +119,25 @@ def verify_model(
             )
             if outcome.verdict is Verdict.UNKNOWN:
                 results.append(
-                    LimitResult(
-                        lim.name,
-                        lim.text,
-                        lim.line,
+                    _result(
+                        lim,
+                        time.monotonic() - begun,
                         Verdict.UNKNOWN,
                         "sanity",
-                        time.monotonic() - begun,
                         "vacuous: no inputs satisfy the ranges and assumptions in the initial "
                         "configuration, so no run has a single tick",
                     )
                 )
                 continue
+        elif lim.name in together:
+            outcome = together[lim.name]
         else:
             outcome = prove(system, unroller, lim.name, prop, options, deadline, lemmas)
         seconds = time.monotonic() - begun
         if outcome.engine == "houdini":
             seconds = lemma_seconds  # one search proved all the limits it kept
+        if lim.name in together:
+            seconds = together_seconds  # one bounded search for all the limits
 
         if outcome.verdict is Verdict.REFUTED:
             assert outcome.model is not None and outcome.depth is not None
