@@ -287,15 +287,15 @@ def results_table(rows: list[Row]) -> Table:
     table = Table(title="verify: portfolio vs BMC-only to depth 30 (median seconds)")
     table.add_column("model", no_wrap=True)
     for name in (
-        "size s/v/t/l",
+        "steps/vars/trans/limits",
         "portfolio s",
-        "sanity s",
+        "of it sanity s",
         "proved",
         "BMC-30 s",
-        "BMC to 30",
-        "P/BMC",
+        "BMC got to 30",
+        "portfolio/BMC",
         "size growth",
-        "P growth",
+        "portfolio growth",
         "BMC growth",
     ):
         table.add_column(name, justify="right")
