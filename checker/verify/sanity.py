@@ -166,8 +166,19 @@ def dead_transitions(
         else:
             depth += 1
     findings = []
-    for i in sorted(uncovered):
+    for position, i in enumerate(sorted(uncovered)):
         if deadline.expired:
+            left = len(uncovered) - position
+            findings.append(
+                Finding(
+                    "dead-transition-unchecked",
+                    Severity.WARNING,
+                    f"the dead-transition check ran out of time: {left} transition(s) were "
+                    "neither reached by a run nor examined for a proof",
+                    system.model.transitions[i].line,
+                    system.model.transitions[i].column,
+                )
+            )
             break
         t = system.model.transitions[i]
         if (
@@ -219,8 +230,12 @@ def dead_ends(system: TransitionSystem, unroller: Unroller, deadline: Deadline) 
                 "dead-end-unchecked",
                 Severity.WARNING,
                 "could not decide whether some reachable configuration admits no "
-                "inputs: eliminating the inputs from the ranges and assumptions did not "
-                "succeed (nonlinear assumptions, for example)",
+                "inputs: eliminating the inputs from the ranges and assumptions "
+                + (
+                    "ran out of time"
+                    if deadline.expired
+                    else "did not succeed (nonlinear assumptions, for example)"
+                ),
                 line,
                 column,
             )
