@@ -46,12 +46,10 @@ def _quiet(message: str, finished: int) -> None:
     return None
 
 
-def _show_param(value: object) -> int | str:
+def _show_param(value: int | Fraction) -> int | str:
     """Like values in counterexamples: an int param as a number, a real one as exact
     text."""
-    if isinstance(value, Fraction):
-        return decimal_text(value)
-    return int(str(value))
+    return decimal_text(value) if isinstance(value, Fraction) else value
 
 
 def _result(

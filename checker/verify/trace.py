@@ -24,11 +24,7 @@ def json_value(var: Variable, value: Value) -> Any:
     if kind == "enum":
         return var.type.values[int(value)]
     if kind == "real":
-        return (
-            decimal_text(Fraction(value))
-            if not isinstance(value, bool) and getattr(value, "denominator", 1) != 1
-            else str(int(value))
-        )
+        return decimal_text(Fraction(value))
     return int(value)
 
 
