@@ -27,6 +27,7 @@ class Variable:
     init: Value | None = None
     low: Value | None = None
     high: Value | None = None
+    source: str = "market"
 
     def show(self, value: Value) -> str:
         """A value of this variable as a user reads it (enum values by name)."""
@@ -122,6 +123,15 @@ class Nonlinear:
 
 
 @dataclass(frozen=True)
+class VenueSpec:
+    """The model's optional ``venue`` section: how ``seqprove run`` trades it."""
+
+    contract_size: Fraction = Fraction(1)
+    slippage_bps: Fraction = Fraction(0)
+    position_limit: Fraction | None = None
+
+
+@dataclass(frozen=True)
 class Model:
     """A loaded, type-checked strategy model. Expressions are sympy over the state and
     input symbols, params already replaced by their (possibly overridden) values."""
@@ -144,6 +154,7 @@ class Model:
     transitions: tuple[Transition, ...]
     nonlinear: tuple[Nonlinear, ...]
     graph: nx.DiGraph[str] = field(compare=False, repr=False)
+    venue: VenueSpec = VenueSpec()
 
     def variable(self, name: str) -> Variable:
         for v in (*self.state, *self.inputs):

@@ -10,7 +10,8 @@ import pytest
 
 from tests.conftest import ROOT, run_cli, run_process
 
-GOOD = (ROOT / "models" / "perp_market_maker.yaml").read_text()
+# a frozen copy of an early perp market maker, so the positions below stay put
+GOOD = (ROOT / "tests" / "models" / "language_sample.yaml").read_text()
 
 
 def bad(old: str, new: str) -> str:
@@ -160,6 +161,52 @@ CASES: list[tuple[str, str, int, int, str]] = [
         "a range goes only with int or real",
     ),
     ("infinite", bad("max_loss: 5000", "max_loss: .inf"), 11, 13, "a param is a number"),
+    (
+        "unknown-source",
+        bad("bought:     {type: int,", "bought:     {source: venue.fills, type: int,"),
+        22,
+        24,
+        "'venue.fills' is not one of market, venue.bought, venue.sold",
+    ),
+    (
+        "source-on-bool",
+        GOOD.replace(
+            "  pnl_change: {type: real, range: [-250, 250]}",
+            "  pnl_change: {type: real, range: [-250, 250]}\n"
+            "  halt_now: {type: bool, source: venue.position}",
+        ),
+        25,
+        34,
+        "'halt_now' is bool: only int and real inputs can take venue.position",
+    ),
+    (
+        "pnl-source-on-int",
+        bad("bought:     {type: int,", "bought:     {source: venue.pnl_change, type: int,"),
+        22,
+        24,
+        "'bought' takes a PnL: make it real",
+    ),
+    (
+        "venue-bad-key",
+        GOOD + "venue: {contract_size: 0.01, slipage_bps: 2}\n",
+        78,
+        30,
+        "unknown key 'slipage_bps' in venue (did you mean 'slippage_bps'?)",
+    ),
+    (
+        "venue-zero-contract",
+        GOOD + "venue: {contract_size: max_loss - 5000}\n",
+        78,
+        24,
+        "venue contract_size must be positive, got 0",
+    ),
+    (
+        "venue-state-name",
+        GOOD + "venue: {position_limit: position}\n",
+        78,
+        25,
+        "venue position_limit cannot refer to state ('position')",
+    ),
     ("merge-key", "base: &b {type: int, init: 0}\nstate:\n  x:\n    <<: *b\n", 4, 5, "merge keys"),
     (
         "prover-cycle",

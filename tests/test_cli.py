@@ -47,7 +47,7 @@ def test_unknown_exits_2(tmp_path: Path) -> None:
 def test_structural_error_exits_1_even_when_limits_are_proved(tmp_path: Path) -> None:
     text = PERP.read_text().replace(
         "when: [within_loss, spread_ok, room_to_buy, room_to_sell]",
-        "when: [spread >= min_spread, room_to_buy and room_to_sell and within_loss]",
+        "when: [ask - bid >= min_spread, room_to_buy and room_to_sell and within_loss]",
     )
     run = run_cli("verify", "--json", str(write(tmp_path, "noprover.yaml", text)))
     assert run.code == 1
@@ -55,7 +55,7 @@ def test_structural_error_exits_1_even_when_limits_are_proved(tmp_path: Path) ->
     (found,) = doc["models"][0]["findings"]
     assert found["rule"] == "place-without-prover"
     assert found["severity"] == "error"
-    assert found["line"] == 46
+    assert found["line"] == 64
 
 
 def test_internal_error_exits_4_and_other_files_still_run(

@@ -39,6 +39,7 @@ from checker.model import (
     Transition,
     Value,
     Variable,
+    VenueSpec,
     step_graph,
 )
 
@@ -357,11 +358,44 @@ class _Builder:
                 if None in bounds:
                     continue
                 low, high = bounds
+            source = spec.get("source", "market")
+            if source != "market" and not kind.numeric:
+                self.err(
+                    ("inputs", name, "source"),
+                    f"'{name}' is {kind}: only int and real inputs can take {source}",
+                )
+                continue
+            if source == "venue.pnl_change" and kind.kind != "real":
+                self.err(("inputs", name, "source"), f"'{name}' takes a PnL: make it real")
+                continue
             line = self.doc.key_loc(("inputs", name)).line
             result.append(
-                Variable(name, kind, symbol, line, spec.get("doc", ""), low=low, high=high)
+                Variable(
+                    name, kind, symbol, line, spec.get("doc", ""), low=low, high=high, source=source
+                )
             )
         return result
+
+    def venue(self) -> VenueSpec:
+        spec = self.data.get("venue") or {}
+        values: dict[str, Fraction] = {}
+        for key in ("contract_size", "slippage_bps", "position_limit"):
+            if key not in spec:
+                continue
+            path = ("venue", key)
+            typed = self.translate(path, spec[key], frozenset({"param"}), f"venue {key}")
+            if typed is None:
+                continue
+            value = constant_value(typed.expr)
+            if not typed.type.numeric or value is None or isinstance(value, bool):
+                self.err(path, f"venue {key} must be a number or an expression over params")
+                continue
+            if value < 0 or (key == "contract_size" and value == 0):
+                bound = "positive" if key == "contract_size" else "at least 0"
+                self.err(path, f"venue {key} must be {bound}, got {value}")
+                continue
+            values[key] = Fraction(value)
+        return VenueSpec(**values)
 
     def prover(self, name: str) -> Symbolic | None:
         if name in self.prover_done:
@@ -547,6 +581,7 @@ class _Builder:
             t = self.transition(index, spec, steps, by_name)
             if t is not None:
                 transitions.append(t)
+        venue = self.venue()
         if self.errors:
             raise ModelError(self.errors)
         return Model(
@@ -568,6 +603,7 @@ class _Builder:
             transitions=tuple(transitions),
             nonlinear=tuple(dict.fromkeys(self.nonlinear)),
             graph=step_graph(steps, tuple(transitions)),
+            venue=venue,
         )
 
 

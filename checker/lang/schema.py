@@ -10,6 +10,20 @@ NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
 STEP_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$"
 STRATEGY_PATTERN = "^[A-Za-z0-9_-]+$"
 
+SOURCES: dict[str, str] = {
+    "market": "the data column of the same name",
+    "venue.bought": "quantity of resting orders filled on the buy side",
+    "venue.sold": "quantity of resting orders filled on the sell side",
+    "venue.pnl_change": "change of the account's marked-to-market PnL",
+    "venue.position": "the account's net position",
+    "venue.open_buy": "quantity of open buy orders",
+    "venue.open_sell": "quantity of open sell orders",
+}
+"""Input sources of ``seqprove run``: a market data column, or a quantity of the venue."""
+
+FLOW_SOURCES = frozenset({"venue.bought", "venue.sold", "venue.pnl_change"})
+"""Venue quantities delivered as the change since the strategy last read them."""
+
 _EXPRESSION: dict[str, Any] = {
     "description": "An expression of the model language (a number or boolean literal is one too).",
     "type": ["string", "number", "boolean"],
@@ -84,6 +98,29 @@ SCHEMA: dict[str, Any] = {
             **_named(_EXPRESSION, "Safety invariants over params and state."),
             "minProperties": 1,
         },
+        "venue": {
+            "description": "How `seqprove run` trades this model on the paper venue "
+            "(ignored by `verify`).",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "contract_size": {
+                    **_EXPRESSION,
+                    "description": "Quote currency per contract per unit of price "
+                    "(an expression over params, > 0; default 1).",
+                },
+                "slippage_bps": {
+                    **_EXPRESSION,
+                    "description": "Market orders fill this many basis points beyond "
+                    "the touch (an expression over params, >= 0; default 0).",
+                },
+                "position_limit": {
+                    **_EXPRESSION,
+                    "description": "The |position| the run report and plot compare the "
+                    "venue position against (an expression over params).",
+                },
+            },
+        },
     },
     "$defs": {
         "type": {"enum": ["int", "real", "bool", "enum"]},
@@ -119,6 +156,11 @@ SCHEMA: dict[str, Any] = {
                 "range": {"type": "array", "minItems": 2, "maxItems": 2, "items": _EXPRESSION},
                 "values": {"$ref": "#/$defs/enumValues"},
                 "doc": {"type": "string"},
+                "source": {
+                    "description": "Where `seqprove run` takes the input from: a column "
+                    "of the market data (default) or a quantity of the venue.",
+                    "enum": list(SOURCES),
+                },
             },
             "$ref": "#/$defs/enumNeedsValues",
         },
