@@ -11,9 +11,12 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from fractions import Fraction
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.console import Console
@@ -27,16 +30,25 @@ from rich.progress import (
 )
 
 from checker import __version__
-from checker.errors import ModelError, SeqproveError, UsageError
-from checker.lang.loader import declared_params, load_model
+from checker.errors import Diagnostic, ModelError, SeqproveError, UsageError
+from checker.lang.loader import declared_params, load_model, parse_number
 from checker.lang.schema import schema_json
 from checker.lang.validate import hint
 from checker.model import Model
 from checker.report.graph import to_dot, to_mermaid
 from checker.report.terminal import print_report
 from checker.results import ModelReport, Report
+from checker.run.data import VENUE_COLUMNS, DataError, market_inputs, read_feed
+from checker.run.executor import Executor
+from checker.run.gate import DEFAULT_PROOFS, write_record
+from checker.run.gate import check as check_gate
+from checker.run.journal import Journal
+from checker.run.report import RunReport, plot, print_run
+from checker.run.synth import COLUMNS as SYNTH_COLUMNS
+from checker.run.synth import SCENARIOS, synthesize, write_table
 from checker.verify import collect_files, verify_file_model
 from checker.verify.options import DEFAULT_OPTIONS, ENGINES
+from checker.verify.trace import json_value
 
 EXIT_BAD_INPUT = 3
 EXIT_INTERNAL = 4
@@ -55,7 +67,9 @@ def _params(given: Sequence[str]) -> dict[str, str]:
 
 
 @contextmanager
-def _progress(console: Console, total: int, enabled: bool) -> Iterator[Progress | None]:
+def _progress(
+    console: Console, total: int, enabled: bool, what: str = "proving"
+) -> Iterator[Progress | None]:
     """A progress display on ``console`` that appears only once the run has taken more
     than a second (and only on a terminal)."""
     if not enabled or not console.is_terminal:
@@ -70,7 +84,7 @@ def _progress(console: Console, total: int, enabled: bool) -> Iterator[Progress 
         console=console,
         transient=True,
     )
-    progress.add_task("proving", total=total)
+    progress.add_task(what, total=total)
     timer = threading.Timer(PROGRESS_AFTER, progress.start)
     timer.daemon = True
     timer.start()
@@ -145,6 +159,13 @@ def cli() -> None:
     "tautologies and dead ends (the vacuity check always runs).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead.")
+@click.option(
+    "--proofs",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_PROOFS,
+    show_default=True,
+    help="Where proof records for `seqprove run` are written.",
+)
 def verify(
     paths: tuple[Path, ...],
     params: tuple[str, ...],
@@ -153,8 +174,12 @@ def verify(
     bmc_depth: int,
     no_sanity: bool,
     as_json: bool,
+    proofs: Path,
 ) -> None:
-    """Verify every limit of the model files in PATHS (files or folders)."""
+    """Verify every limit of the model files in PATHS (files or folders).
+
+    A model whose limits are all proved (with the sanity checks on and no structural
+    error) gets a proof record in --proofs, which `seqprove run` requires."""
     options = DEFAULT_OPTIONS.overlay(
         timeout=timeout, engine=engine, bmc_depth=bmc_depth, sanity=not no_sanity
     )
@@ -181,9 +206,12 @@ def verify(
                 bar.update(bar.task_ids[0], description=message, completed=done)
 
         for item in loaded:
-            reports.append(
-                item if isinstance(item, ModelReport) else verify_file_model(item, options, step)
-            )
+            if isinstance(item, ModelReport):
+                reports.append(item)
+                continue
+            reports.append(verify_file_model(item, options, step))
+            if options.sanity:
+                write_record(item, reports[-1], proofs)
     report = Report(tuple(reports))
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
@@ -222,6 +250,218 @@ def graph(model: Path, fmt: str, params: tuple[str, ...]) -> None:
 def schema() -> None:
     """Print the JSON Schema of model files (the one in spec/model.schema.json)."""
     click.echo(schema_json(), nl=False)
+
+
+def _fail(diagnostics: Iterable[Diagnostic]) -> NoReturn:
+    for d in diagnostics:
+        click.echo(str(d), err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    "data_file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Market data: CSV or Parquet, one row per tick.",
+)
+@click.option(
+    "--venue",
+    type=click.Choice(["paper"]),
+    default="paper",
+    show_default=True,
+    help="Where orders go (the paper venue simulates fills from the data).",
+)
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a param (repeatable)."
+)
+@click.option(
+    "--journal",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The SQLite journal.  [default: runs/STRATEGY-DATA.sqlite]",
+)
+@click.option("--no-journal", is_flag=True, help="A backtest: keep no journal (no resume).")
+@click.option("--resume", is_flag=True, help="Continue the run in --journal where it stopped.")
+@click.option("--allow-unproven", is_flag=True, help="Run a model without a proof (loudly marked).")
+@click.option(
+    "--proofs",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_PROOFS,
+    show_default=True,
+    help="Where `seqprove verify` wrote its proof records.",
+)
+@click.option(
+    "--slippage-bps",
+    metavar="BPS",
+    help="Market-order slippage, overriding the model's venue section.",
+)
+@click.option(
+    "--plot",
+    "plot_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where the PNG plot goes.  [default: beside the journal]",
+)
+@click.option("--no-plot", is_flag=True, help="Write no plot.")
+@click.option("--fsync", is_flag=True, help="Flush every tick to disk (survives power loss).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def run(
+    model: Path,
+    data_file: Path,
+    venue: str,
+    params: tuple[str, ...],
+    journal: Path | None,
+    no_journal: bool,
+    resume: bool,
+    allow_unproven: bool,
+    proofs: Path,
+    slippage_bps: str | None,
+    plot_file: Path | None,
+    no_plot: bool,
+    fsync: bool,
+    as_json: bool,
+) -> None:
+    """Run a proved MODEL over market data on the paper venue, provers enforced live.
+
+    Exit codes: 0 the run ended normally (end of data, or a final step reached);
+    1 a limit broke during the run; 2 the assumption monitor stopped it;
+    3 bad input or a model without a proof; 4 internal error."""
+    overrides = _params(params)
+    _check_overrides(overrides, [model])
+    if no_journal and (resume or journal is not None):
+        raise UsageError(
+            "--no-journal keeps no journal: it goes with neither --journal nor --resume"
+        )
+    slip = None
+    if slippage_bps is not None:
+        slip = parse_number(slippage_bps)
+        if slip is None or slip < 0:
+            raise UsageError(f"--slippage-bps {slippage_bps}: give a number of at least 0")
+    try:
+        loaded = load_model(model, overrides)
+    except ModelError as exc:
+        _fail(exc.diagnostics)
+    err = _console(stderr=True)
+    decision = check_gate(loaded, proofs)
+    if decision.admitted:
+        admitted_by = decision.reason
+    elif allow_unproven:
+        admitted_by = "UNPROVEN (--allow-unproven)"
+        err.print(
+            f"[bold red]WARNING: running {model} WITHOUT A PROOF: {decision.reason}. "
+            "Its limits may break; the journal is marked unproven.[/]"
+        )
+    else:
+        raise UsageError(f"refused: {decision.reason} (or pass --allow-unproven)")
+    try:
+        feed = read_feed(data_file, loaded)
+    except DataError as exc:
+        _fail(exc.diagnostics)
+    stem = f"{loaded.strategy}-{data_file.stem}"
+    journal_path = None if no_journal else journal or Path("runs") / f"{stem}.sqlite"
+    if journal_path is not None:
+        if resume and not journal_path.is_file():
+            raise UsageError(f"--resume: there is no journal {journal_path}")
+        if not resume and journal_path.exists():
+            raise UsageError(
+                f"journal {journal_path} exists: pass --resume to continue that run, "
+                "or choose another --journal"
+            )
+        journal_path.parent.mkdir(parents=True, exist_ok=True)
+    book = None if journal_path is None else Journal(journal_path, fsync=fsync)
+    started = time.monotonic()
+    try:
+        executor = Executor(
+            loaded,
+            feed,
+            book,
+            slippage_bps=None if slip is None else Fraction(slip),
+            admitted_by=admitted_by,
+        )
+        if resume:
+            executor.resume()
+        else:
+            executor.start()
+        total = len(feed.rows)
+        with _progress(err, total, not as_json, "running") as bar:
+
+            def step(tick: int, total: int) -> None:
+                if bar is not None and tick % 64 == 0:
+                    bar.update(bar.task_ids[0], completed=tick)
+
+            outcome = executor.run(step)
+    finally:
+        if book is not None:
+            book.close()
+    figure = None
+    if not no_plot:
+        default = Path("runs") / f"{stem}.png" if journal_path is None else journal_path
+        figure = plot_file or default.with_suffix(".png")
+    state = {v.name: json_value(v, executor.config.values[v.name]) for v in loaded.state}
+    report = RunReport(
+        loaded,
+        str(data_file),
+        outcome,
+        executor.stats,
+        {"step": executor.config.step, **state},
+        None if journal_path is None else str(journal_path),
+        None if figure is None else str(figure),
+        admitted_by,
+        time.monotonic() - started,
+    )
+    if figure is not None:
+        plot(report, figure)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        print_run(report, _console(stderr=False))
+    sys.exit(outcome.exit_code)
+
+
+@cli.group()
+def data() -> None:
+    """Market data for `seqprove run`."""
+
+
+@data.command()
+@click.option("--scenario", type=click.Choice(SCENARIOS), required=True, help="Market regime.")
+@click.option("--ticks", type=click.IntRange(min=1), required=True, help="Rows (one a second).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The file to write: .csv or .parquet.",
+)
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path),
+    help="Write only the columns this model's run reads (default: every column).",
+)
+def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -> None:
+    """Write reproducible BTC-like market data for a stress scenario."""
+    columns = None
+    if model is not None:
+        try:
+            loaded = load_model(model)
+        except ModelError as exc:
+            _fail(exc.diagnostics)
+        wanted = [v.name for v in market_inputs(loaded)]
+        missing = [n for n in wanted if n not in SYNTH_COLUMNS]
+        if missing:
+            raise UsageError(
+                f"--model {model}: no synthetic column for input(s) {', '.join(missing)}"
+            )
+        columns = ["time", *VENUE_COLUMNS, *wanted]
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(f"--out {out}: write a .csv or a .parquet file")
+    table = synthesize(scenario, ticks, seed, columns)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_table(table, out)
+    click.echo(
+        f"{out}: {ticks} ticks of {scenario} (seed {seed}), columns {', '.join(table.columns)}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -204,7 +204,9 @@ class TickResult:
 
 
 @dataclass(frozen=True)
-class _Compiled:
+class Compiled:
+    """A transition with its guard items, ``do`` and actions compiled."""
+
     transition: Transition
     guards: tuple[Fn, ...]
     do: tuple[tuple[str, Fn], ...]
@@ -221,10 +223,11 @@ class Interpreter:
         self.input_vars = {v.name: v for v in model.inputs}
         self.assumptions = tuple((a.name, compile_(a.expr)) for a in model.assumptions)
         self.limits = tuple((lim.name, compile_(lim.expr)) for lim in model.limits)
-        self.by_step: dict[str, tuple[_Compiled, ...]] = {}
+        self.provers = {p.name: compile_(p.expr) for p in model.provers}
+        self.by_step: dict[str, tuple[Compiled, ...]] = {}
         for step in model.steps:
             self.by_step[step] = tuple(
-                _Compiled(
+                Compiled(
                     t,
                     tuple(compile_(c.expr) for c in t.when),
                     tuple((name, compile_(e)) for name, e in t.do),
@@ -261,7 +264,7 @@ class Interpreter:
                 problems.append(f"assumption '{name}' does not hold")
         return problems
 
-    def enabled(self, config: Config, inputs: Mapping[str, Value]) -> _Compiled | None:
+    def enabled(self, config: Config, inputs: Mapping[str, Value]) -> Compiled | None:
         env = {**config.values, **inputs}
         for compiled in self.by_step[config.step]:
             if all(g(env) for g in compiled.guards):
@@ -273,10 +276,15 @@ class Interpreter:
         are evaluated and its ``do`` applied simultaneously; if none is enabled the
         configuration stays as it is. Inputs are not checked here (see
         :meth:`input_violations`)."""
-        env = {**config.values, **inputs}
         chosen = self.enabled(config, inputs)
         if chosen is None:
             return TickResult(config, None, ())
+        return self.fire(config, inputs, chosen)
+
+    def fire(self, config: Config, inputs: Mapping[str, Value], chosen: Compiled) -> TickResult:
+        """Fire ``chosen`` (an enabled transition of the current step): evaluate its
+        actions and apply its ``do``, both on the configuration before it."""
+        env = {**config.values, **inputs}
         actions = tuple(_action(name, {k: fn(env) for k, fn in args}) for name, args in chosen.emit)
         values = dict(config.values)
         for name, fn in chosen.do:

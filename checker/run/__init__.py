@@ -1,0 +1,1 @@
+"""The executor: market data, the paper venue, the proof gate, the journal."""

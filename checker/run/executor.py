@@ -1,0 +1,428 @@
+"""The executor: runs a model over market data on the paper venue, tick by tick, with the
+model's assumptions monitored and its provers and limits enforced live.
+
+Each tick, in this order (``docs/executor.md``):
+
+1. read the tick's row; the venue matches resting orders against it;
+2. build the inputs: market inputs from the row, venue inputs from the venue (a flow,
+   such as fills, is what accumulated since the strategy last read it);
+3. monitor the inputs: every type, range and assumption must hold, or the proof no longer
+   covers reality: everything is cancelled, the run goes to the model's first final step
+   (or stays where it is if there is none) and stops;
+4. choose the transition exactly as the checker does (the first enabled one, in file
+   order; none means the configuration stays as it is);
+5. evaluate the transition's provers again, on inputs read again from the venue: one that
+   fails blocks the transition (fail-closed: no action goes out, nothing changes) and the
+   denial is recorded with the values the prover read;
+6. send the actions, with client ids ``TICK.N``;
+7. apply ``do``;
+8. check every limit: a broken one cancels everything and stops the run;
+9. journal the tick (one transaction) before the next tick begins.
+
+The run also ends when the model reaches a final step, or at the end of the data.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from checker.errors import SeqproveError
+from checker.interpret import ActionValue, Compiled, Config, Interpreter
+from checker.lang.schema import FLOW_SOURCES
+from checker.model import Model, Value, Variable, decimal_text
+from checker.run.data import Feed, Row
+from checker.run.gate import param_text
+from checker.run.journal import FORMAT, Journal, TickRecord
+from checker.run.venue import Fill, Num, PaperVenue, VenueError
+from checker.verify.trace import json_value
+
+Progress = Callable[[int, int], None]
+
+
+class RunError(SeqproveError):
+    """A run that cannot start or resume (a journal of another run, a finished run)."""
+
+
+def exact(value: Num | None) -> str | None:
+    if value is None:
+        return None
+    return decimal_text(Fraction(value)) if not isinstance(value, int) else str(value)
+
+
+def from_json(var: Variable, value: Any) -> Value:
+    kind = var.type.kind
+    if kind == "bool":
+        return bool(value)
+    if kind == "enum":
+        return var.type.values.index(value)
+    if kind == "real":
+        return Fraction(value)
+    return int(value)
+
+
+def _whole(value: Num) -> Num:
+    return int(value) if isinstance(value, Fraction) and value.denominator == 1 else value
+
+
+@dataclass
+class Stats:
+    """What the report shows, accumulated tick by tick (and rebuilt from the journal on
+    resume)."""
+
+    ticks: int = 0
+    actions: int = 0
+    orders: int = 0
+    fills: int = 0
+    denials: Counter[str] = field(default_factory=Counter)
+    breaches: list[dict[str, Any]] = field(default_factory=list)
+    limit_breaches: list[dict[str, Any]] = field(default_factory=list)
+    rejected: int = 0
+    series: list[tuple[int, Fraction | None, Fraction, Fraction]] = field(default_factory=list)
+
+    def add(self, tick: int, record: TickRecord, fills: int) -> None:
+        if tick > 0:
+            self.ticks += 1
+        self.fills += fills
+        for action in record.actions:
+            self.actions += 1
+            if action["name"] == "place" and action["status"] == "sent":
+                self.orders += 1
+            if action["status"] == "rejected":
+                self.rejected += 1
+        event = record.event
+        if event is not None:
+            if event["kind"] == "denied":
+                for prover in event["provers"]:
+                    self.denials[prover["name"]] += 1
+            elif event["kind"] == "assumption":
+                self.breaches.append({"tick": tick, **event})
+            elif event["kind"] == "limit":
+                self.limit_breaches.append({"tick": tick, **event})
+        mid = None if record.mid is None else Fraction(record.mid)
+        self.series.append((tick, mid, Fraction(record.position), Fraction(record.equity)))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended: ``data-end``, ``final`` (the model reached a final step),
+    ``assumption`` (the monitor stopped it) or ``limit`` (a limit broke: a bug in an
+    unproven model)."""
+
+    reason: str
+    tick: int
+    step: str
+    message: str
+
+    @property
+    def exit_code(self) -> int:
+        return {"data-end": 0, "final": 0, "assumption": 2, "limit": 1}[self.reason]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "tick": self.tick,
+            "step": self.step,
+            "message": self.message,
+        }
+
+
+class Executor:
+    """One run of ``model`` over ``feed``; ``journal`` None is a backtest with nothing
+    kept on disk."""
+
+    def __init__(
+        self,
+        model: Model,
+        feed: Feed,
+        journal: Journal | None,
+        *,
+        slippage_bps: Fraction | None = None,
+        admitted_by: str = "",
+        venue: PaperVenue | None = None,
+    ) -> None:
+        self.model = model
+        self.feed = feed
+        self.journal = journal
+        self.interp = Interpreter(model)
+        spec = model.venue
+        slip = spec.slippage_bps if slippage_bps is None else slippage_bps
+        self.venue = venue if venue is not None else PaperVenue(spec.contract_size, slip)
+        self.admitted_by = admitted_by
+        self.state_vars = model.state
+        self.input_vars = model.inputs
+        self.venue_inputs = [v for v in model.inputs if v.source != "market"]
+        self.reads_of: dict[int, set[str]] = {}
+        for t in model.transitions:
+            names = {s.name for c in t.when for s in c.expr.free_symbols}
+            names |= {s.name for _, e in t.do for s in e.free_symbols}
+            names |= {s.name for a in t.emit for _, e in a.args for s in e.free_symbols}
+            self.reads_of[t.index] = {
+                v.source for v in self.venue_inputs if v.name in names and v.source in FLOW_SOURCES
+            }
+        self.prover_text = {p.name: p.text for p in model.provers}
+        self.config = self.interp.initial()
+        self.reads: dict[str, Fraction] = {s: Fraction(0) for s in FLOW_SOURCES}
+        self.next_tick = 1
+        self.stats = Stats()
+        self.outcome: Outcome | None = None
+
+    # -- set-up ---------------------------------------------------------------------------
+    def meta(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "model": self.model.file,
+            "strategy": self.model.strategy,
+            "model_sha256": self.model.source_sha256,
+            "params": param_text(self.model.params),
+            "data": self.feed.file,
+            "data_sha256": self.feed.sha256,
+            "contract_size": exact(self.venue.contract_size),
+            "slippage_bps": exact(self.venue.slippage_bps),
+            "admitted_by": self.admitted_by,
+        }
+
+    def start(self) -> None:
+        """Begin a new run: write the metadata and tick 0, the initial configuration."""
+        if self.journal is not None:
+            if self.journal.last_tick() is not None:
+                raise RunError(f"journal {self.journal.path} already holds a run; pass --resume")
+            self.journal.set_meta({**self.meta(), "started": time.time()})
+        broken = self.interp.broken_limits(self.config)
+        event = None
+        if broken:
+            event = {"kind": "limit", "limits": broken, "message": _limit_message(broken)}
+            self.outcome = Outcome("limit", 0, self.config.step, _limit_message(broken))
+        self._commit(0, None, None, {}, [], event, [], [])
+
+    def resume(self) -> None:
+        """Continue the run in the journal from its last committed tick."""
+        assert self.journal is not None
+        meta = self.journal.meta()
+        if not meta:
+            raise RunError(f"journal {self.journal.path} holds no run to resume")
+        mine = self.meta()
+        for key in ("format", "model_sha256", "params", "data_sha256", "contract_size"):
+            if meta.get(key) != mine[key]:
+                raise RunError(
+                    f"journal {self.journal.path} is a run of another {key.replace('_', ' ')} "
+                    f"({meta.get(key)}, now {mine[key]})"
+                )
+        if meta.get("slippage_bps") != mine["slippage_bps"]:
+            raise RunError(f"journal {self.journal.path} ran with another slippage")
+        last = self.journal.last_tick()
+        if last is None:
+            self.start()
+            return
+        for row in self.journal.ticks():
+            record = TickRecord(**{k: row[k] for k in TickRecord.__dataclass_fields__})
+            self.stats.add(row["tick"], record, 0)
+        self.stats.fills = self.journal.count("fills")
+        values = {v.name: from_json(v, last["state"][v.name]) for v in self.state_vars}
+        self.config = Config(last["step"], values)
+        self.venue = PaperVenue.restore(last["venue"])
+        self.reads = {k: Fraction(v) for k, v in last["reads"].items()}
+        self.next_tick = last["tick"] + 1
+        self.outcome = self._ended(last)
+
+    def _ended(self, last: Mapping[str, Any]) -> Outcome | None:
+        event = last["event"]
+        if event is not None and event["kind"] in ("assumption", "limit", "final"):
+            return Outcome(event["kind"], last["tick"], last["step"], event["message"])
+        if last["tick"] >= len(self.feed.rows):
+            return Outcome("data-end", last["tick"], last["step"], "end of the market data")
+        return None
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self, progress: Progress | None = None) -> Outcome:
+        total = len(self.feed.rows)
+        while self.outcome is None:
+            tick = self.next_tick
+            if tick > total:
+                self.outcome = Outcome("data-end", total, self.config.step, "end of the data")
+                break
+            self._tick(tick, self.feed.rows[tick - 1])
+            self.next_tick = tick + 1
+            if progress is not None:
+                progress(tick, total)
+        if self.journal is not None:
+            self.journal.set_meta({"outcome": self.outcome.to_json()})
+        return self.outcome
+
+    def venue_values(self) -> dict[str, Value]:
+        """The venue inputs as the strategy would read them now."""
+        venue = self.venue
+        now: dict[str, Num] = {
+            "venue.bought": venue.bought_limit,
+            "venue.sold": venue.sold_limit,
+            "venue.pnl_change": venue.equity(),
+            "venue.position": venue.position,
+            "venue.open_buy": venue.open_quantity("buy"),
+            "venue.open_sell": venue.open_quantity("sell"),
+        }
+        out: dict[str, Value] = {}
+        for v in self.venue_inputs:
+            value = (
+                now[v.source] - self.reads[v.source] if v.source in FLOW_SOURCES else now[v.source]
+            )
+            out[v.name] = _whole(value)
+        return out
+
+    def _tick(self, tick: int, row: Row) -> None:
+        fills = self.venue.on_market(tick, row.market)
+        inputs: dict[str, Value] = {**row.inputs, **self.venue_values()}
+        before = self.config
+        problems = self.interp.input_violations(before, inputs)
+        if problems:
+            actions = self._halt(tick, fills)
+            step = self.model.final[0] if self.model.final else before.step
+            self.config = Config(step, before.values)
+            where = f"went to final step '{step}'" if self.model.final else "stopped"
+            message = (
+                f"tick {tick}: {'; '.join(problems)}: the proof no longer covers this run; {where}"
+            )
+            breach = {"kind": "assumption", "problems": problems, "message": message}
+            self.outcome = Outcome("assumption", tick, step, message)
+            self._commit(tick, row, None, inputs, [], breach, actions, fills)
+            return
+        chosen = self.interp.enabled(before, inputs)
+        if chosen is None:
+            self._commit(tick, row, None, inputs, [], None, [], fills)
+            return
+        provers, denied = self._recheck(before, row, chosen)
+        if denied:
+            denial: dict[str, Any] = {
+                "kind": "denied",
+                "transition": chosen.transition.index,
+                "provers": denied,
+                "message": f"tick {tick}: "
+                + "; ".join(f"prover {d['name']} {d['reason']}" for d in denied)
+                + ": actions blocked",
+            }
+            self._commit(tick, row, None, inputs, provers, denial, [], fills)
+            return
+        result = self.interp.fire(before, inputs, chosen)
+        actions = [self._send(tick, n, a, fills) for n, a in enumerate(result.actions, 1)]
+        self.config = result.config
+        for source in self.reads_of[chosen.transition.index]:
+            self.reads[source] = self._quantity(source)
+        event: dict[str, Any] | None = None
+        broken = self.interp.broken_limits(self.config)
+        if broken:
+            actions += self._halt(tick, fills)
+            message = _limit_message(broken)
+            event = {"kind": "limit", "limits": broken, "message": message}
+            self.outcome = Outcome("limit", tick, self.config.step, message)
+        elif self.config.step in self.model.final:
+            message = f"reached final step '{self.config.step}'"
+            event = {"kind": "final", "message": message}
+            self.outcome = Outcome("final", tick, self.config.step, message)
+        self._commit(tick, row, chosen.transition.index, inputs, provers, event, actions, fills)
+
+    def _quantity(self, source: str) -> Fraction:
+        if source == "venue.bought":
+            return Fraction(self.venue.bought_limit)
+        if source == "venue.sold":
+            return Fraction(self.venue.sold_limit)
+        return self.venue.equity()
+
+    def _recheck(
+        self, config: Config, row: Row, chosen: Compiled
+    ) -> tuple[list[tuple[str, bool]], list[dict[str, Any]]]:
+        """Evaluate the transition's provers again on inputs read again from the venue;
+        fail closed on a prover that does not hold or cannot be evaluated."""
+        env: dict[str, Value] = {**config.values, **row.inputs, **self.venue_values()}
+        results: list[tuple[str, bool]] = []
+        denied: list[dict[str, Any]] = []
+        for name in chosen.transition.provers:
+            try:
+                holds = bool(self.interp.provers[name](env))
+                reason = "does not hold"
+            except Exception as exc:  # fail closed, whatever went wrong
+                holds, reason = False, f"could not be evaluated ({type(exc).__name__}: {exc})"
+            results.append((name, holds))
+            if not holds:
+                expr = next(p.expr for p in self.model.provers if p.name == name)
+                read = sorted(s.name for s in expr.free_symbols)
+                denied.append(
+                    {
+                        "name": name,
+                        "text": self.prover_text[name],
+                        "reason": reason,
+                        "values": {n: self._show(n, env[n]) for n in read if n in env},
+                    }
+                )
+        return results, denied
+
+    def _show(self, name: str, value: Value) -> Any:
+        return json_value(self.model.variable(name), value)
+
+    def _send(self, tick: int, n: int, action: ActionValue, fills: list[Fill]) -> dict[str, Any]:
+        cid = f"{tick}.{n}"
+        out: dict[str, Any] = {"cid": cid, "name": action.name, "status": "sent"}
+        try:
+            if action.name == "place":
+                assert action.side is not None and action.qty is not None
+                qty = _whole(Fraction(action.qty))
+                price = None if action.price is None else Fraction(action.price)
+                out.update(side=action.side, qty=exact(qty), price=exact(price))
+                fills += self.venue.place(tick, cid, action.side, qty, price)
+            elif action.name == "cancel":
+                assert action.side is not None
+                out.update(side=action.side)
+                out["cancelled"] = self.venue.cancel(tick, cid, action.side)
+            else:
+                out["cancelled"] = self.venue.cancel_all(tick, cid)
+        except VenueError as exc:
+            out.update(status="rejected", reason=str(exc))
+        return out
+
+    def _halt(self, tick: int, fills: list[Fill]) -> list[dict[str, Any]]:
+        return [self._send(tick, 0, ActionValue("cancel_all"), fills)]
+
+    # -- journal ----------------------------------------------------------------------------
+    def _commit(
+        self,
+        tick: int,
+        row: Row | None,
+        transition: int | None,
+        inputs: Mapping[str, Value],
+        provers: list[tuple[str, bool]],
+        event: Mapping[str, Any] | None,
+        actions: list[dict[str, Any]],
+        fills: list[Fill],
+    ) -> None:
+        venue = self.venue
+        record = TickRecord(
+            tick=tick,
+            line=None if row is None else row.line,
+            time=None if row is None else row.time,
+            step=self.config.step,
+            transition=transition,
+            inputs={n: self._show(n, v) for n, v in inputs.items()},
+            provers=provers,
+            actions=actions,
+            state={v.name: json_value(v, self.config.values[v.name]) for v in self.state_vars},
+            event=event,
+            mid=None if venue.market is None else exact(venue.market.mid),
+            position=exact(venue.position) or "0",
+            equity=exact(venue.equity()) or "0",
+            venue=venue.snapshot(history=False),
+            reads={k: exact(v) for k, v in self.reads.items()},
+        )
+        self.stats.add(tick, record, len(fills))
+        if self.journal is not None:
+            changed = {a["cid"] for a in actions if a["name"] == "place"}
+            changed |= {f.cid for f in fills}
+            for a in actions:
+                changed.update(a.get("cancelled", ()))
+            orders = [venue.orders[c] for c in sorted(changed) if c in venue.orders]
+            self.journal.write_tick(record, orders, fills)
+
+
+def _limit_message(broken: list[str]) -> str:
+    return f"limit {', '.join(broken)} broken: everything cancelled, run stopped"
