@@ -11,9 +11,10 @@ Each tick, in this order (``docs/executor.md``):
    (or stays where it is if there is none) and stops;
 4. choose the transition exactly as the checker does (the first enabled one, in file
    order; none means the configuration stays as it is);
-5. evaluate the transition's provers again, on inputs read again from the venue: one that
-   fails blocks the transition (fail-closed: no action goes out, nothing changes) and the
-   denial is recorded with the values the prover read;
+5. poll the venue for events that arrived meanwhile, then evaluate the transition's
+   provers again, on inputs read again from the venue: one that fails blocks the
+   transition (fail-closed: no action goes out, nothing changes) and the denial is
+   recorded with the values the prover read;
 6. send the actions, with client ids ``TICK.N``;
 7. apply ``do``;
 8. check every limit: a broken one cancels everything and stops the run;
@@ -166,7 +167,7 @@ class Executor:
             }
         self.prover_text = {p.name: p.text for p in model.provers}
         self.config = self.interp.initial()
-        self.reads: dict[str, Fraction] = {s: Fraction(0) for s in FLOW_SOURCES}
+        self.reads: dict[str, Fraction] = {s: Fraction(0) for s in sorted(FLOW_SOURCES)}
         self.next_tick = 1
         self.stats = Stats()
         self.outcome: Outcome | None = None
@@ -278,6 +279,7 @@ class Executor:
         before = self.config
         problems = self.interp.input_violations(before, inputs)
         if problems:
+            problems = [self._explain(p, before, inputs) for p in problems]
             actions = self._halt(tick, fills)
             step = self.model.final[0] if self.model.final else before.step
             self.config = Config(step, before.values)
@@ -293,6 +295,7 @@ class Executor:
         if chosen is None:
             self._commit(tick, row, None, inputs, [], None, [], fills)
             return
+        fills += self.venue.poll(tick)
         provers, denied = self._recheck(before, row, chosen)
         if denied:
             denial: dict[str, Any] = {
@@ -322,6 +325,16 @@ class Executor:
             event = {"kind": "final", "message": message}
             self.outcome = Outcome("final", tick, self.config.step, message)
         self._commit(tick, row, chosen.transition.index, inputs, provers, event, actions, fills)
+
+    def _explain(self, problem: str, config: Config, inputs: Mapping[str, Value]) -> str:
+        """An assumption's breach with the assumption's text and the values it read."""
+        for a in self.model.assumptions:
+            if problem == f"assumption '{a.name}' does not hold":
+                env = {**config.values, **inputs}
+                read = sorted(s.name for s in a.expr.free_symbols)
+                values = ", ".join(f"{n} = {self.model.variable(n).show(env[n])}" for n in read)
+                return f"assumption '{a.name}' ({a.text}) does not hold: {values}"
+        return problem
 
     def _quantity(self, source: str) -> Fraction:
         if source == "venue.bought":
@@ -412,7 +425,7 @@ class Executor:
             position=exact(venue.position) or "0",
             equity=exact(venue.equity()) or "0",
             venue=venue.snapshot(history=False),
-            reads={k: exact(v) for k, v in self.reads.items()},
+            reads={k: exact(v) for k, v in sorted(self.reads.items())},
         )
         self.stats.add(tick, record, len(fills))
         if self.journal is not None:

@@ -171,6 +171,11 @@ class PaperVenue:
         self.tick, self.market = tick, market
         return out
 
+    def poll(self, tick: int) -> list[Fill]:
+        """Events that arrived since the tick began. A live venue reports fills here
+        asynchronously; the paper venue fills only in :meth:`on_market`, so it has none."""
+        return []
+
     @staticmethod
     def _liquidity(side: str, p: Fraction, m: Market) -> Num:
         if side == "buy":
