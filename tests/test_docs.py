@@ -3,8 +3,12 @@
 - every ```yaml block is a complete model: it loads, or, after
   ``<!-- expect-error: TEXT -->``, fails to load with a message containing TEXT; after
   ``<!-- expect-exit: N -->`` it is verified and ``seqprove verify`` must exit N;
-- every ```console block's ``$ seqprove ...`` lines are run from the repository root
-  and must exit with the code given by ``<!-- exit: N -->`` before the block (0 if none).
+- every ```console block's ``$ seqprove ...`` lines must exit with the code given by
+  ``<!-- exit: N -->`` before the block (0 if none). The console blocks of one document
+  run in order, as one test, so that an example may use what an earlier one wrote (a
+  proof record, market data, a journal). They run in a temporary directory in which
+  ``models/`` and ``docs/`` of the repository are reachable by the same relative paths,
+  so nothing is written into the repository.
 """
 
 from __future__ import annotations
@@ -61,16 +65,19 @@ def blocks(doc: Path) -> list[Block]:
 ALL = [b for d in DOCS for b in blocks(d)]
 YAML = [b for b in ALL if b.lang == "yaml"]
 CONSOLE = [b for b in ALL if b.lang == "console"]
+CONSOLE_DOCS = sorted({b.doc for b in CONSOLE})
+LINKED = ("models", "docs")
+"""What the console examples may refer to, by the same relative path as in the repository."""
 
 
 def test_docs_exist_and_have_examples() -> None:
     names = {d.name for d in DOCS}
-    assert {"language.md", "semantics.md", "cli.md", "tutorial.md"} <= names
+    assert {"language.md", "semantics.md", "cli.md", "tutorial.md", "executor.md"} <= names
     assert YAML and CONSOLE
 
 
 @pytest.mark.parametrize("block", YAML, ids=lambda b: b.id)
-def test_yaml_example(block: Block, tmp_path: Path) -> None:
+def test_yaml_example(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     kind, value = block.mark or ("", "")
     if kind == "expect-error":
         with pytest.raises(ModelError) as info:
@@ -79,20 +86,34 @@ def test_yaml_example(block: Block, tmp_path: Path) -> None:
         return
     load_text(block.text, block.id)
     if kind == "expect-exit":
+        monkeypatch.chdir(tmp_path)  # verify writes its proof records here
         path = tmp_path / "example.yaml"
         path.write_text(block.text)
         run = run_cli("verify", str(path))
         assert run.code == int(value), run.out + run.err
 
 
-@pytest.mark.parametrize("block", CONSOLE, ids=lambda b: b.id)
-def test_console_example(block: Block, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
-    expected = int(block.mark[1]) if block.mark and block.mark[0] == "exit" else 0
-    commands = [ln[2:] for ln in block.text.splitlines() if ln.startswith("$ ")]
-    assert commands, "a console block shows at least one command"
-    for command in commands:
-        argv = shlex.split(command.split(" | ")[0].split(" > ")[0])
-        assert argv[0] == "seqprove", command
-        run = run_cli(*argv[1:])
-        assert run.code == expected, f"{command}: exit {run.code}\n{run.out}{run.err}"
+def commands(block: Block) -> list[list[str]]:
+    found = []
+    for line in block.text.splitlines():
+        if line.startswith("$ "):
+            argv = shlex.split(line[2:].split(" | ")[0].split(" > ")[0])
+            assert argv[0] == "seqprove", f"{block.id}: {line}"
+            found.append(argv[1:])
+    assert found, f"{block.id}: a console block shows at least one command"
+    return found
+
+
+@pytest.mark.parametrize("doc", CONSOLE_DOCS, ids=lambda d: d.name)
+def test_console_examples(doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in LINKED:
+        (tmp_path / name).symlink_to(ROOT / name, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    for block in (b for b in CONSOLE if b.doc == doc):
+        expected = int(block.mark[1]) if block.mark and block.mark[0] == "exit" else 0
+        for argv in commands(block):
+            run = run_cli(*argv)
+            command = shlex.join(["seqprove", *argv])
+            assert run.code == expected, (
+                f"{block.id}: {command}: exit {run.code}, expected {expected}\n{run.out}{run.err}"
+            )
