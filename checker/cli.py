@@ -30,7 +30,7 @@ from rich.progress import (
 )
 
 from checker import __version__
-from checker.errors import Diagnostic, ModelError, SeqproveError, UsageError
+from checker.errors import Diagnostic, InternalError, ModelError, SeqproveError, UsageError
 from checker.lang.loader import declared_params, load_model, parse_number
 from checker.lang.schema import schema_json
 from checker.lang.validate import hint
@@ -350,7 +350,8 @@ def run(
         admitted_by = "UNPROVEN (--allow-unproven)"
         err.print(
             f"[bold red]WARNING: running {model} WITHOUT A PROOF: {decision.reason}. "
-            "Its limits may break; the journal is marked unproven.[/]"
+            "Its limits may break"
+            + (".[/]" if no_journal else "; the journal is marked unproven.[/]")
         )
     else:
         raise UsageError(f"refused: {decision.reason} (or pass --allow-unproven)")
@@ -369,7 +370,7 @@ def run(
                 "or choose another --journal"
             )
         journal_path.parent.mkdir(parents=True, exist_ok=True)
-    book = None if journal_path is None else Journal(journal_path, fsync=fsync)
+    book = None if journal_path is None else Journal(journal_path, fsync=fsync, existing=resume)
     started = time.monotonic()
     try:
         executor = Executor(
@@ -396,7 +397,7 @@ def run(
             book.close()
     figure = None
     if not no_plot:
-        default = Path("runs") / f"{stem}.png" if journal_path is None else journal_path
+        default = Path("runs") / f"{stem}-backtest.png" if journal_path is None else journal_path
         figure = plot_file or default.with_suffix(".png")
     state = {v.name: json_value(v, executor.config.values[v.name]) for v in loaded.state}
     report = RunReport(
@@ -479,6 +480,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except InternalError as exc:
+        click.echo(
+            f"seqprove: internal error ({exc}). This is a bug in seqprove; please report it "
+            "with the model that caused it.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
     except SeqproveError as exc:
         click.echo(f"seqprove: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)

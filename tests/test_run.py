@@ -84,6 +84,8 @@ def test_perp_market_maker_trades_and_stays_inside_its_band(tmp_path: Path) -> N
     # the model's memory tracks the venue: every fill was booked by the strategy
     position = executor.config.values["position"]
     assert position == executor.venue.position
+    # and its PnL is the venue's marked-to-market PnL at the strategy's last read of it
+    assert executor.config.values["pnl"] == executor.reads["venue.pnl_change"] != 0
     assert max(abs(p) for *_, p, _ in executor.stats.series) <= 100
 
 
@@ -315,6 +317,21 @@ def test_parquet_data_runs_like_csv(tmp_path: Path) -> None:
     b = run_model(model, tmp_path / "d.parquet")
     assert a.stats.series == b.stats.series
     assert a.config == b.config
+
+
+def test_a_file_that_is_not_a_journal_is_refused(tmp_path: Path) -> None:
+    model, proofs = verified(tmp_path)
+    data = perp_data(tmp_path)
+    journal = tmp_path / "run.sqlite"
+    journal.write_text("not a database, and long enough to look like a header: " * 4)
+    run = run_cli(*run_args(model, data, proofs, tmp_path, "--resume"))
+    assert run.code == 3 and "is not a seqprove journal" in run.err
+    journal.unlink()
+    sqlite3.connect(journal).execute("CREATE TABLE other (x)").connection.commit()
+    run = run_cli(*run_args(model, data, proofs, tmp_path, "--resume"))
+    assert run.code == 3 and "holds no run to resume" in run.err
+    with sqlite3.connect(journal) as db:
+        assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["other"]
 
 
 def test_journal_is_not_overwritten_and_resume_checks_the_run(tmp_path: Path) -> None:

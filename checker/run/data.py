@@ -33,8 +33,8 @@ MAX_PROBLEMS = 20
 
 
 class DataError(ModelError):
-    """Bad market data: every problem located at FILE:LINE:COLUMN (for Parquet, LINE is
-    the 1-based row number)."""
+    """Bad market data: every problem located at FILE:LINE:COLUMN (for Parquet, LINE
+    counts rows as a CSV file would: the column names are line 1, the first row line 2)."""
 
 
 @dataclass(frozen=True)
@@ -109,10 +109,10 @@ def _parquet_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
-    yield 0, list(table.column_names)
+    yield 1, list(table.column_names)
     columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
     for i in range(table.num_rows):
-        yield i + 1, [c[i] for c in columns]
+        yield i + 2, [c[i] for c in columns]
 
 
 def read_feed(path: Path, model: Model) -> Feed:
@@ -143,7 +143,6 @@ def read_feed(path: Path, model: Model) -> Feed:
 
 def _check(file: str, rows: Iterator[tuple[int, list[Any]]], model: Model) -> list[Row]:
     header_line, header = next(rows, (1, []))
-    header_line = max(header_line, 1)
     names = [str(h).strip() for h in header]
     problems: list[Diagnostic] = []
     wanted = {v.name: v for v in market_inputs(model)}
@@ -176,7 +175,7 @@ def _check(file: str, rows: Iterator[tuple[int, list[Any]]], model: Model) -> li
             wanted[name].type.values if name in wanted else (),
         )
         for i, name in enumerate(names)
-        if name != TIME_COLUMN
+        if name != TIME_COLUMN or name in wanted
     ]
     time_at = names.index(TIME_COLUMN) if TIME_COLUMN in names else None
     result: list[Row] = []

@@ -229,6 +229,14 @@ class Executor:
         self.reads = {k: Fraction(v) for k, v in last["reads"].items()}
         self.next_tick = last["tick"] + 1
         self.outcome = self._ended(last)
+        resumes = [
+            *meta.get("resumes", []),
+            {"tick": last["tick"], "admitted_by": self.admitted_by},
+        ]
+        update: dict[str, Any] = {"resumes": resumes}
+        if self.admitted_by.startswith("UNPROVEN"):
+            update["admitted_by"] = self.admitted_by  # once unproven, the run stays marked
+        self.journal.set_meta(update)
 
     def _ended(self, last: Mapping[str, Any]) -> Outcome | None:
         event = last["event"]
@@ -244,7 +252,9 @@ class Executor:
         while self.outcome is None:
             tick = self.next_tick
             if tick > total:
-                self.outcome = Outcome("data-end", total, self.config.step, "end of the data")
+                self.outcome = Outcome(
+                    "data-end", total, self.config.step, "end of the market data"
+                )
                 break
             self._tick(tick, self.feed.rows[tick - 1])
             self.next_tick = tick + 1
@@ -254,10 +264,10 @@ class Executor:
             self.journal.set_meta({"outcome": self.outcome.to_json()})
         return self.outcome
 
-    def venue_values(self) -> dict[str, Value]:
-        """The venue inputs as the strategy would read them now."""
+    def quantities(self) -> dict[str, Num]:
+        """The venue's quantities now: running totals for flows, levels for the rest."""
         venue = self.venue
-        now: dict[str, Num] = {
+        return {
             "venue.bought": venue.bought_limit,
             "venue.sold": venue.sold_limit,
             "venue.pnl_change": venue.equity(),
@@ -265,17 +275,20 @@ class Executor:
             "venue.open_buy": venue.open_quantity("buy"),
             "venue.open_sell": venue.open_quantity("sell"),
         }
+
+    def venue_values(self, now: Mapping[str, Num]) -> dict[str, Value]:
+        """The venue inputs read from ``now``: a flow is what accumulated since the
+        strategy last read it."""
         out: dict[str, Value] = {}
         for v in self.venue_inputs:
-            value = (
-                now[v.source] - self.reads[v.source] if v.source in FLOW_SOURCES else now[v.source]
-            )
-            out[v.name] = _whole(value)
+            flow = v.source in FLOW_SOURCES
+            out[v.name] = _whole(now[v.source] - self.reads[v.source] if flow else now[v.source])
         return out
 
     def _tick(self, tick: int, row: Row) -> None:
         fills = self.venue.on_market(tick, row.market)
-        inputs: dict[str, Value] = {**row.inputs, **self.venue_values()}
+        delivered = self.quantities()
+        inputs: dict[str, Value] = {**row.inputs, **self.venue_values(delivered)}
         before = self.config
         problems = self.interp.input_violations(before, inputs)
         if problems:
@@ -312,7 +325,7 @@ class Executor:
         actions = [self._send(tick, n, a, fills) for n, a in enumerate(result.actions, 1)]
         self.config = result.config
         for source in self.reads_of[chosen.transition.index]:
-            self.reads[source] = self._quantity(source)
+            self.reads[source] = Fraction(delivered[source])
         event: dict[str, Any] | None = None
         broken = self.interp.broken_limits(self.config)
         if broken:
@@ -336,19 +349,13 @@ class Executor:
                 return f"assumption '{a.name}' ({a.text}) does not hold: {values}"
         return problem
 
-    def _quantity(self, source: str) -> Fraction:
-        if source == "venue.bought":
-            return Fraction(self.venue.bought_limit)
-        if source == "venue.sold":
-            return Fraction(self.venue.sold_limit)
-        return self.venue.equity()
-
     def _recheck(
         self, config: Config, row: Row, chosen: Compiled
     ) -> tuple[list[tuple[str, bool]], list[dict[str, Any]]]:
         """Evaluate the transition's provers again on inputs read again from the venue;
         fail closed on a prover that does not hold or cannot be evaluated."""
-        env: dict[str, Value] = {**config.values, **row.inputs, **self.venue_values()}
+        now = self.quantities()
+        env: dict[str, Value] = {**config.values, **row.inputs, **self.venue_values(now)}
         results: list[tuple[str, bool]] = []
         denied: list[dict[str, Any]] = []
         for name in chosen.transition.provers:

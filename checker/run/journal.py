@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checker.run.venue import Fill, Order
+from checker.errors import SeqproveError
+from checker.model import decimal_text
+from checker.run.venue import Fill, Num, Order
 
 FORMAT = "seqprove-journal/1"
 
@@ -73,6 +75,15 @@ class TickRecord:
     reads: Mapping[str, Any]
 
 
+class JournalError(SeqproveError):
+    """A file that is not a journal, or a journal without a run where one is needed."""
+
+
+def _num(value: Num) -> str:
+    """Exact decimal text (``60000.5``), or ``p/q`` when no decimal is exact."""
+    return str(value) if isinstance(value, int) else decimal_text(value)
+
+
 def _j(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
@@ -80,13 +91,28 @@ def _j(value: Any) -> str:
 class Journal:
     """A run's journal; ``Journal(":memory:")`` keeps it in memory (a backtest)."""
 
-    def __init__(self, path: Path | str, fsync: bool = False) -> None:
+    def __init__(self, path: Path | str, fsync: bool = False, *, existing: bool = False) -> None:
+        """Open (or create) the journal at ``path``; with ``existing`` it must already
+        hold a run, and nothing is written to a file that does not.
+
+        Raises
+        ------
+        JournalError
+            When the file is not a journal (not SQLite, or no run in it).
+        """
         self.path = path
-        self.db = sqlite3.connect(str(path), isolation_level=None)
-        if str(path) != ":memory:":
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
-        self.db.executescript(_SCHEMA)
+        try:
+            self.db = sqlite3.connect(str(path), isolation_level=None)
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+            if existing and not {"meta", "ticks"} <= tables:
+                self.db.close()
+                raise JournalError(f"{path} holds no run to resume")
+            if str(path) != ":memory:":
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{path} is not a seqprove journal ({exc})") from None
 
     def close(self) -> None:
         self.db.close()
@@ -137,9 +163,9 @@ class Journal:
                         o.cid,
                         o.tick,
                         o.side,
-                        str(o.qty),
-                        None if o.price is None else str(o.price),
-                        str(o.filled),
+                        _num(o.qty),
+                        None if o.price is None else _num(o.price),
+                        _num(o.filled),
                         o.status,
                     )
                     for o in orders
@@ -148,7 +174,7 @@ class Journal:
             self.db.executemany(
                 "INSERT INTO fills VALUES (?,?,?,?,?,?,?)",
                 [
-                    (f.fill_id, f.cid, f.tick, f.side, str(f.qty), str(f.price), f.kind)
+                    (f.fill_id, f.cid, f.tick, f.side, _num(f.qty), _num(f.price), f.kind)
                     for f in fills
                 ],
             )
