@@ -7,6 +7,7 @@ input (a bad model file, option or path); 4 internal error (a bug in seqprove).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -385,6 +386,10 @@ def run(
         else:
             executor.start()
         total = len(feed.rows)
+        # the market data and the model live as long as the run: keep the garbage
+        # collector from walking them again and again while it runs
+        gc.collect()
+        gc.freeze()
         with _progress(err, total, not as_json, "running") as bar:
 
             def step(tick: int, total: int) -> None:

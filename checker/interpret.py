@@ -8,6 +8,7 @@ with it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,13 +23,6 @@ from checker.model import Model, Transition, Value, Variable
 Env = Mapping[str, Value]
 Fn = Callable[[Env], Value]
 Num = int | Fraction
-
-
-def _number(value: Value) -> int | Fraction:
-    if isinstance(value, Fraction) and value.denominator == 1:
-        return int(value)
-    assert not isinstance(value, bool)
-    return value
 
 
 class _Compiler:
@@ -46,8 +40,8 @@ class _Compiler:
         return [self(a) for a in expr.args]
 
     def c_Symbol(self, expr: sympy.Symbol) -> Fn:
-        name = expr.name
-        return lambda env: env[name]
+        fn: Fn = operator.itemgetter(expr.name)
+        return fn
 
     def c_Integer(self, expr: sympy.Integer) -> Fn:
         value = int(expr)
@@ -64,26 +58,24 @@ class _Compiler:
         return lambda env: False
 
     def c_Add(self, expr: sympy.Basic) -> Fn:
-        parts = self._args(expr)
-
-        def total(env: Env) -> Value:
-            result: Num = 0
-            for p in parts:
-                result = result + p(env)
-            return _number(result)
-
-        return total
+        plus = [self(a) for a in expr.args if not _negated(a)]
+        minus = [self(-a) for a in expr.args if _negated(a)]
+        if not minus:
+            return _fold(plus, operator.add)
+        if not plus:
+            total = _fold(minus, operator.add)
+            return lambda env: -total(env)
+        if len(plus) == 1 and len(minus) == 1:  # a - b, the commonest sum
+            a, b = plus[0], minus[0]
+            return lambda env: a(env) - b(env)
+        first, second = _fold(plus, operator.add), _fold(minus, operator.add)
+        return lambda env: first(env) - second(env)
 
     def c_Mul(self, expr: sympy.Basic) -> Fn:
-        parts = self._args(expr)
-
-        def product(env: Env) -> Value:
-            result: Num = 1
-            for p in parts:
-                result = result * p(env)
-            return _number(result)
-
-        return product
+        if _negated(expr):
+            x = self(-expr)
+            return lambda env: -x(env)
+        return _fold(self._args(expr), operator.mul)
 
     def c_Pow(self, expr: sympy.Pow) -> Fn:
         if not (isinstance(expr.exp, sympy.Integer) and int(expr.exp) >= 1):
@@ -95,7 +87,7 @@ class _Compiler:
             value = base(env)
             for _ in range(exp):
                 result = result * value
-            return _number(result)
+            return result
 
         return power
 
@@ -132,30 +124,44 @@ class _Compiler:
         return lambda env: op(a(env), b(env))
 
     def c_Equality(self, expr: sympy.Basic) -> Fn:
-        return self._relation(expr, lambda a, b: a == b)
+        return self._relation(expr, operator.eq)
 
     def c_Unequality(self, expr: sympy.Basic) -> Fn:
-        return self._relation(expr, lambda a, b: a != b)
+        return self._relation(expr, operator.ne)
 
     def c_StrictLessThan(self, expr: sympy.Basic) -> Fn:
-        return self._relation(expr, lambda a, b: a < b)
+        return self._relation(expr, operator.lt)
 
     def c_LessThan(self, expr: sympy.Basic) -> Fn:
-        return self._relation(expr, lambda a, b: a <= b)
+        return self._relation(expr, operator.le)
 
     def c_StrictGreaterThan(self, expr: sympy.Basic) -> Fn:
-        return self._relation(expr, lambda a, b: a > b)
+        return self._relation(expr, operator.gt)
 
     def c_GreaterThan(self, expr: sympy.Basic) -> Fn:
-        return self._relation(expr, lambda a, b: a >= b)
+        return self._relation(expr, operator.ge)
 
     def c_And(self, expr: sympy.Basic) -> Fn:
         parts = self._args(expr)
-        return lambda env: all(p(env) for p in parts)
+
+        def conjunction(env: Env) -> Value:
+            for p in parts:  # noqa: SIM110 (a loop is faster than all() on a generator)
+                if not p(env):
+                    return False
+            return True
+
+        return conjunction
 
     def c_Or(self, expr: sympy.Basic) -> Fn:
         parts = self._args(expr)
-        return lambda env: any(p(env) for p in parts)
+
+        def disjunction(env: Env) -> Value:
+            for p in parts:  # noqa: SIM110 (a loop is faster than any() on a generator)
+                if p(env):
+                    return True
+            return False
+
+        return disjunction
 
     def c_Not(self, expr: sympy.Basic) -> Fn:
         x = self(expr.args[0])
@@ -176,6 +182,27 @@ class _Compiler:
     def c_ITE(self, expr: sympy.Basic) -> Fn:
         c, a, b = self._args(expr)
         return lambda env: a(env) if c(env) else b(env)
+
+
+def _negated(expr: sympy.Basic) -> bool:
+    """Whether ``expr`` is ``-1 * x`` (how sympy writes a subtraction)."""
+    return isinstance(expr, sympy.Mul) and expr.args[0] == -1 and len(expr.args) >= 2
+
+
+def _fold(parts: list[Fn], op: Callable[[Any, Any], Any]) -> Fn:
+    """A sum or product of ``parts``; ints stay ints, and exact reals stay exact."""
+    if len(parts) == 2:
+        a, b = parts
+        return lambda env: op(a(env), b(env))
+    first, rest = parts[0], parts[1:]
+
+    def fold(env: Env) -> Value:
+        result = first(env)
+        for p in rest:
+            result = op(result, p(env))
+        return result
+
+    return fold
 
 
 @dataclass(frozen=True)
@@ -243,29 +270,51 @@ class Interpreter:
             values[v.name] = v.init
         return Config(self.model.initial, values)
 
-    def input_violations(self, config: Config, inputs: Mapping[str, Value]) -> list[str]:
+    def input_violations(
+        self, config: Config, inputs: Mapping[str, Value], env: Env | None = None
+    ) -> list[str]:
         """Why ``inputs`` are not allowed in ``config`` (an empty list when they are):
         a missing or extra input, a value of the wrong type or outside its range, or an
         assumption that does not hold."""
         problems: list[str] = []
-        for name in inputs:
-            if name not in self.input_vars:
-                problems.append(f"unknown input '{name}'")
+        if len(inputs) != len(self.input_vars) or not all(n in inputs for n in self.input_vars):
+            for name in inputs:
+                if name not in self.input_vars:
+                    problems.append(f"unknown input '{name}'")
+            for name in self.input_vars:
+                if name not in inputs:
+                    problems.append(f"input '{name}' is missing")
+            return problems
         for v in self.model.inputs:
-            if v.name not in inputs:
-                problems.append(f"input '{v.name}' is missing")
-                continue
-            problems.extend(_value_problems(v, inputs[v.name]))
+            value = inputs[v.name]
+            kind = v.type.kind
+            if (
+                (
+                    (kind == "real" and type(value) in (int, Fraction))
+                    or (kind == "int" and type(value) is int)
+                    or (kind == "bool" and type(value) is bool)
+                )
+                and (v.low is None or value >= v.low)
+                and (v.high is None or value <= v.high)
+            ):
+                continue  # the common case, checked fast
+            problems.extend(_value_problems(v, value))
         if problems:
             return problems
-        env = {**config.values, **inputs}
+        if env is None:
+            env = {**config.values, **inputs}
         for name, holds in self.assumptions:
             if not holds(env):
                 problems.append(f"assumption '{name}' does not hold")
         return problems
 
-    def enabled(self, config: Config, inputs: Mapping[str, Value]) -> Compiled | None:
-        env = {**config.values, **inputs}
+    def enabled(
+        self, config: Config, inputs: Mapping[str, Value], env: Env | None = None
+    ) -> Compiled | None:
+        """The first enabled transition of the current step, or None. ``env``, when
+        given, is ``config.values`` and ``inputs`` in one mapping (saves building it)."""
+        if env is None:
+            env = {**config.values, **inputs}
         for compiled in self.by_step[config.step]:
             if all(g(env) for g in compiled.guards):
                 return compiled
@@ -281,10 +330,17 @@ class Interpreter:
             return TickResult(config, None, ())
         return self.fire(config, inputs, chosen)
 
-    def fire(self, config: Config, inputs: Mapping[str, Value], chosen: Compiled) -> TickResult:
+    def fire(
+        self,
+        config: Config,
+        inputs: Mapping[str, Value],
+        chosen: Compiled,
+        env: Env | None = None,
+    ) -> TickResult:
         """Fire ``chosen`` (an enabled transition of the current step): evaluate its
         actions and apply its ``do``, both on the configuration before it."""
-        env = {**config.values, **inputs}
+        if env is None:
+            env = {**config.values, **inputs}
         actions = tuple(_action(name, {k: fn(env) for k, fn in args}) for name, args in chosen.emit)
         values = dict(config.values)
         for name, fn in chosen.do:

@@ -85,17 +85,25 @@ class Stats:
     rejected: int = 0
     series: list[tuple[int, Fraction | None, Fraction, Fraction]] = field(default_factory=list)
 
-    def add(self, tick: int, record: TickRecord, fills: int) -> None:
+    def add(
+        self,
+        tick: int,
+        actions: list[dict[str, Any]],
+        event: Mapping[str, Any] | None,
+        fills: int,
+        point: tuple[Fraction | None, Fraction, Fraction],
+    ) -> None:
+        """Count one tick: its actions, its event, its fills, and its (mid, position,
+        PnL) point of the plot."""
         if tick > 0:
             self.ticks += 1
         self.fills += fills
-        for action in record.actions:
+        for action in actions:
             self.actions += 1
             if action["name"] == "place" and action["status"] == "sent":
                 self.orders += 1
             if action["status"] == "rejected":
                 self.rejected += 1
-        event = record.event
         if event is not None:
             if event["kind"] == "denied":
                 for prover in event["provers"]:
@@ -104,8 +112,7 @@ class Stats:
                 self.breaches.append({"tick": tick, **event})
             elif event["kind"] == "limit":
                 self.limit_breaches.append({"tick": tick, **event})
-        mid = None if record.mid is None else Fraction(record.mid)
-        self.series.append((tick, mid, Fraction(record.position), Fraction(record.equity)))
+        self.series.append((tick, *point))
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,7 @@ class Executor:
         self.state_vars = model.state
         self.input_vars = model.inputs
         self.venue_inputs = [v for v in model.inputs if v.source != "market"]
+        self.sources = sorted({v.source for v in self.venue_inputs})
         self.reads_of: dict[int, set[str]] = {}
         for t in model.transitions:
             names = {s.name for c in t.when for s in c.expr.free_symbols}
@@ -167,7 +175,7 @@ class Executor:
             }
         self.prover_text = {p.name: p.text for p in model.provers}
         self.config = self.interp.initial()
-        self.reads: dict[str, Fraction] = {s: Fraction(0) for s in sorted(FLOW_SOURCES)}
+        self.reads: dict[str, Num] = dict.fromkeys(sorted(FLOW_SOURCES), 0)
         self.next_tick = 1
         self.stats = Stats()
         self.outcome: Outcome | None = None
@@ -220,13 +228,16 @@ class Executor:
             self.start()
             return
         for row in self.journal.ticks():
-            record = TickRecord(**{k: row[k] for k in TickRecord.__dataclass_fields__})
-            self.stats.add(row["tick"], record, 0)
+            mid = None if row["mid"] is None else Fraction(row["mid"])
+            point = (mid, Fraction(row["position"]), Fraction(row["equity"]))
+            self.stats.add(row["tick"], row["actions"], row["event"], 0, point)
         self.stats.fills = self.journal.count("fills")
         values = {v.name: from_json(v, last["state"][v.name]) for v in self.state_vars}
         self.config = Config(last["step"], values)
         self.venue = PaperVenue.restore(last["venue"])
-        self.reads = {k: Fraction(v) for k, v in last["reads"].items()}
+        self.reads = {
+            k: int(v) if v.lstrip("-").isdigit() else Fraction(v) for k, v in last["reads"].items()
+        }
         self.next_tick = last["tick"] + 1
         self.outcome = self._ended(last)
         resumes = [
@@ -265,16 +276,18 @@ class Executor:
         return self.outcome
 
     def quantities(self) -> dict[str, Num]:
-        """The venue's quantities now: running totals for flows, levels for the rest."""
+        """The venue's quantities that the model reads, now: running totals for flows,
+        levels for the rest."""
         venue = self.venue
-        return {
-            "venue.bought": venue.bought_limit,
-            "venue.sold": venue.sold_limit,
-            "venue.pnl_change": venue.equity(),
-            "venue.position": venue.position,
-            "venue.open_buy": venue.open_quantity("buy"),
-            "venue.open_sell": venue.open_quantity("sell"),
+        read: dict[str, Callable[[], Num]] = {
+            "venue.bought": lambda: venue.bought_limit,
+            "venue.sold": lambda: venue.sold_limit,
+            "venue.pnl_change": venue.equity,
+            "venue.position": lambda: venue.position,
+            "venue.open_buy": lambda: venue.open_quantity("buy"),
+            "venue.open_sell": lambda: venue.open_quantity("sell"),
         }
+        return {source: read[source]() for source in self.sources}
 
     def venue_values(self, now: Mapping[str, Num]) -> dict[str, Value]:
         """The venue inputs read from ``now``: a flow is what accumulated since the
@@ -290,7 +303,8 @@ class Executor:
         delivered = self.quantities()
         inputs: dict[str, Value] = {**row.inputs, **self.venue_values(delivered)}
         before = self.config
-        problems = self.interp.input_violations(before, inputs)
+        env = {**before.values, **inputs}
+        problems = self.interp.input_violations(before, inputs, env)
         if problems:
             problems = [self._explain(p, before, inputs) for p in problems]
             actions = self._halt(tick, fills)
@@ -304,12 +318,15 @@ class Executor:
             self.outcome = Outcome("assumption", tick, step, message)
             self._commit(tick, row, None, inputs, [], breach, actions, fills)
             return
-        chosen = self.interp.enabled(before, inputs)
+        chosen = self.interp.enabled(before, inputs, env)
         if chosen is None:
             self._commit(tick, row, None, inputs, [], None, [], fills)
             return
-        fills += self.venue.poll(tick)
-        provers, denied = self._recheck(before, row, chosen)
+        polled = self.venue.poll(tick)
+        if polled:  # the venue changed since the inputs were read: read it again
+            fills += polled
+            env = {**before.values, **row.inputs, **self.venue_values(self.quantities())}
+        provers, denied = self._recheck(env, chosen)
         if denied:
             denial: dict[str, Any] = {
                 "kind": "denied",
@@ -321,11 +338,11 @@ class Executor:
             }
             self._commit(tick, row, None, inputs, provers, denial, [], fills)
             return
-        result = self.interp.fire(before, inputs, chosen)
+        result = self.interp.fire(before, inputs, chosen, env)
         actions = [self._send(tick, n, a, fills) for n, a in enumerate(result.actions, 1)]
         self.config = result.config
         for source in self.reads_of[chosen.transition.index]:
-            self.reads[source] = Fraction(delivered[source])
+            self.reads[source] = delivered[source]
         event: dict[str, Any] | None = None
         broken = self.interp.broken_limits(self.config)
         if broken:
@@ -350,12 +367,11 @@ class Executor:
         return problem
 
     def _recheck(
-        self, config: Config, row: Row, chosen: Compiled
+        self, env: Mapping[str, Value], chosen: Compiled
     ) -> tuple[list[tuple[str, bool]], list[dict[str, Any]]]:
-        """Evaluate the transition's provers again on inputs read again from the venue;
-        fail closed on a prover that does not hold or cannot be evaluated."""
-        now = self.quantities()
-        env: dict[str, Value] = {**config.values, **row.inputs, **self.venue_values(now)}
+        """Evaluate the transition's provers again, on the inputs as the venue stands
+        just before the actions go out; fail closed on a prover that does not hold or
+        cannot be evaluated."""
         results: list[tuple[str, bool]] = []
         denied: list[dict[str, Any]] = []
         for name in chosen.transition.provers:
@@ -387,9 +403,9 @@ class Executor:
         try:
             if action.name == "place":
                 assert action.side is not None and action.qty is not None
-                qty = _whole(Fraction(action.qty))
+                qty = action.qty if isinstance(action.qty, int) else _whole(action.qty)
                 price = None if action.price is None else Fraction(action.price)
-                out.update(side=action.side, qty=exact(qty), price=exact(price))
+                out.update(side=action.side, qty=qty, price=price)
                 fills += self.venue.place(tick, cid, action.side, qty, price)
             elif action.name == "cancel":
                 assert action.side is not None
@@ -417,6 +433,11 @@ class Executor:
         fills: list[Fill],
     ) -> None:
         venue = self.venue
+        mid = None if venue.market is None else venue.market.mid
+        equity = venue.equity()
+        self.stats.add(tick, actions, event, len(fills), (mid, Fraction(venue.position), equity))
+        if self.journal is None:
+            return
         record = TickRecord(
             tick=tick,
             line=None if row is None else row.line,
@@ -425,23 +446,26 @@ class Executor:
             transition=transition,
             inputs={n: self._show(n, v) for n, v in inputs.items()},
             provers=provers,
-            actions=actions,
+            actions=[_exact_action(a) for a in actions],
             state={v.name: json_value(v, self.config.values[v.name]) for v in self.state_vars},
             event=event,
-            mid=None if venue.market is None else exact(venue.market.mid),
+            mid=exact(mid),
             position=exact(venue.position) or "0",
-            equity=exact(venue.equity()) or "0",
+            equity=exact(equity) or "0",
             venue=venue.snapshot(history=False),
             reads={k: exact(v) for k, v in sorted(self.reads.items())},
         )
-        self.stats.add(tick, record, len(fills))
-        if self.journal is not None:
-            changed = {a["cid"] for a in actions if a["name"] == "place"}
-            changed |= {f.cid for f in fills}
-            for a in actions:
-                changed.update(a.get("cancelled", ()))
-            orders = [venue.orders[c] for c in sorted(changed) if c in venue.orders]
-            self.journal.write_tick(record, orders, fills)
+        changed = {a["cid"] for a in actions if a["name"] == "place"}
+        changed |= {f.cid for f in fills}
+        for a in actions:
+            changed.update(a.get("cancelled", ()))
+        orders = [venue.orders[c] for c in sorted(changed) if c in venue.orders]
+        self.journal.write_tick(record, orders, fills)
+
+
+def _exact_action(action: Mapping[str, Any]) -> dict[str, Any]:
+    """An action for the journal, its numbers as exact text."""
+    return {k: exact(v) if k in ("qty", "price") else v for k, v in action.items()}
 
 
 def _limit_message(broken: list[str]) -> str:

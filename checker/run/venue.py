@@ -84,7 +84,9 @@ class Market:
 
     @property
     def mid(self) -> Fraction:
-        return (self.bid + self.ask) / 2
+        mid: Fraction = self.__dict__.get("_mid") or (self.bid + self.ask) / 2
+        object.__setattr__(self, "_mid", mid)  # computed once: it marks every tick
+        return mid
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class PaperVenue:
         self._open: dict[str, Order] = {}  # open limit orders, in placement order
         self._nfills: dict[str, int] = {}  # fills so far per order
         self._seen: set[str] = set()  # action cids already handled
+        self._equity: tuple[tuple[int | None, int], Fraction] | None = None
 
     # -- market data --------------------------------------------------------------------------
 
@@ -249,8 +252,11 @@ class PaperVenue:
     # -- accounting -------------------------------------------------------------------------
 
     def equity(self) -> Fraction:
-        mark = self.market.mid if self.market is not None else Fraction(0)
-        return self.cash + self.position * mark * self.contract_size
+        key = (self.tick, len(self.fills))  # equity changes only with a market or a fill
+        if self._equity is None or self._equity[0] != key:
+            mark = self.market.mid if self.market is not None else Fraction(0)
+            self._equity = (key, self.cash + self.position * mark * self.contract_size)
+        return self._equity[1]
 
     def open_quantity(self, side: str) -> Num:
         return sum((o.remaining for o in self._open.values() if o.side == side), start=0)
