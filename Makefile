@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow bench schema clean
+.PHONY: verify test lint typecheck test-slow bench bench-verify bench-executor schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +30,16 @@ test: $(STAMP) lint typecheck
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m slow tests
 
-bench: $(STAMP)
+bench: bench-executor bench-verify
+
+bench-verify: $(STAMP)
 	$(BIN)/python bench/run.py
+
+bench-executor: $(STAMP)
+	$(BIN)/python bench/executor.py --markdown
 
 schema: $(STAMP)
 	$(BIN)/seqprove schema > spec/model.schema.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache runs
