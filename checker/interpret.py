@@ -1,9 +1,16 @@
 """The semantics of ``LANGUAGE.md`` in plain Python with exact arithmetic.
 
 Independent of the SMT encoding: expressions are compiled from sympy into Python
-closures over ``int``, ``fractions.Fraction`` and ``bool`` (an enum value is its index).
+functions over ``int``, ``fractions.Fraction`` and ``bool`` (an enum value is its index).
 Every counterexample is replayed here before it is shown, and the executor runs models
-with it.
+with it, every tick, so speed matters.
+
+Each expression becomes the text of one Python lambda, generated from the typed sympy
+tree and compiled with no builtins but the few it uses: nothing from the model file is
+ever evaluated as Python. Variable names are identifiers the loader validated and appear
+only as quoted dictionary keys; numbers are constants bound by name. An expression the
+Python compiler cannot take (nested too deeply) falls back to a tree of closures with the
+same meaning.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import sympy
 
@@ -25,8 +32,186 @@ Fn = Callable[[Env], Value]
 Num = int | Fraction
 
 
+class _Source:
+    """sympy expression -> the text of a Python expression over the mapping ``e``."""
+
+    def __init__(self) -> None:
+        self.constants: dict[str, Any] = {}
+
+    def __call__(self, expr: sympy.Basic) -> str:
+        for cls in type(expr).__mro__:
+            method = getattr(self, f"s_{cls.__name__}", None)
+            if method is not None:
+                text: str = method(expr)
+                return text
+        raise InternalError(f"the interpreter has no rule for {type(expr).__name__}: {expr}")
+
+    def _join(self, expr: sympy.Basic, sep: str) -> str:
+        return "(" + sep.join(self(a) for a in expr.args) + ")"
+
+    def s_Symbol(self, expr: sympy.Symbol) -> str:
+        return f"e[{expr.name!r}]"
+
+    def s_Integer(self, expr: sympy.Integer) -> str:
+        return f"({int(expr)})"
+
+    def s_Rational(self, expr: sympy.Rational) -> str:
+        name = f"_c{len(self.constants)}"
+        self.constants[name] = Fraction(int(expr.p), int(expr.q))
+        return name
+
+    def s_BooleanTrue(self, expr: sympy.Basic) -> str:
+        return "True"
+
+    def s_BooleanFalse(self, expr: sympy.Basic) -> str:
+        return "False"
+
+    def s_Add(self, expr: sympy.Basic) -> str:
+        plus = [self(a) for a in expr.args if not _negated(a)]
+        minus = [self(-a) for a in expr.args if _negated(a)]
+        return "(" + (" + ".join(plus) or "0") + "".join(f" - {m}" for m in minus) + ")"
+
+    def s_Mul(self, expr: sympy.Basic) -> str:
+        if _negated(expr):
+            return f"(-{self(-expr)})"
+        return self._join(expr, " * ")
+
+    def s_Pow(self, expr: sympy.Pow) -> str:
+        if not (isinstance(expr.exp, sympy.Integer) and int(expr.exp) >= 1):
+            raise InternalError(f"unsupported power {expr}")
+        return f"({self(expr.base)} ** {int(expr.exp)})"
+
+    def s_Abs(self, expr: sympy.Basic) -> str:
+        return f"abs({self(expr.args[0])})"
+
+    def s_Min(self, expr: sympy.Basic) -> str:
+        return "min" + self._join(expr, ", ")
+
+    def s_Max(self, expr: sympy.Basic) -> str:
+        return "max" + self._join(expr, ", ")
+
+    def s_Piecewise(self, expr: sympy.Basic) -> str:
+        text = "_nobranch()"
+        for p in reversed(expr.args):
+            text = f"({self(p.expr)} if {self(p.cond)} else {text})"
+        return text
+
+    def _relation(self, expr: sympy.Basic, op: str) -> str:
+        a, b = expr.args
+        return f"({self(a)} {op} {self(b)})"
+
+    def s_Equality(self, expr: sympy.Basic) -> str:
+        return self._relation(expr, "==")
+
+    def s_Unequality(self, expr: sympy.Basic) -> str:
+        return self._relation(expr, "!=")
+
+    def s_StrictLessThan(self, expr: sympy.Basic) -> str:
+        return self._relation(expr, "<")
+
+    def s_LessThan(self, expr: sympy.Basic) -> str:
+        return self._relation(expr, "<=")
+
+    def s_StrictGreaterThan(self, expr: sympy.Basic) -> str:
+        return self._relation(expr, ">")
+
+    def s_GreaterThan(self, expr: sympy.Basic) -> str:
+        return self._relation(expr, ">=")
+
+    def s_And(self, expr: sympy.Basic) -> str:
+        return self._join(expr, " and ")  # every operand is a bool, so the result is
+
+    def s_Or(self, expr: sympy.Basic) -> str:
+        return self._join(expr, " or ")
+
+    def s_Not(self, expr: sympy.Basic) -> str:
+        return f"(not {self(expr.args[0])})"
+
+    def s_Xor(self, expr: sympy.Basic) -> str:
+        return "((" + " + ".join(f"bool({self(a)})" for a in expr.args) + ") % 2 == 1)"
+
+    def s_Equivalent(self, expr: sympy.Basic) -> str:
+        return "(len({" + ", ".join(f"bool({self(a)})" for a in expr.args) + "}) == 1)"
+
+    def s_Implies(self, expr: sympy.Basic) -> str:
+        a, b = expr.args
+        return f"((not {self(a)}) or bool({self(b)}))"
+
+    def s_ITE(self, expr: sympy.Basic) -> str:
+        c, a, b = expr.args
+        return f"({self(a)} if {self(c)} else {self(b)})"
+
+
+def _nobranch() -> Value:
+    raise InternalError("no branch of a piecewise expression applies")
+
+
+_BUILTINS = {"abs": abs, "min": min, "max": max, "bool": bool, "len": len}
+
+
+def compile_expression(expr: sympy.Basic) -> Fn:
+    """``expr`` as a Python function of a mapping from names to values."""
+    return compile_all([expr], " and ")
+
+
+def compile_all(exprs: list[sympy.Basic], sep: str) -> Fn:
+    """One function computing ``exprs`` joined by ``sep`` (`` and ``, or ``, `` for a
+    tuple)."""
+    source = _Source()
+    try:
+        parts = [source(e) for e in exprs]
+        body = "(" + "".join(f"{p}, " for p in parts) + ")" if sep == ", " else sep.join(parts)
+        body = body or "True"
+        namespace = {
+            "__builtins__": _BUILTINS,
+            "_nobranch": _nobranch,
+            "_Fraction": Fraction,
+            **source.constants,
+        }
+        fn: Fn = eval(compile(f"lambda e: {body}", "<seqprove expression>", "eval"), namespace)
+    except (RecursionError, SyntaxError, MemoryError):  # too deep for Python's compiler
+        closures = [_Compiler()(e) for e in exprs]
+        if sep == ", ":
+            return lambda env: tuple(c(env) for c in closures)  # type: ignore[return-value]
+        if sep == " and ":
+            return lambda env: all(c(env) for c in closures)
+        raise
+    return fn
+
+
+def _rational(value: Value) -> sympy.Rational:
+    exact = Fraction(value)
+    return sympy.Rational(exact.numerator, exact.denominator)
+
+
+def _admissible(model: Model) -> Fn:
+    """One function: whether the inputs in ``e`` have their types and ranges and every
+    assumption holds (the common case; :meth:`Interpreter.input_violations` says why
+    not)."""
+    checks: list[sympy.Basic] = []
+    for v in model.inputs:
+        sym = v.symbol
+        if v.type.kind == "enum":
+            checks.append(sympy.And(sympy.Ge(sym, 0), sympy.Lt(sym, len(v.type.values))))
+        if v.low is not None:
+            checks.append(sympy.Ge(sym, _rational(v.low)))
+        if v.high is not None:
+            checks.append(sympy.Le(sym, _rational(v.high)))
+    types = {"real": "_Fraction, int", "int": "int", "enum": "int", "bool": "bool"}
+    kinds = " and ".join(f"type(e[{v.name!r}]) in ({types[v.type.kind]},)" for v in model.inputs)
+    ranges = compile_all(checks + [a.expr for a in model.assumptions], " and ")
+    if not kinds:
+        return ranges
+    typed: Fn = eval(
+        compile(f"lambda e: {kinds}", "<seqprove input types>", "eval"),
+        {"__builtins__": {"type": type, "int": int, "bool": bool}, "_Fraction": Fraction},
+    )
+    return lambda env: typed(env) and ranges(env)
+
+
 class _Compiler:
-    """sympy expression -> closure, dispatching on the node's class."""
+    """sympy expression -> a tree of closures, dispatching on the node's class (the
+    fallback for expressions too deep to compile as text)."""
 
     def __call__(self, expr: sympy.Basic) -> Fn:
         for cls in type(expr).__mro__:
@@ -205,16 +390,15 @@ def _fold(parts: list[Fn], op: Callable[[Any, Any], Any]) -> Fn:
     return fold
 
 
-@dataclass(frozen=True)
-class Config:
-    """A configuration: the current step and a value for every state variable."""
+class Config(NamedTuple):
+    """A configuration: the current step and a value for every state variable.
+    (Named tuples here: the executor makes several every tick, and they are cheap.)"""
 
     step: str
     values: Mapping[str, Value]
 
 
-@dataclass(frozen=True)
-class ActionValue:
+class ActionValue(NamedTuple):
     """An action with its arguments evaluated (``side`` is ``"buy"`` or ``"sell"``)."""
 
     name: str
@@ -223,8 +407,7 @@ class ActionValue:
     price: Value | None = None
 
 
-@dataclass(frozen=True)
-class TickResult:
+class TickResult(NamedTuple):
     config: Config
     transition: Transition | None
     actions: tuple[ActionValue, ...]
@@ -235,9 +418,12 @@ class Compiled:
     """A transition with its guard items, ``do`` and actions compiled."""
 
     transition: Transition
-    guards: tuple[Fn, ...]
-    do: tuple[tuple[str, Fn], ...]
-    emit: tuple[tuple[str, tuple[tuple[str, Fn], ...]], ...]
+    guard: Fn  # the conjunction of the `when` items
+    assigned: tuple[tuple[str, bool], ...]  # (variable, whether it is int or enum)
+    values: Fn  # the tuple of the right sides of `do`, in the order of ``assigned``
+    emit: tuple[tuple[str, tuple[str, ...], Fn], ...]  # (action, argument names, values)
+    limits: tuple[tuple[str, Fn], ...]  # the limits that read a variable ``do`` assigns
+    limits_hold: Fn  # whether all of those hold, in one compiled check
 
 
 class Interpreter:
@@ -245,20 +431,45 @@ class Interpreter:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        compile_ = _Compiler()
+        compile_ = compile_expression
         self.state_types = {v.name: v for v in model.state}
         self.input_vars = {v.name: v for v in model.inputs}
         self.assumptions = tuple((a.name, compile_(a.expr)) for a in model.assumptions)
         self.limits = tuple((lim.name, compile_(lim.expr)) for lim in model.limits)
         self.provers = {p.name: compile_(p.expr) for p in model.provers}
+        self.admissible = _admissible(model)
         self.by_step: dict[str, tuple[Compiled, ...]] = {}
         for step in model.steps:
             self.by_step[step] = tuple(
                 Compiled(
                     t,
-                    tuple(compile_(c.expr) for c in t.when),
-                    tuple((name, compile_(e)) for name, e in t.do),
-                    tuple((a.name, tuple((k, compile_(v)) for k, v in a.args)) for a in t.emit),
+                    compile_all([c.expr for c in t.when], " and "),
+                    tuple(
+                        (name, self.state_types[name].type.kind in ("int", "enum"))
+                        for name, _ in t.do
+                    ),
+                    compile_all([e for _, e in t.do], ", "),
+                    tuple(
+                        (
+                            a.name,
+                            tuple(k for k, _ in a.args),
+                            compile_all([v for _, v in a.args], ", "),
+                        )
+                        for a in t.emit
+                    ),
+                    tuple(
+                        (lim.name, fn)
+                        for lim, (_, fn) in zip(model.limits, self.limits, strict=True)
+                        if {s.name for s in lim.expr.free_symbols} & {name for name, _ in t.do}
+                    ),
+                    compile_all(
+                        [
+                            lim.expr
+                            for lim in model.limits
+                            if {s.name for s in lim.expr.free_symbols} & {n for n, _ in t.do}
+                        ],
+                        " and ",
+                    ),
                 )
                 for t in model.outgoing(step)
             )
@@ -276,6 +487,13 @@ class Interpreter:
         """Why ``inputs`` are not allowed in ``config`` (an empty list when they are):
         a missing or extra input, a value of the wrong type or outside its range, or an
         assumption that does not hold."""
+        if env is None:
+            env = {**config.values, **inputs}
+        try:
+            if len(inputs) == len(self.input_vars) and self.admissible(env):
+                return []  # the common case, checked by one compiled function
+        except KeyError:  # an input is missing: say so below
+            pass
         problems: list[str] = []
         if len(inputs) != len(self.input_vars) or not all(n in inputs for n in self.input_vars):
             for name in inputs:
@@ -286,19 +504,7 @@ class Interpreter:
                     problems.append(f"input '{name}' is missing")
             return problems
         for v in self.model.inputs:
-            value = inputs[v.name]
-            kind = v.type.kind
-            if (
-                (
-                    (kind == "real" and type(value) in (int, Fraction))
-                    or (kind == "int" and type(value) is int)
-                    or (kind == "bool" and type(value) is bool)
-                )
-                and (v.low is None or value >= v.low)
-                and (v.high is None or value <= v.high)
-            ):
-                continue  # the common case, checked fast
-            problems.extend(_value_problems(v, value))
+            problems.extend(_value_problems(v, inputs[v.name]))
         if problems:
             return problems
         if env is None:
@@ -316,7 +522,7 @@ class Interpreter:
         if env is None:
             env = {**config.values, **inputs}
         for compiled in self.by_step[config.step]:
-            if all(g(env) for g in compiled.guards):
+            if compiled.guard(env):
                 return compiled
         return None
 
@@ -341,18 +547,25 @@ class Interpreter:
         actions and apply its ``do``, both on the configuration before it."""
         if env is None:
             env = {**config.values, **inputs}
-        actions = tuple(_action(name, {k: fn(env) for k, fn in args}) for name, args in chosen.emit)
+        actions = tuple(
+            _action(name, dict(zip(names, values(env), strict=True)))  # type: ignore[call-overload]
+            for name, names, values in chosen.emit
+        )
         values = dict(config.values)
-        for name, fn in chosen.do:
-            value = fn(env)
-            if self.state_types[name].type.kind in ("int", "enum"):
-                value = _integral(name, value)
-            values[name] = value
+        new: tuple[Value, ...] = chosen.values(env)  # type: ignore[assignment]
+        for (name, integral), value in zip(chosen.assigned, new, strict=True):
+            values[name] = _integral(name, value) if integral and type(value) is not int else value
         return TickResult(Config(chosen.transition.target, values), chosen.transition, actions)
 
-    def broken_limits(self, config: Config) -> list[str]:
-        """Names of the limits that ``config`` breaks, in file order."""
-        return [name for name, holds in self.limits if not holds(config.values)]
+    def broken_limits(self, config: Config, fired: Compiled | None = None) -> list[str]:
+        """Names of the limits that ``config`` breaks, in file order. With ``fired``, the
+        transition that led to ``config`` from a configuration that broke none, only the
+        limits that read a variable it assigned are evaluated (the others cannot have
+        changed)."""
+        if fired is not None and fired.limits_hold(config.values):
+            return []
+        limits = self.limits if fired is None else fired.limits
+        return [name for name, holds in limits if not holds(config.values)]
 
 
 def _integral(name: str, value: Value) -> int:

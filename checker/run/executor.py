@@ -33,7 +33,7 @@ from fractions import Fraction
 from typing import Any
 
 from checker.errors import SeqproveError
-from checker.interpret import ActionValue, Compiled, Config, Interpreter
+from checker.interpret import ActionValue, Compiled, Config, Interpreter, compile_all
 from checker.lang.schema import FLOW_SOURCES
 from checker.model import Model, Value, Variable, decimal_text
 from checker.run.data import Feed, Row
@@ -83,7 +83,7 @@ class Stats:
     breaches: list[dict[str, Any]] = field(default_factory=list)
     limit_breaches: list[dict[str, Any]] = field(default_factory=list)
     rejected: int = 0
-    series: list[tuple[int, Fraction | None, Fraction, Fraction]] = field(default_factory=list)
+    series: list[tuple[int, Fraction | None, Num, Fraction]] = field(default_factory=list)
 
     def add(
         self,
@@ -91,7 +91,7 @@ class Stats:
         actions: list[dict[str, Any]],
         event: Mapping[str, Any] | None,
         fills: int,
-        point: tuple[Fraction | None, Fraction, Fraction],
+        point: tuple[Fraction | None, Num, Fraction],
     ) -> None:
         """Count one tick: its actions, its event, its fills, and its (mid, position,
         PnL) point of the plot."""
@@ -165,6 +165,10 @@ class Executor:
         self.input_vars = model.inputs
         self.venue_inputs = [v for v in model.inputs if v.source != "market"]
         self.sources = sorted({v.source for v in self.venue_inputs})
+        self.bindings = [
+            (v.name, v.source, v.source in FLOW_SOURCES, v.type.kind == "int")
+            for v in self.venue_inputs
+        ]
         self.reads_of: dict[int, set[str]] = {}
         for t in model.transitions:
             names = {s.name for c in t.when for s in c.expr.free_symbols}
@@ -174,6 +178,13 @@ class Executor:
                 v.source for v in self.venue_inputs if v.name in names and v.source in FLOW_SOURCES
             }
         self.prover_text = {p.name: p.text for p in model.provers}
+        self.input_names = [v.name for v in model.inputs]
+        prover_expr = {p.name: p.expr for p in model.provers}
+        self.all_provers = {
+            t.index: compile_all([prover_expr[n] for n in t.provers], " and ")
+            for t in model.transitions
+        }
+        self.all_hold = {t.index: [(n, True) for n in t.provers] for t in model.transitions}
         self.config = self.interp.initial()
         self.reads: dict[str, Num] = dict.fromkeys(sorted(FLOW_SOURCES), 0)
         self.next_tick = 1
@@ -292,20 +303,21 @@ class Executor:
     def venue_values(self, now: Mapping[str, Num]) -> dict[str, Value]:
         """The venue inputs read from ``now``: a flow is what accumulated since the
         strategy last read it."""
+        reads = self.reads
         out: dict[str, Value] = {}
-        for v in self.venue_inputs:
-            flow = v.source in FLOW_SOURCES
-            out[v.name] = _whole(now[v.source] - self.reads[v.source] if flow else now[v.source])
+        for name, source, flow, integral in self.bindings:
+            value = now[source] - reads[source] if flow else now[source]
+            out[name] = _whole(value) if integral and type(value) is not int else value
         return out
 
     def _tick(self, tick: int, row: Row) -> None:
         fills = self.venue.on_market(tick, row.market)
         delivered = self.quantities()
-        inputs: dict[str, Value] = {**row.inputs, **self.venue_values(delivered)}
         before = self.config
-        env = {**before.values, **inputs}
-        problems = self.interp.input_violations(before, inputs, env)
-        if problems:
+        env = {**before.values, **row.inputs, **self.venue_values(delivered)}
+        if not self.interp.admissible(env):
+            inputs = {n: env[n] for n in self.input_names}
+            problems = self.interp.input_violations(before, inputs)
             problems = [self._explain(p, before, inputs) for p in problems]
             actions = self._halt(tick, fills)
             step = self.model.final[0] if self.model.final else before.step
@@ -316,11 +328,11 @@ class Executor:
             )
             breach = {"kind": "assumption", "problems": problems, "message": message}
             self.outcome = Outcome("assumption", tick, step, message)
-            self._commit(tick, row, None, inputs, [], breach, actions, fills)
+            self._commit(tick, row, None, env, [], breach, actions, fills)
             return
-        chosen = self.interp.enabled(before, inputs, env)
+        chosen = self.interp.enabled(before, env, env)
         if chosen is None:
-            self._commit(tick, row, None, inputs, [], None, [], fills)
+            self._commit(tick, row, None, env, [], None, [], fills)
             return
         polled = self.venue.poll(tick)
         if polled:  # the venue changed since the inputs were read: read it again
@@ -336,15 +348,15 @@ class Executor:
                 + "; ".join(f"prover {d['name']} {d['reason']}" for d in denied)
                 + ": actions blocked",
             }
-            self._commit(tick, row, None, inputs, provers, denial, [], fills)
+            self._commit(tick, row, None, env, provers, denial, [], fills)
             return
-        result = self.interp.fire(before, inputs, chosen, env)
+        result = self.interp.fire(before, env, chosen, env)
         actions = [self._send(tick, n, a, fills) for n, a in enumerate(result.actions, 1)]
         self.config = result.config
         for source in self.reads_of[chosen.transition.index]:
             self.reads[source] = delivered[source]
         event: dict[str, Any] | None = None
-        broken = self.interp.broken_limits(self.config)
+        broken = self.interp.broken_limits(self.config, chosen)
         if broken:
             actions += self._halt(tick, fills)
             message = _limit_message(broken)
@@ -354,7 +366,7 @@ class Executor:
             message = f"reached final step '{self.config.step}'"
             event = {"kind": "final", "message": message}
             self.outcome = Outcome("final", tick, self.config.step, message)
-        self._commit(tick, row, chosen.transition.index, inputs, provers, event, actions, fills)
+        self._commit(tick, row, chosen.transition.index, env, provers, event, actions, fills)
 
     def _explain(self, problem: str, config: Config, inputs: Mapping[str, Value]) -> str:
         """An assumption's breach with the assumption's text and the values it read."""
@@ -372,6 +384,12 @@ class Executor:
         """Evaluate the transition's provers again, on the inputs as the venue stands
         just before the actions go out; fail closed on a prover that does not hold or
         cannot be evaluated."""
+        index = chosen.transition.index
+        try:
+            if self.all_provers[index](env):
+                return self.all_hold[index], []  # the common case: one compiled check
+        except Exception:  # the detail below says which one, fail-closed
+            pass
         results: list[tuple[str, bool]] = []
         denied: list[dict[str, Any]] = []
         for name in chosen.transition.provers:
@@ -404,7 +422,9 @@ class Executor:
             if action.name == "place":
                 assert action.side is not None and action.qty is not None
                 qty = action.qty if isinstance(action.qty, int) else _whole(action.qty)
-                price = None if action.price is None else Fraction(action.price)
+                price = action.price
+                if price is not None and type(price) is not Fraction:
+                    price = Fraction(price)
                 out.update(side=action.side, qty=qty, price=price)
                 fills += self.venue.place(tick, cid, action.side, qty, price)
             elif action.name == "cancel":
@@ -426,7 +446,7 @@ class Executor:
         tick: int,
         row: Row | None,
         transition: int | None,
-        inputs: Mapping[str, Value],
+        env: Mapping[str, Value],
         provers: list[tuple[str, bool]],
         event: Mapping[str, Any] | None,
         actions: list[dict[str, Any]],
@@ -435,7 +455,7 @@ class Executor:
         venue = self.venue
         mid = None if venue.market is None else venue.market.mid
         equity = venue.equity()
-        self.stats.add(tick, actions, event, len(fills), (mid, Fraction(venue.position), equity))
+        self.stats.add(tick, actions, event, len(fills), (mid, venue.position, equity))
         if self.journal is None:
             return
         record = TickRecord(
@@ -444,7 +464,7 @@ class Executor:
             time=None if row is None else row.time,
             step=self.config.step,
             transition=transition,
-            inputs={n: self._show(n, v) for n, v in inputs.items()},
+            inputs={n: self._show(n, env[n]) for n in self.input_names if n in env},
             provers=provers,
             actions=[_exact_action(a) for a in actions],
             state={v.name: json_value(v, self.config.values[v.name]) for v in self.state_vars},

@@ -32,7 +32,7 @@ class RunReport:
 
     @property
     def max_position(self) -> Fraction:
-        return max((abs(p) for _, _, p, _ in self.stats.series), default=Fraction(0))
+        return max((Fraction(abs(p)) for _, _, p, _ in self.stats.series), default=Fraction(0))
 
     def to_json(self) -> dict[str, Any]:
         limit = self.model.venue.position_limit

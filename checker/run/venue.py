@@ -49,7 +49,7 @@ Rules:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from typing import Any
 
@@ -77,16 +77,15 @@ class Market:
 
     def __post_init__(self) -> None:
         for f in fields(self):
+            if not f.init:
+                continue
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, int | Fraction):
                 raise VenueError(f"market {f.name} must be an int or a Fraction, not {value!r}")
             object.__setattr__(self, f.name, Fraction(value))
+        object.__setattr__(self, "mid", (self.bid + self.ask) / 2)
 
-    @property
-    def mid(self) -> Fraction:
-        mid: Fraction = self.__dict__.get("_mid") or (self.bid + self.ask) / 2
-        object.__setattr__(self, "_mid", mid)  # computed once: it marks every tick
-        return mid
+    mid: Fraction = field(init=False, compare=False)  # (bid + ask) / 2, the mark
 
 
 @dataclass(frozen=True)
@@ -273,7 +272,9 @@ class PaperVenue:
             "contract_size": _enc(self.contract_size),
             "slippage_bps": _enc(self.slippage_bps),
             "tick": self.tick,
-            "market": None if m is None else {f.name: _enc(getattr(m, f.name)) for f in fields(m)},
+            "market": None
+            if m is None
+            else {f.name: _enc(getattr(m, f.name)) for f in fields(m) if f.init},
             "position": _enc(self.position),
             "cash": _enc(self.cash),
             "bought_limit": _enc(self.bought_limit),
