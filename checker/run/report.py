@@ -32,7 +32,10 @@ class RunReport:
 
     @property
     def max_position(self) -> Fraction:
-        return max((Fraction(abs(p)) for _, _, p, _ in self.stats.series), default=Fraction(0))
+        largest = Fraction(0)
+        for _, _, position, _ in self.stats.series:
+            largest = max(largest, Fraction(-position if position < 0 else position))
+        return largest
 
     def to_json(self) -> dict[str, Any]:
         limit = self.model.venue.position_limit
