@@ -171,6 +171,8 @@ def compile_all(exprs: list[sympy.Basic], sep: str) -> Fn:
         fn: Fn = eval(compile(f"lambda e: {body}", "<seqprove expression>", "eval"), namespace)
     except (RecursionError, SyntaxError, MemoryError):  # too deep for Python's compiler
         closures = [_Compiler()(e) for e in exprs]
+        if len(closures) == 1 and sep != ", ":
+            return closures[0]  # one expression: its value, whatever its type
         if sep == ", ":
             return lambda env: tuple(c(env) for c in closures)  # type: ignore[return-value]
         if sep == " and ":
