@@ -29,8 +29,11 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Table
 
 from checker import __version__
+from checker.certify import SOLVERS, Exporter
+from checker.certify import recheck as recheck_certificate
 from checker.errors import Diagnostic, InternalError, ModelError, SeqproveError, UsageError
 from checker.lang.loader import declared_params, load_model, parse_number
 from checker.lang.schema import schema_json
@@ -167,6 +170,12 @@ def cli() -> None:
     show_default=True,
     help="Where proof records for `seqprove run` are written.",
 )
+@click.option(
+    "--export",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write a certificate for every proved limit here (SMT-LIB2 obligations and a "
+    "manifest; see `seqprove recheck`).",
+)
 def verify(
     paths: tuple[Path, ...],
     params: tuple[str, ...],
@@ -176,6 +185,7 @@ def verify(
     no_sanity: bool,
     as_json: bool,
     proofs: Path,
+    export: Path | None,
 ) -> None:
     """Verify every limit of the model files in PATHS (files or folders).
 
@@ -198,6 +208,7 @@ def verify(
     out = _console(stderr=False)
     err = _console(stderr=True)
     total = sum(len(m.limits) for m in loaded if isinstance(m, Model))
+    exporter = None if export is None else Exporter(export)
     reports: list[ModelReport] = []
     with _progress(err, total, not as_json) as bar:
 
@@ -210,7 +221,7 @@ def verify(
             if isinstance(item, ModelReport):
                 reports.append(item)
                 continue
-            reports.append(verify_file_model(item, options, step))
+            reports.append(verify_file_model(item, options, step, exporter))
             if options.sanity:
                 write_record(item, reports[-1], proofs)
     report = Report(tuple(reports))
@@ -218,7 +229,76 @@ def verify(
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         print_report(report, out, err)
+    if exporter is not None:
+        manifest = exporter.write()
+        count = sum(len(e["obligations"]) for e in exporter.entries)
+        err.print(
+            f"certificates: {count} obligation(s) for {len(exporter.entries)} proved "
+            f"limit(s) in {manifest.parent} (check them with `seqprove recheck "
+            f"{manifest.parent}`)"
+        )
     sys.exit(report.exit_code)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds each solver gets per obligation.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead.")
+def recheck(directory: Path, timeout: float, as_json: bool) -> None:
+    """Re-check a certificate written by `verify --export` with cvc5 and with z3.
+
+    Every obligation must be unaltered (its SHA-256 is in the manifest) and answered
+    `unsat` by both solvers. Exit codes: 0 every obligation holds; 1 one does not, or a
+    file is missing or altered, or the model changed since; 3 no certificate there."""
+    if not (directory / "manifest.json").is_file():
+        raise UsageError(f"{directory}: no certificate (manifest.json) there")
+    checks, problems = recheck_certificate(directory, int(timeout * 1000))
+    failed = [c for c in checks if not c.ok]
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "directory": str(directory),
+                    "obligations": [
+                        {
+                            "strategy": c.strategy,
+                            "limit": c.limit,
+                            "obligation": c.obligation,
+                            "path": c.path,
+                            "answers": c.answers,
+                            "seconds": {k: round(v, 3) for k, v in c.seconds.items()},
+                            "problem": c.problem or None,
+                            "ok": c.ok,
+                        }
+                        for c in checks
+                    ],
+                    "problems": problems,
+                    "ok": not failed and not problems,
+                },
+                indent=2,
+            )
+        )
+    else:
+        out = _console(stderr=False)
+        table = Table(title=f"certificate {directory}", title_justify="left")
+        for column in ("strategy", "limit", "obligation", *SOLVERS, "result"):
+            table.add_column(column)
+        for c in checks:
+            answers = [c.answers.get(name, "-") for name in SOLVERS]
+            verdict = "ok" if c.ok else f"FAILED {c.problem}".strip()
+            table.add_row(c.strategy, c.limit, c.obligation, *answers, verdict)
+        out.print(table)
+        for problem in problems:
+            out.print(f"[bold red]{problem}[/]")
+        held = len(checks) - len(failed)
+        out.print(f"{held} of {len(checks)} obligation(s) hold under {' and '.join(SOLVERS)}")
+    sys.exit(1 if failed or problems else 0)
 
 
 @cli.command()

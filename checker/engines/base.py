@@ -49,6 +49,7 @@ class Outcome:
     model: z3.ModelRef | None = None
     invariant: z3.BoolRef | None = None
     k: int | None = None
+    lemmas: z3.BoolRef | None = None  # an invariant a k-induction step assumed
 
 
 def unknown(engine: str, solver_reason: str, deadline: Deadline) -> Outcome:

@@ -67,7 +67,7 @@ def k_induction(
         result, reason = step_case(system, prop, k, deadline, lemmas)
         if result == z3.unsat:
             invariant = z3.And(prop, lemmas) if lemmas is not None and k == 1 else None
-            return Outcome(Verdict.PROVED, engine, k=k, invariant=invariant)
+            return Outcome(Verdict.PROVED, engine, k=k, invariant=invariant, lemmas=lemmas)
         if result == z3.unknown:
             return unknown(engine, reason, deadline)
     return Outcome(Verdict.UNKNOWN, engine, f"not k-inductive for k up to {ks.stop - 1}")

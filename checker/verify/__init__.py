@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import z3
 
@@ -22,6 +22,9 @@ from checker.lang.loader import load_model
 from checker.model import Condition, Model, decimal_text
 from checker.results import Finding, LimitResult, ModelReport, Report, Severity, Verdict
 from checker.smt.decode import invariant_by_step
+
+if TYPE_CHECKING:
+    from checker.certify import Exporter
 from checker.smt.system import TransitionSystem
 from checker.verify import sanity
 from checker.verify.options import DEFAULT_OPTIONS, Options
@@ -59,9 +62,13 @@ def _result(
 
 
 def verify_model(
-    model: Model, options: Options = DEFAULT_OPTIONS, progress: Progress = _quiet
+    model: Model,
+    options: Options = DEFAULT_OPTIONS,
+    progress: Progress = _quiet,
+    exporter: Exporter | None = None,
 ) -> ModelReport:
-    """Verify every limit of ``model`` and run the structural and sanity checks.
+    """Verify every limit of ``model`` and run the structural and sanity checks; with
+    ``exporter``, hand it the proof obligations of every proved limit.
 
     Raises
     ------
@@ -165,6 +172,9 @@ def verify_model(
                 invariant = shown[key]
             engine = f"k-induction (k={outcome.k})" if outcome.k else outcome.engine
             results.append(_result(lim, seconds, Verdict.PROVED, engine, invariant=invariant))
+            if exporter is not None:
+                reads_inputs = any(str(s) in system.inp for s in lim.expr.free_symbols)
+                exporter.add(system, model, lim.name, engine, outcome, reads_inputs, seconds)
         else:
             results.append(
                 _result(
@@ -215,13 +225,16 @@ def _brief(message: str, limit: int = 600) -> str:
 
 
 def verify_file_model(
-    model: Model, options: Options = DEFAULT_OPTIONS, progress: Progress = _quiet
+    model: Model,
+    options: Options = DEFAULT_OPTIONS,
+    progress: Progress = _quiet,
+    exporter: Exporter | None = None,
 ) -> ModelReport:
     """Verify a loaded model; a tool bug becomes an internal error in its report (exit 4)
     instead of stopping the other files of the run."""
     started = time.monotonic()
     try:
-        return verify_model(model, options, progress)
+        return verify_model(model, options, progress, exporter)
     except (
         InternalError,
         z3.Z3Exception,
