@@ -320,10 +320,13 @@ def cvc5_answer(path: Path, timeout_ms: int) -> str:
 SOLVERS: dict[str, Callable[[Path, int], str]] = {"cvc5": cvc5_answer, "z3": z3_answer}
 
 
-def recheck(directory: Path, timeout_ms: int = 60_000) -> tuple[list[Check], list[str]]:
+def recheck(
+    directory: Path, timeout_ms: int = 60_000, only: tuple[str, dict[str, str]] | None = None
+) -> tuple[list[Check], list[str]]:
     """Re-check every obligation listed in the manifest of ``directory`` with every
-    solver. Returns the checks and the certificate-level problems (a missing or altered
-    file, a model changed since, an unreadable manifest)."""
+    solver (with ``only``, those of the model with that content hash and params).
+    Returns the checks and the certificate-level problems (a missing or altered file, a
+    model changed since, an unreadable manifest)."""
     problems: list[str] = []
     try:
         manifest = json.loads((directory / MANIFEST).read_text())
@@ -333,6 +336,8 @@ def recheck(directory: Path, timeout_ms: int = 60_000) -> tuple[list[Check], lis
         return [], [f"{directory / MANIFEST} is not a seqprove certificate manifest"]
     checks: list[Check] = []
     for proof in manifest.get("proofs", []):
+        if only is not None and (proof["model_sha256"], proof["params"]) != only:
+            continue
         model_file = Path(proof["file"])
         if model_file.is_file() and sha256(model_file) != proof["model_sha256"]:
             problems.append(

@@ -371,7 +371,8 @@ def _fail(diagnostics: Iterable[Diagnostic]) -> NoReturn:
     type=click.Path(path_type=Path, file_okay=False),
     default=DEFAULT_PROOFS,
     show_default=True,
-    help="Where `seqprove verify` wrote its proof records.",
+    help="Where `seqprove verify` wrote its proof records, or a certificate directory "
+    "(`verify --export`), re-checked before the run.",
 )
 @click.option(
     "--slippage-bps",

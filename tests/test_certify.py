@@ -19,6 +19,7 @@ from checker.lang.loader import load_model
 from checker.results import Verdict
 from checker.smt.system import TransitionSystem
 from tests.conftest import ROOT, run_cli
+from tests.test_run import synth_for
 
 PERP = ROOT / "models" / "perp_market_maker.yaml"
 CARRY = ROOT / "models" / "cash_and_carry_basis.yaml"
@@ -129,3 +130,21 @@ def test_k_induction_with_lemmas_exports_the_lemmas_obligations(tmp_path: Path) 
     assert not problems and len(checks) == len(obs) and all(c.ok for c in checks)
     step = smt2(system, model, "loss_bounded", obs[-1])
     assert "(define-fun Lemmas0 () Bool" in step and "(assert (and " in step
+
+
+def test_the_executor_gate_accepts_a_certificate(certificate: Path, tmp_path: Path) -> None:
+    root = copy_of(certificate, tmp_path)
+    model = load_model(root / PERP.name)
+    data = synth_for(model, tmp_path / "calm.csv", "calm", 50, seed=1)
+    args = ["run", str(root / PERP.name), "--data", str(data), "--no-journal", "--no-plot",
+            "--json", "--proofs", str(root / "proofs")]  # fmt: skip
+    run = run_cli(*args)
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["admitted_by"].startswith(f"certificate {root / 'proofs'} (12 ")
+    target = next((root / "proofs").glob("perp-market-maker-*/loss_bounded/safety.smt2"))
+    target.write_text(target.read_text() + "; edited\n")
+    refused = run_cli(*args)
+    assert refused.code == 3
+    assert "the certificate" in refused.err and "loss_bounded/safety not re-proved" in refused.err
+    other = run_cli(*args, "--param", "max_loss=4000")
+    assert other.code == 3 and "has no proof of position_limit" in other.err

@@ -116,8 +116,12 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 
 def check(model: Model, directory: Path) -> GateDecision:
-    """Admit ``model`` only with a proof record of exactly its content and params whose
-    limits are the model's limits, all proved."""
+    """Admit ``model`` only with a proof of exactly its content and params for all its
+    limits: a proof record written by ``verify`` in ``directory``, or, when
+    ``directory`` is a certificate (``verify --export``), its obligations for this model,
+    re-checked by cvc5 and z3 on the spot."""
+    if (directory / "manifest.json").is_file():
+        return _check_certificate(model, directory)
     path = record_path(model, directory)
     record = _read(path) if path.is_file() else None
     names = [lim.name for lim in model.limits]
@@ -150,3 +154,33 @@ def _why_missing(model: Model, directory: Path) -> str:
         latest = max(older, key=lambda r: str(r.get("proved_at", "")))
         proved_as = f"it was edited since it was proved ({latest.get('proved_at')})"
     return f"{model.file}: {proved_as} in {directory}; run `seqprove verify` on it first"
+
+
+def _check_certificate(model: Model, directory: Path) -> GateDecision:
+    from checker.certify import recheck
+
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text())
+        proofs = [
+            p
+            for p in manifest.get("proofs", [])
+            if p.get("model_sha256") == model.source_sha256
+            and p.get("params") == param_text(model.params)
+        ]
+    except (OSError, ValueError, AttributeError):
+        return GateDecision(False, f"{directory}: unreadable certificate manifest")
+    missing = [lim.name for lim in model.limits if lim.name not in {p["limit"] for p in proofs}]
+    if missing:
+        return GateDecision(
+            False,
+            f"{model.file}: the certificate {directory} has no proof of "
+            f"{', '.join(missing)} for this content and these params",
+        )
+    checks, problems = recheck(directory, only=(model.source_sha256, param_text(model.params)))
+    failed = [f"{c.limit}/{c.obligation}" for c in checks if not c.ok]
+    if failed or problems:
+        why = "; ".join([*problems, f"{', '.join(failed)} not re-proved"] if failed else problems)
+        return GateDecision(False, f"{model.file}: the certificate {directory} fails: {why}")
+    return GateDecision(
+        True, f"certificate {directory} ({len(checks)} obligations re-checked by cvc5 and z3)"
+    )
