@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
@@ -39,6 +39,7 @@ from checker.lang.loader import declared_params, load_model, parse_number
 from checker.lang.schema import schema_json
 from checker.lang.validate import hint
 from checker.model import Model
+from checker.report.formats import itf_traces, to_html, to_junit, to_markdown, to_sarif
 from checker.report.graph import to_dot, to_mermaid
 from checker.report.terminal import print_report
 from checker.results import ModelReport, Report
@@ -58,6 +59,7 @@ EXIT_BAD_INPUT = 3
 EXIT_INTERNAL = 4
 PROGRESS_AFTER = 1.0
 PLAIN_WIDTH = 120
+FORMATS = ("json", "junit", "sarif", "markdown", "html", "itf")
 
 
 def _params(given: Sequence[str]) -> dict[str, str]:
@@ -164,6 +166,21 @@ def cli() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead.")
 @click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(FORMATS),
+    help="Write the report in this format (repeatable; each pairs with the --output "
+    "in the same position; without one it goes to standard output).",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=True),
+    help="Where the --format in the same position goes (a directory for itf).",
+)
+@click.option(
     "--proofs",
     type=click.Path(path_type=Path, file_okay=False),
     default=DEFAULT_PROOFS,
@@ -186,6 +203,8 @@ def verify(
     as_json: bool,
     proofs: Path,
     export: Path | None,
+    formats: tuple[str, ...],
+    outputs: tuple[Path, ...],
 ) -> None:
     """Verify every limit of the model files in PATHS (files or folders).
 
@@ -194,6 +213,9 @@ def verify(
     options = DEFAULT_OPTIONS.overlay(
         timeout=timeout, engine=engine, bmc_depth=bmc_depth, sanity=not no_sanity
     )
+    if as_json:  # the same as --format json to standard output
+        formats, outputs = ("json", *formats), (Path("-"), *outputs)
+    targets = _targets(formats, outputs)
     overrides = _params(params)
     files = collect_files(paths)
     if not files:
@@ -225,10 +247,11 @@ def verify(
             if options.sanity:
                 write_record(item, reports[-1], proofs)
     report = Report(tuple(reports))
-    if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
-    else:
+    if not any(path is None for _, path in targets):
         print_report(report, out, err)
+    models = {m.file: m for m in loaded if isinstance(m, Model)}
+    for fmt, path in targets:
+        _write_format(report, fmt, path, models)
     if exporter is not None:
         manifest = exporter.write()
         count = sum(len(e["obligations"]) for e in exporter.entries)
@@ -238,6 +261,44 @@ def verify(
             f"{manifest.parent}`)"
         )
     sys.exit(report.exit_code)
+
+
+def _targets(formats: Sequence[str], outputs: Sequence[Path]) -> list[tuple[str, Path | None]]:
+    """Pair each --format with the --output in the same position (None: standard
+    output, for at most one of them)."""
+    if len(outputs) > len(formats):
+        raise UsageError(f"{len(outputs)} --output for {len(formats)} --format")
+    pairs: list[tuple[str, Path | None]] = []
+    for i, fmt in enumerate(formats):
+        path = outputs[i] if i < len(outputs) and str(outputs[i]) != "-" else None
+        if fmt == "itf" and path is None:
+            raise UsageError("--format itf writes one file per counterexample: give --output DIR")
+        pairs.append((fmt, path))
+    if sum(path is None for _, path in pairs) > 1:
+        raise UsageError("only one --format can go to standard output: give the others --output")
+    return pairs
+
+
+def _write_format(report: Report, fmt: str, path: Path | None, models: Mapping[str, Model]) -> None:
+    if fmt == "itf":
+        assert path is not None
+        path.mkdir(parents=True, exist_ok=True)
+        for m, lim, text in itf_traces(report):
+            name = f"{m.strategy or Path(m.file).stem}.{lim.name}.itf.json"
+            (path / name).write_text(text)
+        return
+    text = {
+        "json": lambda: json.dumps(report.to_json(), indent=2) + "\n",
+        "junit": lambda: to_junit(report),
+        "sarif": lambda: to_sarif(report),
+        "markdown": lambda: to_markdown(report),
+        "html": lambda: to_html(report, models),
+    }[fmt]()
+    if path is None:
+        click.echo(text, nl=False)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
 
 
 @cli.command()
