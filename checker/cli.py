@@ -7,6 +7,8 @@ input (a bad model file, option or path); 4 internal error (a bug in seqprove).
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import gc
 import json
 import os
@@ -17,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
@@ -32,28 +34,19 @@ from rich.progress import (
 from rich.table import Table
 
 from checker import __version__
-from checker.certify import SOLVERS, Exporter
-from checker.certify import recheck as recheck_certificate
 from checker.errors import Diagnostic, InternalError, ModelError, SeqproveError, UsageError
-from checker.lang.loader import declared_params, load_model, parse_number
-from checker.lang.schema import schema_json
-from checker.lang.validate import hint
-from checker.model import Model
-from checker.report.formats import itf_traces, to_html, to_junit, to_markdown, to_sarif
-from checker.report.graph import to_dot, to_mermaid
+from checker.fastcache import lookup, remember
+from checker.files import collect_files
+from checker.options import DEFAULT_CACHE, DEFAULT_OPTIONS, DEFAULT_PROOFS, ENGINES, Options
 from checker.report.terminal import print_report
 from checker.results import ModelReport, Report
-from checker.run.data import VENUE_COLUMNS, DataError, market_inputs, read_feed
-from checker.run.executor import Executor
-from checker.run.gate import DEFAULT_PROOFS, write_record
-from checker.run.gate import check as check_gate
-from checker.run.journal import Journal
-from checker.run.report import RunReport, plot, print_run
-from checker.run.synth import COLUMNS as SYNTH_COLUMNS
-from checker.run.synth import SCENARIOS, synthesize, write_table
-from checker.verify import collect_files, verify_file_model
-from checker.verify.options import DEFAULT_OPTIONS, ENGINES
-from checker.verify.trace import json_value
+from checker.run import SCENARIOS
+
+if TYPE_CHECKING:
+    from checker.model import Model
+
+# Heavy modules (sympy, z3, numpy, matplotlib) are imported inside the commands that need
+# them, so `--help` and a `verify` answered from the cache start quickly.
 
 EXIT_BAD_INPUT = 3
 EXIT_INTERNAL = 4
@@ -104,6 +97,9 @@ def _progress(
 def _check_overrides(overrides: dict[str, str], files: Sequence[Path]) -> None:
     """Every ``--param`` must name a param that some file of the run declares (read
     from the files themselves, so a file that fails to load still counts)."""
+    from checker.lang.loader import declared_params
+    from checker.lang.validate import hint
+
     declared = set().union(*(declared_params(f) for f in files))
     for name in overrides:
         if name not in declared:
@@ -188,6 +184,11 @@ def cli() -> None:
     help="Where proof records for `seqprove run` are written.",
 )
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Verify every model again instead of reusing results from .seqprove/cache.",
+)
+@click.option(
     "--export",
     type=click.Path(path_type=Path, file_okay=False),
     help="Write a certificate for every proved limit here (SMT-LIB2 obligations and a "
@@ -205,6 +206,7 @@ def verify(
     export: Path | None,
     formats: tuple[str, ...],
     outputs: tuple[Path, ...],
+    no_cache: bool,
 ) -> None:
     """Verify every limit of the model files in PATHS (files or folders).
 
@@ -220,6 +222,46 @@ def verify(
     files = collect_files(paths)
     if not files:
         raise UsageError(f"no model files (*.yaml, *.yml) under {', '.join(map(str, paths))}")
+    out = _console(stderr=False)
+    err = _console(stderr=True)
+    use_cache = not no_cache and export is None  # certificates need the solver's objects
+    quick = (
+        [lookup(DEFAULT_CACHE, f, overrides, options, proofs) for f in files] if use_cache else []
+    )
+    if quick and all(r is not None for r in quick):
+        reports = [r for r in quick if r is not None]  # every file answered by the cache
+        models: dict[str, Model] = {}
+    else:
+        reports, models = _verify_files(
+            files, overrides, options, proofs, export, use_cache, err, bool(as_json)
+        )
+    report = Report(tuple(reports))
+    if not any(path is None for _, path in targets):
+        print_report(report, out, err)
+    for fmt, path in targets:
+        _write_format(report, fmt, path, models)
+    sys.exit(report.exit_code)
+
+
+def _verify_files(
+    files: Sequence[Path],
+    overrides: dict[str, str],
+    options: Options,
+    proofs: Path,
+    export: Path | None,
+    use_cache: bool,
+    err: Console,
+    quiet: bool,
+) -> tuple[list[ModelReport], dict[str, Model]]:
+    """Load and verify ``files`` (the way that imports the solver), using and filling
+    the cache, writing proof records and, with ``export``, certificates."""
+    from checker.cache import Cache, cache_key, cacheable
+    from checker.certify import Exporter
+    from checker.lang.loader import load_model
+    from checker.model import Model
+    from checker.run.gate import record_path, write_record
+    from checker.verify import verify_file_model
+
     loaded: list[Model | ModelReport] = []
     for file in files:
         try:
@@ -227,31 +269,35 @@ def verify(
         except ModelError as exc:
             loaded.append(ModelReport(file=str(file), strategy=None, errors=tuple(exc.diagnostics)))
     _check_overrides(overrides, files)
-    out = _console(stderr=False)
-    err = _console(stderr=True)
     total = sum(len(m.limits) for m in loaded if isinstance(m, Model))
     exporter = None if export is None else Exporter(export)
+    cache = Cache(DEFAULT_CACHE) if use_cache else None
     reports: list[ModelReport] = []
-    with _progress(err, total, not as_json) as bar:
+    with _progress(err, total, not quiet) as bar:
 
         def step(message: str, finished: int) -> None:
             if bar is not None:
                 done = sum(len(r.limits) for r in reports) + finished
                 bar.update(bar.task_ids[0], description=message, completed=done)
 
-        for item in loaded:
+        for file, item in zip(files, loaded, strict=True):
             if isinstance(item, ModelReport):
                 reports.append(item)
                 continue
-            reports.append(verify_file_model(item, options, step, exporter))
-            if options.sanity:
-                write_record(item, reports[-1], proofs)
-    report = Report(tuple(reports))
-    if not any(path is None for _, path in targets):
-        print_report(report, out, err)
-    models = {m.file: m for m in loaded if isinstance(m, Model)}
-    for fmt, path in targets:
-        _write_format(report, fmt, path, models)
+            hit = None if cache is None else cache.get(item, options)
+            if hit is not None:
+                reports.append(dataclasses.replace(hit, cached=True, seconds=0.0))
+            else:
+                reports.append(verify_file_model(item, options, step, exporter))
+            record = write_record(item, reports[-1], proofs) if options.sanity else None
+            if cache is not None and cacheable(reports[-1], options):
+                with contextlib.suppress(OSError):  # a cache that cannot be written
+                    if hit is None:
+                        cache.put(item, options, reports[-1])
+                    name = record_path(item, proofs).name if record is not None else ""
+                    remember(
+                        DEFAULT_CACHE, file, overrides, options, cache_key(item, options), name
+                    )
     if exporter is not None:
         manifest = exporter.write()
         count = sum(len(e["obligations"]) for e in exporter.entries)
@@ -260,7 +306,7 @@ def verify(
             f"limit(s) in {manifest.parent} (check them with `seqprove recheck "
             f"{manifest.parent}`)"
         )
-    sys.exit(report.exit_code)
+    return reports, {m.file: m for m in loaded if isinstance(m, Model)}
 
 
 def _targets(formats: Sequence[str], outputs: Sequence[Path]) -> list[tuple[str, Path | None]]:
@@ -280,6 +326,8 @@ def _targets(formats: Sequence[str], outputs: Sequence[Path]) -> list[tuple[str,
 
 
 def _write_format(report: Report, fmt: str, path: Path | None, models: Mapping[str, Model]) -> None:
+    from checker.report.formats import itf_traces, to_html, to_junit, to_markdown, to_sarif
+
     if fmt == "itf":
         assert path is not None
         path.mkdir(parents=True, exist_ok=True)
@@ -317,6 +365,9 @@ def recheck(directory: Path, timeout: float, as_json: bool) -> None:
     Every obligation must be unaltered (its SHA-256 is in the manifest) and answered
     `unsat` by both solvers. Exit codes: 0 every obligation holds; 1 one does not, or a
     file is missing or altered, or the model changed since; 3 no certificate there."""
+    from checker.certify import SOLVERS
+    from checker.certify import recheck as recheck_certificate
+
     if not (directory / "manifest.json").is_file():
         raise UsageError(f"{directory}: no certificate (manifest.json) there")
     checks, problems = recheck_certificate(directory, int(timeout * 1000))
@@ -377,6 +428,9 @@ def recheck(directory: Path, timeout: float, as_json: bool) -> None:
 )
 def graph(model: Path, fmt: str, params: tuple[str, ...]) -> None:
     """Print the step graph of MODEL with the provers on its edges."""
+    from checker.lang.loader import load_model
+    from checker.report.graph import to_dot, to_mermaid
+
     overrides = _params(params)
     _check_overrides(overrides, [model])
     try:
@@ -391,6 +445,8 @@ def graph(model: Path, fmt: str, params: tuple[str, ...]) -> None:
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of model files (the one in spec/model.schema.json)."""
+    from checker.lang.schema import schema_json
+
     click.echo(schema_json(), nl=False)
 
 
@@ -470,6 +526,14 @@ def run(
     Exit codes: 0 the run ended normally (end of data, or a final step reached);
     1 a limit broke during the run; 2 the assumption monitor stopped it;
     3 bad input or a model without a proof; 4 internal error."""
+    from checker.lang.loader import load_model, parse_number
+    from checker.run.data import DataError, read_feed
+    from checker.run.executor import Executor
+    from checker.run.gate import check as check_gate
+    from checker.run.journal import Journal
+    from checker.run.report import RunReport, plot, print_run
+    from checker.verify.trace import json_value
+
     overrides = _params(params)
     _check_overrides(overrides, [model])
     if no_journal and (resume or journal is not None):
@@ -589,6 +653,11 @@ def data() -> None:
 )
 def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -> None:
     """Write reproducible BTC-like market data for a stress scenario."""
+    from checker.lang.loader import load_model
+    from checker.run.data import VENUE_COLUMNS, market_inputs
+    from checker.run.synth import COLUMNS as SYNTH_COLUMNS
+    from checker.run.synth import synthesize, write_table
+
     columns = None
     if model is not None:
         try:

@@ -1,13 +1,67 @@
-"""Verdicts, counterexamples, findings and reports: frozen data with ``to_json()``."""
+"""Verdicts, counterexamples, findings and reports: frozen data with ``to_json()``, and
+``from_json()`` to read that JSON back (``X.from_json(x.to_json()).to_json() ==
+x.to_json()``). ``from_json`` raises :class:`ValueError` on anything else."""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from checker.errors import Diagnostic
+
+_T = TypeVar("_T")
+
+
+def _object(data: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{what}: expected an object, got {type(data).__name__}")
+    return data
+
+
+def _take(data: Mapping[str, Any], name: str, kind: type[_T]) -> _T:
+    """``data[name]``, which must be a ``kind`` (an int is not a bool, nor a bool an int)."""
+    if name not in data:
+        raise ValueError(f"missing field {name!r}")
+    value = data[name]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ValueError(f"field {name!r}: expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _maybe(data: Mapping[str, Any], name: str, kind: type[_T]) -> _T | None:
+    """Like :func:`_take`, but the field may be null."""
+    if name in data and data[name] is None:
+        return None
+    return _take(data, name, kind)
+
+
+def _seconds(data: Mapping[str, Any]) -> float:
+    value = data.get("seconds")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("field 'seconds': expected a number")
+    return float(value)
+
+
+def _items(data: Mapping[str, Any], name: str) -> list[Any]:
+    return _take(data, name, list)
+
+
+def _text_map(data: Mapping[str, Any], name: str) -> dict[str, str] | None:
+    found = _maybe(data, name, dict)
+    if found is None:
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in found.items()):
+        raise ValueError(f"field {name!r}: expected text values")
+    return dict(found)
+
+
+def _json_map(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    found = _take(data, name, dict)
+    if not all(isinstance(k, str) for k in found):
+        raise ValueError(f"field {name!r}: expected text keys")
+    return dict(found)
 
 
 class Verdict(enum.Enum):
@@ -44,6 +98,18 @@ class Tick:
             "state": dict(self.state),
         }
 
+    @classmethod
+    def from_json(cls, data: Any) -> Tick:
+        data = _object(data, "tick")
+        transition = _maybe(data, "transition", dict)
+        return cls(
+            tick=_take(data, "tick", int),
+            step=_take(data, "step", str),
+            transition=dict(transition) if transition else None,
+            inputs=_json_map(data, "inputs"),
+            state=_json_map(data, "state"),
+        )
+
 
 @dataclass(frozen=True)
 class Counterexample:
@@ -57,6 +123,14 @@ class Counterexample:
 
     def to_json(self) -> dict[str, Any]:
         return {"length": self.length, "ticks": [t.to_json() for t in self.ticks]}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Counterexample:
+        data = _object(data, "counterexample")
+        found = cls(tuple(Tick.from_json(t) for t in _items(data, "ticks")))
+        if _take(data, "length", int) != found.length:
+            raise ValueError("counterexample: 'length' does not match its ticks")
+        return found
 
 
 @dataclass(frozen=True)
@@ -86,6 +160,24 @@ class LimitResult:
             "counterexample": self.counterexample.to_json() if self.counterexample else None,
         }
 
+    @classmethod
+    def from_json(cls, data: Any) -> LimitResult:
+        data = _object(data, "limit")
+        counterexample = _maybe(data, "counterexample", dict)
+        return cls(
+            name=_take(data, "name", str),
+            text=_take(data, "expression", str),
+            line=_take(data, "line", int),
+            verdict=Verdict(_take(data, "verdict", str)),
+            engine=_take(data, "engine", str),
+            seconds=_seconds(data),
+            reason=_maybe(data, "reason", str) or "",
+            invariant=_text_map(data, "invariant"),
+            counterexample=(
+                Counterexample.from_json(counterexample) if counterexample is not None else None
+            ),
+        )
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -106,6 +198,17 @@ class Finding:
             "column": self.column,
         }
 
+    @classmethod
+    def from_json(cls, data: Any) -> Finding:
+        data = _object(data, "finding")
+        return cls(
+            rule=_take(data, "rule", str),
+            severity=Severity(_take(data, "severity", str)),
+            message=_take(data, "message", str),
+            line=_take(data, "line", int),
+            column=_take(data, "column", int),
+        )
+
 
 @dataclass(frozen=True)
 class ModelReport:
@@ -119,6 +222,7 @@ class ModelReport:
     errors: tuple[Diagnostic, ...] = ()
     internal_error: str | None = None
     seconds: float = 0.0
+    cached: bool = False  # read from the cache, not verified in this run
 
     @property
     def exit_code(self) -> int:
@@ -145,7 +249,40 @@ class ModelReport:
             "findings": [f.to_json() for f in self.findings],
             "errors": [e.to_json() for e in self.errors],
             "internal_error": self.internal_error,
+            "cached": self.cached,
         }
+
+    @classmethod
+    def from_json(cls, data: Any) -> ModelReport:
+        """Read back :meth:`to_json`. The JSON of an error leaves out its file, which is
+        the report's ``file``."""
+        data = _object(data, "model report")
+        file = _take(data, "file", str)
+        params = _json_map(data, "params")
+        if not all(isinstance(v, int | str) and not isinstance(v, bool) for v in params.values()):
+            raise ValueError("field 'params': expected numbers or text")
+        errors = []
+        for raw in _items(data, "errors"):
+            error = _object(raw, "error")
+            errors.append(
+                Diagnostic(
+                    file,
+                    _take(error, "line", int),
+                    _take(error, "column", int),
+                    _take(error, "message", str),
+                )
+            )
+        return cls(
+            file=file,
+            strategy=_maybe(data, "strategy", str),
+            params=params,
+            limits=tuple(LimitResult.from_json(lim) for lim in _items(data, "limits")),
+            findings=tuple(Finding.from_json(f) for f in _items(data, "findings")),
+            errors=tuple(errors),
+            internal_error=_maybe(data, "internal_error", str),
+            seconds=_seconds(data),
+            cached=data.get("cached") is True,
+        )
 
 
 @dataclass(frozen=True)
@@ -160,6 +297,12 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         return {"models": [m.to_json() for m in self.models], "exit_code": self.exit_code}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Report:
+        """Read back :meth:`to_json`; ``exit_code`` is recomputed from the models."""
+        data = _object(data, "report")
+        return cls(tuple(ModelReport.from_json(m) for m in _items(data, "models")))
 
 
 def exit_code(codes: Any) -> int:

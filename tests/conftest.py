@@ -75,3 +75,10 @@ def verify_text(text: str, timeout: float = 20.0, **params: str) -> ModelReport:
 @pytest.fixture
 def tmp_models(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets an empty result cache of its own, so no test answers from what
+    another verified (the cache is tested on purpose in test_cache.py)."""
+    monkeypatch.setattr("checker.cli.DEFAULT_CACHE", tmp_path_factory.mktemp("cache"))

@@ -115,7 +115,7 @@ def print_model(report: ModelReport, console: Console) -> None:
     title = Text(report.file, style="bold")
     if report.strategy:
         title.append(f"  {report.strategy}", style="cyan")
-    title.append(f"  ({report.seconds:.2f} s)", style="dim")
+    title.append(f"  ({report.seconds:.2f} s{', cached' if report.cached else ''})", style="dim")
     console.print(title, soft_wrap=True)
     if report.errors:
         console.print(

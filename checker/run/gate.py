@@ -29,7 +29,6 @@ from checker.model import Model, Value, decimal_text
 from checker.results import ModelReport, Severity, Verdict
 
 RECORD_FORMAT = "seqprove-proof-record/1"
-DEFAULT_PROOFS = Path(".seqprove") / "proofs"
 
 
 def param_text(params: Mapping[str, Value]) -> dict[str, str]:

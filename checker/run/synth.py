@@ -79,6 +79,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from checker.run import SCENARIOS
+
 Kind = Literal["text", "int", "real", "bool"]
 Cell = str | int | Fraction | bool
 Floats = NDArray[np.float64]
@@ -103,7 +105,6 @@ class Table:
     rows: list[tuple[Cell, ...]]
 
 
-SCENARIOS: tuple[str, ...] = ("calm", "trend", "crash", "vol-spike", "liquidity-drought")
 VENUE_COLUMNS: tuple[str, ...] = (
     "time",
     "bid",

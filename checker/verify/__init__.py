@@ -16,7 +16,8 @@ from checker.engines import Deadline, Unroller
 from checker.engines.base import Outcome
 from checker.engines.bmc import bmc_together
 from checker.engines.houdini import Lemmas, houdini
-from checker.errors import InternalError, ModelError, SeqproveError
+from checker.errors import InternalError, ModelError
+from checker.files import collect_files
 from checker.interpret import Interpreter
 from checker.lang.loader import load_model
 from checker.model import Condition, Model, decimal_text
@@ -25,9 +26,9 @@ from checker.smt.decode import invariant_by_step
 
 if TYPE_CHECKING:
     from checker.certify import Exporter
+from checker.options import DEFAULT_OPTIONS, Options
 from checker.smt.system import TransitionSystem
 from checker.verify import sanity
-from checker.verify.options import DEFAULT_OPTIONS, Options
 from checker.verify.portfolio import prove
 from checker.verify.trace import extract, replay
 
@@ -200,24 +201,6 @@ def verify_model(
         findings=tuple(findings),
         seconds=time.monotonic() - started,
     )
-
-
-def collect_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Model files named by ``paths``: files as given, folders searched recursively for
-    ``*.yaml`` and ``*.yml``, sorted. A missing path raises :class:`SeqproveError`."""
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-            )
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            raise SeqproveError(f"no such file or folder: {raw}")
-    return files
 
 
 def _brief(message: str, limit: int = 600) -> str:

@@ -1,45 +1,5 @@
-"""Verification options: one frozen value, overlaid layer by layer."""
+"""Verification options (kept in :mod:`checker.options`, which imports nothing heavy)."""
 
-from __future__ import annotations
+from checker.options import DEFAULT_OPTIONS, ENGINES, Options
 
-from dataclasses import dataclass, fields, replace
-from typing import Any
-
-ENGINES = ("portfolio", "bmc", "kind", "spacer")
-
-
-@dataclass(frozen=True)
-class Options:
-    """How ``verify`` works.
-
-    Attributes
-    ----------
-    timeout
-        Seconds allowed per limit, shared by the engines of the portfolio.
-    engine
-        ``portfolio`` (default), or one engine alone: ``bmc`` (bounded, never proves),
-        ``kind`` (k-induction) or ``spacer``.
-    bmc_depth
-        Deepest run BMC looks at when it runs alone.
-    max_k
-        Largest k that k-induction tries.
-    sanity
-        Run the sanity checks (dead and shadowed transitions, tautologies, dead ends).
-    """
-
-    timeout: float = 30.0
-    engine: str = "portfolio"
-    bmc_depth: int = 30
-    max_k: int = 30
-    sanity: bool = True
-
-    def overlay(self, **changes: Any) -> Options:
-        """A copy with every change that is not None applied."""
-        known = {f.name for f in fields(self)}
-        unknown = set(changes) - known
-        if unknown:
-            raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
-
-
-DEFAULT_OPTIONS = Options()
+__all__ = ["DEFAULT_OPTIONS", "ENGINES", "Options"]

@@ -7,9 +7,9 @@ import z3
 
 from checker.engines import Deadline, Outcome, Unroller, bmc, k_induction, spacer
 from checker.engines.houdini import Lemmas
+from checker.options import Options
 from checker.results import Verdict
 from checker.smt.system import TransitionSystem
-from checker.verify.options import Options
 
 SPACER_SHARE = 0.6
 """Share of the remaining budget Spacer gets before k-induction goes deeper."""

@@ -1,0 +1,88 @@
+"""The cache's quick way in: find a file's cached report from its bytes alone.
+
+:mod:`checker.cache` keys a report by the loaded model (its content hash and effective
+params). Loading a model needs sympy, and verifying needs z3: seconds of imports. This
+module keeps, beside each cache entry, an index from what can be read without them (the
+file's bytes, the run's ``--param`` overrides, the options, the seqprove and z3
+versions) to the entry's key, so ``seqprove verify`` on unchanged files answers from
+the cache without importing either. Any doubt (no index, an unreadable entry, a missing
+proof record) is a miss, and the run takes the normal way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import checker
+from checker.options import Options
+from checker.results import ModelReport
+
+INDEX = "index"
+ENTRY_FORMAT = "seqprove-cache/1"
+
+
+def _solver_version() -> str:
+    try:
+        return importlib.metadata.version("z3-solver")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def source_key(path: Path, overrides: Mapping[str, str], options: Options) -> str:
+    """What a report depends on, read without loading the model."""
+    blob = json.dumps(
+        {
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "overrides": sorted(overrides.items()),
+            "options": dataclasses.asdict(options),
+            "seqprove": checker.__version__,
+            "z3": _solver_version(),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def remember(
+    cache: Path, path: Path, overrides: Mapping[str, str], options: Options, key: str, record: str
+) -> None:
+    """Index the entry ``key`` (and the proof record it needs, if any) under the file's
+    source key. Best effort: an index that cannot be written only costs speed."""
+    folder = cache / INDEX
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".index-", suffix=".json")
+        with os.fdopen(fd, "w") as out:
+            json.dump({"key": key, "record": record}, out)
+        Path(tmp).replace(folder / f"{source_key(path, overrides, options)}.json")
+    except OSError:
+        return
+
+
+def lookup(
+    cache: Path, path: Path, overrides: Mapping[str, str], options: Options, proofs: Path
+) -> ModelReport | None:
+    """The cached report of ``path``, or None. A report that is a proof is returned
+    only when its proof record is still in ``proofs`` (``seqprove run`` needs it)."""
+    try:
+        index = json.loads(
+            (cache / INDEX / f"{source_key(path, overrides, options)}.json").read_text()
+        )
+        key, record = index["key"], index["record"]
+        entry = json.loads((cache / f"{key}.json").read_text())
+        if entry.get("format") != ENTRY_FORMAT or entry.get("key") != key:
+            return None
+        report = ModelReport.from_json(entry["report"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if record and not (proofs / record).is_file():
+        return None
+    errors = tuple(dataclasses.replace(e, file=str(path)) for e in report.errors)
+    return dataclasses.replace(report, file=str(path), errors=errors, cached=True, seconds=0.0)
