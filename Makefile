@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow bench bench-verify bench-executor schema clean
+.PHONY: verify test lint typecheck test-slow bench bench-verify bench-executor bench-cache schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +30,16 @@ test: $(STAMP) lint typecheck
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m slow tests
 
-bench: bench-executor bench-verify
+bench: bench-cache bench-executor bench-verify
 
 bench-verify: $(STAMP)
 	$(BIN)/python bench/run.py
 
 bench-executor: $(STAMP)
 	$(BIN)/python bench/executor.py --markdown
+
+bench-cache: $(STAMP)
+	$(BIN)/python bench/cache.py --markdown
 
 schema: $(STAMP)
 	$(BIN)/seqprove schema > spec/model.schema.json

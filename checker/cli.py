@@ -326,6 +326,9 @@ def _targets(formats: Sequence[str], outputs: Sequence[Path]) -> list[tuple[str,
 
 
 def _write_format(report: Report, fmt: str, path: Path | None, models: Mapping[str, Model]) -> None:
+    if fmt == "json":  # the common case in CI needs none of the other formats' imports
+        _emit(json.dumps(report.to_json(), indent=2) + "\n", path)
+        return
     from checker.report.formats import itf_traces, to_html, to_junit, to_markdown, to_sarif
 
     if fmt == "itf":
@@ -336,12 +339,15 @@ def _write_format(report: Report, fmt: str, path: Path | None, models: Mapping[s
             (path / name).write_text(text)
         return
     text = {
-        "json": lambda: json.dumps(report.to_json(), indent=2) + "\n",
         "junit": lambda: to_junit(report),
         "sarif": lambda: to_sarif(report),
         "markdown": lambda: to_markdown(report),
         "html": lambda: to_html(report, models),
     }[fmt]()
+    _emit(text, path)
+
+
+def _emit(text: str, path: Path | None) -> None:
     if path is None:
         click.echo(text, nl=False)
     else:
