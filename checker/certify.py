@@ -249,12 +249,22 @@ class Exporter:
             "format": FORMAT,
             "seqprove": __version__,
             "z3": z3.get_version_string(),
+            "cvc5": _cvc5_version(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "proofs": self.entries,
         }
         path = self.directory / MANIFEST
         path.write_text(json.dumps(manifest, indent=2) + "\n")
         return path
+
+
+def _cvc5_version() -> str:
+    try:
+        import cvc5
+
+        return str(cvc5.__version__)
+    except (ImportError, AttributeError):
+        return "not installed"
 
 
 def _slug(model: Model) -> str:

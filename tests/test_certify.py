@@ -60,6 +60,7 @@ def test_every_obligation_holds_under_cvc5_and_z3(certificate: Path) -> None:
     manifest = json.loads((certificate / "proofs" / "manifest.json").read_text())
     assert {p["limit"] for p in manifest["proofs"]} >= {"position_limit", "leg_imbalance"}
     assert all(len(p["model_sha256"]) == 64 and p["params"] for p in manifest["proofs"])
+    assert manifest["z3"] and manifest["cvc5"] and manifest["seqprove"]
 
 
 def test_an_altered_obligation_file_is_caught(certificate: Path, tmp_path: Path) -> None:
