@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -242,6 +243,14 @@ class Exporter:
                 "obligations": files,
             }
         )
+
+    def drop(self, model: Model) -> None:
+        """Forget ``model``'s proofs: the whole model was not proved (a limit not proved,
+        a structural error, or the sanity checks off), so no certificate may admit it."""
+        kept = [e for e in self.entries if e["model_sha256"] != model.source_sha256]
+        if len(kept) != len(self.entries):
+            shutil.rmtree(self.directory / _slug(model), ignore_errors=True)
+        self.entries = kept
 
     def write(self) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)

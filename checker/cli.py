@@ -259,7 +259,7 @@ def _verify_files(
     from checker.certify import Exporter
     from checker.lang.loader import load_model
     from checker.model import Model
-    from checker.run.gate import record_path, write_record
+    from checker.run.gate import proved, record_path, write_record
     from checker.verify import verify_file_model
 
     loaded: list[Model | ModelReport] = []
@@ -289,6 +289,8 @@ def _verify_files(
                 reports.append(dataclasses.replace(hit, cached=True, seconds=0.0))
             else:
                 reports.append(verify_file_model(item, options, step, exporter))
+                if exporter is not None and not (options.sanity and proved(reports[-1])):
+                    exporter.drop(item)  # certify only what verify itself would admit
             record = write_record(item, reports[-1], proofs) if options.sanity else None
             if cache is not None and cacheable(reports[-1], options):
                 with contextlib.suppress(OSError):  # a cache that cannot be written
@@ -319,6 +321,10 @@ def _targets(formats: Sequence[str], outputs: Sequence[Path]) -> list[tuple[str,
         path = outputs[i] if i < len(outputs) and str(outputs[i]) != "-" else None
         if fmt == "itf" and path is None:
             raise UsageError("--format itf writes one file per counterexample: give --output DIR")
+        if path is not None and fmt == "itf" and path.exists() and not path.is_dir():
+            raise UsageError(f"--output {path}: --format itf needs a folder, this is a file")
+        if path is not None and fmt != "itf" and path.is_dir():
+            raise UsageError(f"--output {path}: a folder; --format {fmt} writes one file")
         pairs.append((fmt, path))
     if sum(path is None for _, path in pairs) > 1:
         raise UsageError("only one --format can go to standard output: give the others --output")
@@ -333,10 +339,19 @@ def _write_format(report: Report, fmt: str, path: Path | None, models: Mapping[s
 
     if fmt == "itf":
         assert path is not None
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--output {path}: cannot make it ({exc.strerror or exc})") from None
+        written: set[str] = set()
         for m, lim, text in itf_traces(report):
-            name = f"{m.strategy or Path(m.file).stem}.{lim.name}.itf.json"
-            (path / name).write_text(text)
+            stem = f"{m.strategy or Path(m.file).stem}.{lim.name}"
+            name, n = f"{stem}.itf.json", 1
+            while name in written:  # two files of one strategy: number the later ones
+                n += 1
+                name = f"{stem}.{n}.itf.json"
+            written.add(name)
+            _emit(text, path / name)
         return
     text = {
         "junit": lambda: to_junit(report),
@@ -350,9 +365,12 @@ def _write_format(report: Report, fmt: str, path: Path | None, models: Mapping[s
 def _emit(text: str, path: Path | None) -> None:
     if path is None:
         click.echo(text, nl=False)
-    else:
+        return
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+    except OSError as exc:
+        raise UsageError(f"--output {path}: cannot write it ({exc.strerror or exc})") from None
 
 
 @cli.command()

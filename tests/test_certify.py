@@ -149,3 +149,19 @@ def test_the_executor_gate_accepts_a_certificate(certificate: Path, tmp_path: Pa
     assert "the certificate" in refused.err and "loss_bounded/safety not re-proved" in refused.err
     other = run_cli(*args, "--param", "max_loss=4000")
     assert other.code == 3 and "has no proof of position_limit" in other.err
+
+
+def test_only_models_verify_admits_are_certified(tmp_path: Path) -> None:
+    """A model with a structural error has proved limits, but verify exits 1 on it: its
+    proofs are not exported, so no certificate can admit it to `seqprove run`."""
+    bad = ROOT / "tests" / "models" / "bad" / "place_without_prover.yaml"
+    out = tmp_path / "proofs"
+    run = run_cli(
+        "verify", "--export", str(out), "--proofs", str(tmp_path / "r"), str(bad), str(PERP)
+    )
+    assert run.code == 1
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {p["strategy"] for p in manifest["proofs"]} == {"perp-market-maker"}
+    assert [d.name for d in out.iterdir() if d.is_dir()] == [
+        next(d.name for d in out.iterdir() if d.name.startswith("perp-market-maker-"))
+    ]

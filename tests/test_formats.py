@@ -339,3 +339,30 @@ def test_verify_writes_every_format_where_it_is_told(tmp_path: Path) -> None:
 def test_format_usage_errors(args: list[str], words: str) -> None:
     run = run_cli("verify", str(ROOT / "models" / "order_rate_throttle.yaml"), *args)
     assert run.code == 3 and words in run.err
+
+
+def test_bad_output_paths_are_usage_errors(tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    model = str(ROOT / "models" / "order_rate_throttle.yaml")
+    run = run_cli("verify", model, "--format", "sarif", "--output", str(folder))
+    assert run.code == 3 and "a folder; --format sarif writes one file" in run.err
+    file = tmp_path / "file"
+    file.write_text("x")
+    run = run_cli("verify", model, "--format", "itf", "--output", str(file))
+    assert run.code == 3 and "needs a folder" in run.err
+    run = run_cli("verify", model, "--format", "junit", "--output", str(file / "j.xml"))
+    assert run.code == 3 and "cannot write it" in run.err
+
+
+def test_itf_files_of_one_strategy_do_not_overwrite_each_other(tmp_path: Path) -> None:
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text((BAD_MODELS / "refuted_deep.yaml").read_text())
+    out = tmp_path / "itf"
+    run = run_cli("verify", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"),
+                  "--format", "itf", "--output", str(out))  # fmt: skip
+    assert run.code == 1
+    assert sorted(p.name for p in out.iterdir()) == [
+        "refuted-deep.position_limit.2.itf.json",
+        "refuted-deep.position_limit.itf.json",
+    ]
