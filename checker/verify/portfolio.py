@@ -6,6 +6,7 @@ from __future__ import annotations
 import z3
 
 from checker.engines import Deadline, Outcome, Unroller, bmc, k_induction, spacer
+from checker.engines.base import unknown
 from checker.engines.houdini import Lemmas
 from checker.options import Options
 from checker.results import Verdict
@@ -44,8 +45,10 @@ def prove(
         return Outcome(Verdict.PROVED, "houdini", invariant=lemmas.conjunction(system))
     known = lemmas.conjunction(system) if lemmas is not None and lemmas.parts else None
     first = k_induction(system, unroller, name, prop, range(1, 2), deadline, known)
-    if first.verdict is not Verdict.UNKNOWN or deadline.expired:
+    if first.verdict is not Verdict.UNKNOWN:
         return first
+    if deadline.expired:  # say why the rest of the portfolio did not run
+        return unknown("portfolio", "timeout", deadline)
     by_spacer = spacer(system, z3.Not(prop), deadline.part(SPACER_SHARE), lemmas=known)
     if by_spacer.verdict is Verdict.PROVED:
         return by_spacer
