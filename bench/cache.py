@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from machine import cpu_model, revision
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -74,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         warm.append(second)
     limits = len(verdicts(a))
     ratio = min(cold) / min(warm)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")  # fmt: skip
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, commit {revision()}")  # fmt: skip
     print(f"{args.models}: {len(a['models'])} models, {limits} limits")
     print(
         f"first run (empty cache): {min(cold):.2f} s   runs: {', '.join(f'{c:.2f}' for c in cold)}"

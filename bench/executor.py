@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import datetime
 import gc
 import json
 import os
@@ -51,6 +50,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, cast
 
+from machine import cpu_model, revision, utc_now
 from rich.console import Console
 from rich.table import Table
 
@@ -596,29 +596,8 @@ def _short(file: str) -> str:
 # -- report ------------------------------------------------------------------------------------
 
 
-def revision() -> str:
-    """The checked-out commit, marked when ``checker/`` has uncommitted changes."""
-    try:
-        head, status = (
-            subprocess.run(
-                ["git", *command], cwd=ROOT, capture_output=True, text=True, check=True
-            ).stdout.strip()
-            for command in (["rev-parse", "--short", "HEAD"], ["status", "--porcelain", "checker"])
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head} (checker/ modified)" if status else head
-
-
 def machine(tmp: Path) -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return {
         "cpu": cpu,
         "cores": str(os.cpu_count()),
@@ -627,7 +606,7 @@ def machine(tmp: Path) -> dict[str, str]:
         "platform": platform.platform(),
         "journal_fs": _filesystem(tmp),
         "load_before": _load(),
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": utc_now(),
         "commit": revision(),
     }
 

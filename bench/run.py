@@ -14,12 +14,10 @@ Run it with ``make bench`` or ``.venv/bin/python bench/run.py [--quick] [--json 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +27,7 @@ from typing import Any
 
 import z3
 from gen import Size, generate
+from machine import cpu_model, revision, utc_now
 from rich.console import Console
 from rich.table import Table
 
@@ -163,29 +162,11 @@ class Row:
         }
 
 
-def revision() -> str:
-    """The checked-out commit, marked when ``checker/`` has uncommitted changes."""
-    try:
-        head, status = (
-            subprocess.run(
-                ["git", *command], cwd=ROOT, capture_output=True, text=True, check=True
-            ).stdout.strip()
-            for command in (["rev-parse", "--short", "HEAD"], ["status", "--porcelain", "checker"])
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head} (checker/ modified)" if status else head
-
-
 def machine() -> dict[str, str]:
     """Where the benchmark runs: cores, CPU, memory, Python and z3 versions, date, and
     the seqprove commit."""
-    cpu = memory = "unknown"
+    cpu, memory = cpu_model(), "unknown"
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal"):
                 memory = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
@@ -199,7 +180,7 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "z3": z3.get_version_string(),
         "platform": platform.platform(),
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": utc_now(),
         "commit": revision(),
     }
 

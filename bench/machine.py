@@ -1,0 +1,38 @@
+"""What every benchmark records about where and on what it ran."""
+
+from __future__ import annotations
+
+import datetime
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def revision() -> str:
+    """The checked-out commit, marked when ``checker/`` has uncommitted changes."""
+    try:
+        head, status = (
+            subprocess.run(
+                ["git", *command], cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout.strip()
+            for command in (["rev-parse", "--short", "HEAD"], ["status", "--porcelain", "checker"])
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head} (checker/ modified)" if status else head
+
+
+def cpu_model() -> str:
+    """The CPU's model name, from /proc/cpuinfo."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
