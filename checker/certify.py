@@ -358,11 +358,13 @@ def recheck(
         if only is not None and (proof["model_sha256"], proof["params"]) != only:
             continue
         model_file = Path(proof["file"])
-        if model_file.is_file() and sha256(model_file) != proof["model_sha256"]:
-            problems.append(
-                f"{model_file}: the model changed since this certificate was made "
-                f"(limit {proof['limit']})"
-            )
+        changed = f"{model_file}: the model changed since this certificate was made"
+        if (
+            changed not in problems
+            and model_file.is_file()
+            and sha256(model_file) != proof["model_sha256"]
+        ):
+            problems.append(changed)
         for item in proof["obligations"]:
             path = directory / item["path"]
             common = (proof["strategy"], proof["limit"], item["obligation"], item["path"])

@@ -434,6 +434,8 @@ def recheck(directory: Path, timeout: float, as_json: bool) -> None:
             out.print(f"[bold red]{problem}[/]")
         held = len(checks) - len(failed)
         out.print(f"{held} of {len(checks)} obligation(s) hold under {' and '.join(SOLVERS)}")
+        if problems:
+            out.print("[bold red]the certificate is not accepted: see above[/]")
     sys.exit(1 if failed or problems else 0)
 
 
