@@ -52,7 +52,6 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -60,12 +59,13 @@ from typing import Any
 import z3
 
 import checker
+from checker.fastcache import ENTRY_FORMAT, read_entry
 from checker.model import Model
 from checker.options import DEFAULT_CACHE, Options
 from checker.results import ModelReport, Verdict
 from checker.run.gate import param_text
 
-CACHE_FORMAT = "seqprove-cache/1"
+CACHE_FORMAT = ENTRY_FORMAT
 """The ``format`` of a cache file; a file of any other format is a miss."""
 
 
@@ -160,25 +160,10 @@ class Cache:
         """The stored report of ``model`` with ``options``, naming ``model.file``; None on
         a miss, including a file that is missing, unreadable, corrupt or foreign."""
         key = cache_key(model, options)
-        path = self.directory / f"{key}.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not (
-                isinstance(data, dict)
-                and data.get("format") == CACHE_FORMAT
-                and data.get("key") == key
-            ):
-                return None
-            report = ModelReport.from_json(data.get("report"))
-        except (OSError, ValueError, RecursionError):
+        report = read_entry(self.directory / f"{key}.json", key, model.file)
+        if report is None or not _fits(report, model) or not cacheable(report, options):
             return None
-        if not _fits(report, model) or not cacheable(report, options):
-            return None
-        return replace(
-            report,
-            file=model.file,
-            errors=tuple(replace(e, file=model.file) for e in report.errors),
-        )
+        return report
 
     def put(self, model: Model, options: Options, report: ModelReport) -> None:
         """Store ``report`` as the result of ``model`` with ``options``, unless it may

@@ -680,7 +680,7 @@ def data() -> None:
 def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -> None:
     """Write reproducible BTC-like market data for a stress scenario."""
     from checker.lang.loader import load_model
-    from checker.run.data import VENUE_COLUMNS, market_inputs
+    from checker.run.data import columns_for
     from checker.run.synth import COLUMNS as SYNTH_COLUMNS
     from checker.run.synth import synthesize, write_table
 
@@ -690,13 +690,12 @@ def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -
             loaded = load_model(model)
         except ModelError as exc:
             _fail(exc.diagnostics)
-        wanted = [v.name for v in market_inputs(loaded)]
-        missing = [n for n in wanted if n not in SYNTH_COLUMNS]
+        columns = columns_for(loaded)
+        missing = [n for n in columns if n not in SYNTH_COLUMNS]
         if missing:
             raise UsageError(
                 f"--model {model}: no synthetic column for input(s) {', '.join(missing)}"
             )
-        columns = ["time", *VENUE_COLUMNS, *wanted]
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise UsageError(f"--out {out}: write a .csv or a .parquet file")
     table = synthesize(scenario, ticks, seed, columns)

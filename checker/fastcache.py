@@ -28,6 +28,23 @@ INDEX = "index"
 ENTRY_FORMAT = "seqprove-cache/1"
 
 
+def read_entry(path: Path, key: str, file: str) -> ModelReport | None:
+    """The report stored in the cache entry ``path`` under ``key``, naming ``file`` (the
+    same content may live at another path); None when the entry is missing, unreadable,
+    corrupt or foreign."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not (
+            isinstance(data, dict) and data.get("format") == ENTRY_FORMAT and data.get("key") == key
+        ):
+            return None
+        report = ModelReport.from_json(data.get("report"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    errors = tuple(dataclasses.replace(e, file=file) for e in report.errors)
+    return dataclasses.replace(report, file=file, errors=errors)
+
+
 def _solver_version() -> str:
     try:
         return importlib.metadata.version("z3-solver")
@@ -75,14 +92,10 @@ def lookup(
         index = json.loads(
             (cache / INDEX / f"{source_key(path, overrides, options)}.json").read_text()
         )
-        key, record = index["key"], index["record"]
-        entry = json.loads((cache / f"{key}.json").read_text())
-        if entry.get("format") != ENTRY_FORMAT or entry.get("key") != key:
-            return None
-        report = ModelReport.from_json(entry["report"])
+        key, record = str(index["key"]), index["record"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if record and not (proofs / record).is_file():
+    report = read_entry(cache / f"{key}.json", key, str(path))
+    if report is None or (record and not (proofs / record).is_file()):
         return None
-    errors = tuple(dataclasses.replace(e, file=str(path)) for e in report.errors)
-    return dataclasses.replace(report, file=str(path), errors=errors, cached=True, seconds=0.0)
+    return dataclasses.replace(report, cached=True, seconds=0.0)

@@ -12,7 +12,7 @@ import pytest
 
 from checker.lang.loader import load_model, load_text
 from checker.model import Model
-from checker.run.data import VENUE_COLUMNS, market_inputs, read_feed
+from checker.run.data import columns_for, read_feed
 from checker.run.executor import Executor
 from checker.run.journal import Journal
 from checker.run.synth import SCENARIOS, synthesize, write_table
@@ -24,8 +24,7 @@ PERP = ROOT / "models" / "perp_market_maker.yaml"
 
 
 def synth_for(model: Model, path: Path, scenario: str, ticks: int, seed: int) -> Path:
-    columns = ["time", *VENUE_COLUMNS, *(v.name for v in market_inputs(model))]
-    write_table(synthesize(scenario, ticks, seed, columns), path)
+    write_table(synthesize(scenario, ticks, seed, columns_for(model)), path)
     return path
 
 
@@ -309,8 +308,7 @@ def test_bad_market_data_is_located(tmp_path: Path, change: object, where: str, 
 
 def test_parquet_data_runs_like_csv(tmp_path: Path) -> None:
     model = load_model(PERP)
-    columns = ["time", *VENUE_COLUMNS, *(v.name for v in market_inputs(model))]
-    table = synthesize("vol-spike", 800, 2, columns)
+    table = synthesize("vol-spike", 800, 2, columns_for(model))
     write_table(table, tmp_path / "d.csv")
     write_table(table, tmp_path / "d.parquet")
     a = run_model(model, tmp_path / "d.csv")

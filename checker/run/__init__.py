@@ -2,3 +2,9 @@
 
 SCENARIOS: tuple[str, ...] = ("calm", "trend", "crash", "vol-spike", "liquidity-drought")
 """The market regimes ``seqprove data synth`` writes (see :mod:`checker.run.synth`)."""
+
+TIME_COLUMN = "time"
+"""The optional column of market data that is journaled as the tick's time."""
+
+VENUE_COLUMNS: tuple[str, ...] = ("bid", "ask", "bid_size", "ask_size", "low", "high", "volume")
+"""Columns the paper venue reads every tick (they may also be inputs of the model)."""

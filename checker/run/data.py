@@ -23,12 +23,9 @@ from typing import Any
 from checker.errors import Diagnostic, ModelError
 from checker.lang.loader import parse_number
 from checker.model import Model, Value, Variable
+from checker.run import TIME_COLUMN, VENUE_COLUMNS
 from checker.run.venue import Market
 
-VENUE_COLUMNS = ("bid", "ask", "bid_size", "ask_size", "low", "high", "volume")
-"""Columns the paper venue reads every tick (they may also be inputs of the model)."""
-
-TIME_COLUMN = "time"
 MAX_PROBLEMS = 20
 
 
@@ -56,6 +53,13 @@ class Feed:
 
 def market_inputs(model: Model) -> list[Variable]:
     return [v for v in model.inputs if v.source == "market"]
+
+
+def columns_for(model: Model) -> list[str]:
+    """Exactly the columns a run of ``model`` reads: the time, the venue's, its market
+    inputs."""
+    columns = [TIME_COLUMN, *VENUE_COLUMNS]
+    return columns + [v.name for v in market_inputs(model) if v.name not in columns]
 
 
 def _cell(text: Any, kind: str, values: Sequence[str]) -> Value | str | None:

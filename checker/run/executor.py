@@ -66,6 +66,17 @@ def from_json(var: Variable, value: Any) -> Value:
     return int(value)
 
 
+_READ: dict[str, Callable[[PaperVenue], Num]] = {
+    "venue.bought": lambda v: v.bought_limit,
+    "venue.sold": lambda v: v.sold_limit,
+    "venue.pnl_change": lambda v: v.equity(),
+    "venue.position": lambda v: v.position,
+    "venue.open_buy": lambda v: v.open_quantity("buy"),
+    "venue.open_sell": lambda v: v.open_quantity("sell"),
+}
+"""How each venue source is read (flows as running totals)."""
+
+
 def _whole(value: Num) -> Num:
     return int(value) if isinstance(value, Fraction) and value.denominator == 1 else value
 
@@ -289,16 +300,7 @@ class Executor:
     def quantities(self) -> dict[str, Num]:
         """The venue's quantities that the model reads, now: running totals for flows,
         levels for the rest."""
-        venue = self.venue
-        read: dict[str, Callable[[], Num]] = {
-            "venue.bought": lambda: venue.bought_limit,
-            "venue.sold": lambda: venue.sold_limit,
-            "venue.pnl_change": venue.equity,
-            "venue.position": lambda: venue.position,
-            "venue.open_buy": lambda: venue.open_quantity("buy"),
-            "venue.open_sell": lambda: venue.open_quantity("sell"),
-        }
-        return {source: read[source]() for source in self.sources}
+        return {source: _READ[source](self.venue) for source in self.sources}
 
     def venue_values(self, now: Mapping[str, Num]) -> dict[str, Value]:
         """The venue inputs read from ``now``: a flow is what accumulated since the

@@ -79,7 +79,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from checker.run import SCENARIOS
+from checker.run import SCENARIOS, TIME_COLUMN
+from checker.run import VENUE_COLUMNS as RUN_VENUE_COLUMNS
 
 Kind = Literal["text", "int", "real", "bool"]
 Cell = str | int | Fraction | bool
@@ -105,16 +106,7 @@ class Table:
     rows: list[tuple[Cell, ...]]
 
 
-VENUE_COLUMNS: tuple[str, ...] = (
-    "time",
-    "bid",
-    "ask",
-    "bid_size",
-    "ask_size",
-    "low",
-    "high",
-    "volume",
-)
+VENUE_COLUMNS: tuple[str, ...] = (TIME_COLUMN, *RUN_VENUE_COLUMNS)
 COLUMNS: dict[str, Column] = {
     c.name: c
     for c in (
