@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow bench bench-verify bench-executor bench-cache schema clean
+.PHONY: verify test lint typecheck test-slow crosscheck bench bench-verify bench-executor bench-cache bench-planted schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,11 @@ test: $(STAMP) lint typecheck
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m slow tests
 
-bench: bench-cache bench-executor bench-verify
+# The long cross-check of the prover by Hypothesis (part of test-slow too).
+crosscheck: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m slow tests/test_crosscheck.py
+
+bench: bench-cache bench-executor bench-verify bench-planted
 
 bench-verify: $(STAMP)
 	$(BIN)/python bench/run.py
@@ -40,6 +44,9 @@ bench-executor: $(STAMP)
 
 bench-cache: $(STAMP)
 	$(BIN)/python bench/cache.py --markdown
+
+bench-planted: $(STAMP)
+	$(BIN)/python bench/planted.py --markdown
 
 schema: $(STAMP)
 	$(BIN)/seqprove schema > spec/model.schema.json

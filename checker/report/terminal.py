@@ -62,6 +62,11 @@ def counterexample_table(lim: LimitResult, cex: Counterexample) -> RenderableTyp
     heading = Text(
         f"counterexample: {lim.name} ({lim.text}) broken at tick {cex.length}", style="bold red"
     )
+    return Group(heading, ticks_table(cex))
+
+
+def ticks_table(cex: Counterexample) -> Table:
+    """The ticks of a run, one row each: step, transition, inputs and state after."""
     table = Table(header_style="bold")
     table.add_column("tick", justify="right")
     table.add_column("step")
@@ -79,7 +84,7 @@ def counterexample_table(lim: LimitResult, cex: Counterexample) -> RenderableTyp
         table.add_row(
             str(tick.tick), tick.step, taken, _assignments(tick.inputs), _assignments(tick.state)
         )
-    return Group(heading, table)
+    return table
 
 
 def invariant_text(lim: LimitResult) -> Text:
