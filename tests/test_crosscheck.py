@@ -102,6 +102,16 @@ def test_campaign_random_runs_never_break_a_proved_limit(path: Path) -> None:
     assert _never_breaks_proved(path, examples=600, ticks=200, boundary_seconds=20.0) > 0
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
+def test_campaign_state_machine_holds_on_reference_models(path: Path) -> None:
+    model, _ = _verified(path)
+    run_state_machine_as_test(
+        model_state_machine(model, boundary_seconds=20.0),
+        settings=settings(max_examples=150, stateful_step_count=100, deadline=None, database=None),
+    )
+
+
 REFUTED = _refuted()
 
 

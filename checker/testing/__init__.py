@@ -23,7 +23,7 @@ from __future__ import annotations
 import inspect
 import io
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,6 +45,7 @@ __all__ = [
     "ProverMismatch",
     "Run",
     "assert_prover_matches",
+    "boundaries",
     "boundary_examples",
     "input_sequences",
     "model_state_machine",
@@ -84,11 +85,11 @@ class Run:
     any; ``ended`` says why the run stopped before its drawn length, if it did.
     """
 
-    model: Model
+    model: Model = field(repr=False)
     inputs: tuple[Inputs, ...]
-    configs: tuple[Config, ...]
-    transitions: tuple[Transition | None, ...]
-    actions: tuple[tuple[ActionValue, ...], ...]
+    configs: tuple[Config, ...] = field(repr=False)
+    transitions: tuple[Transition | None, ...] = field(repr=False)
+    actions: tuple[tuple[ActionValue, ...], ...] = field(repr=False)
     prefix: str = ""
     ended: str = ""
 
