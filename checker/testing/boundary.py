@@ -36,6 +36,7 @@ from checker.engines.houdini import houdini
 from checker.errors import InternalError
 from checker.interpret import Config, Interpreter
 from checker.model import Condition, Model, Value
+from checker.smt.decode import show
 from checker.smt.system import STEP, TransitionSystem, read_value
 from checker.testing.draw import conjuncts
 from checker.verify.trace import extract
@@ -203,7 +204,7 @@ class _Search:
                 )
             for i, atom in enumerate(atoms):
                 others = [system.encode(a) for j, a in enumerate(atoms) if j != i]
-                text = str(atom) if len(atoms) > 1 else cond.text
+                text = show(atom) if len(atoms) > 1 else cond.text
                 # just outside a limit is a counterexample: finding one is what
                 # `verify` is for, and for a proved limit the search would be in vain
                 for side in ("inside",) if kind == "limit" else ("inside", "outside"):
