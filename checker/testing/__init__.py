@@ -34,10 +34,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from checker.interpret import ActionValue, Config, Interpreter
 from checker.lang.loader import load_model
 from checker.model import Model, Transition, Value
-from checker.results import Counterexample, LimitResult, Tick, Verdict
+from checker.results import Counterexample, LimitResult, Verdict
 from checker.testing.boundary import Boundaries, Example, boundaries
 from checker.testing.draw import Draw, TickDrawer
-from checker.verify.trace import json_value
+from checker.verify.trace import tick_row
 
 __all__ = [
     "Boundaries",
@@ -112,24 +112,17 @@ class Run:
 
     def counterexample(self, upto: int | None = None) -> Counterexample:
         """The run (up to tick ``upto``) as the ticks of a counterexample."""
-        state_vars = {v.name: v for v in self.model.state}
-        input_vars = {v.name: v for v in self.model.inputs}
         end = self.length if upto is None else upto
-        ticks = []
-        for i in range(end + 1):
-            config = self.configs[i]
-            fired = self.transitions[i - 1] if i else None
-            ticks.append(
-                Tick(
-                    i,
-                    config.step,
-                    fired.to_json() if fired else None,
-                    {n: json_value(input_vars[n], v) for n, v in self.inputs[i - 1].items()}
-                    if i
-                    else {},
-                    {n: json_value(state_vars[n], v) for n, v in config.values.items()},
-                )
+        ticks = [
+            tick_row(
+                self.model,
+                i,
+                self.configs[i],
+                self.transitions[i - 1] if i else None,
+                self.inputs[i - 1] if i else {},
             )
+            for i in range(end + 1)
+        ]
         return Counterexample(tuple(ticks))
 
     def table(self, limit: str | None = None) -> str:

@@ -11,7 +11,7 @@ import z3
 
 from checker.errors import InternalError
 from checker.interpret import Config, Interpreter
-from checker.model import Model, Value, Variable, decimal_text
+from checker.model import Model, Transition, Value, Variable, decimal_text
 from checker.results import Counterexample, Tick
 from checker.smt.system import STEP, TransitionSystem, read_value
 
@@ -26,6 +26,26 @@ def json_value(var: Variable, value: Value) -> Any:
     if kind == "real":
         return decimal_text(Fraction(value))
     return int(value)
+
+
+def tick_row(
+    model: Model,
+    tick: int,
+    config: Config,
+    transition: Transition | None,
+    inputs: Mapping[str, Value],
+) -> Tick:
+    """One row of a counterexample as a user reads it: the configuration after tick
+    ``tick``, reached by ``transition`` on ``inputs`` (none for tick 0)."""
+    state_vars = {v.name: v for v in model.state}
+    input_vars = {v.name: v for v in model.inputs}
+    return Tick(
+        tick,
+        config.step,
+        transition.to_json() if transition else None,
+        {n: json_value(input_vars[n], v) for n, v in inputs.items()},
+        {n: json_value(state_vars[n], v) for n, v in config.values.items()},
+    )
 
 
 def _state(system: TransitionSystem, model: z3.ModelRef, k: int) -> tuple[str, dict[str, Value]]:
@@ -72,23 +92,13 @@ def replay(
     InternalError
         When the interpreter and the SMT encoding disagree.
     """
-    state_vars = {v.name: v for v in model.state}
-    input_vars = {v.name: v for v in model.inputs}
     config = interpreter.initial()
     if config != path[0][0]:
         raise InternalError(
             f"replay of '{limit}': initial configuration differs: "
             f"solver {path[0][0]}, interpreter {config}"
         )
-    ticks = [
-        Tick(
-            0,
-            config.step,
-            None,
-            {},
-            {n: json_value(state_vars[n], v) for n, v in config.values.items()},
-        )
-    ]
+    ticks = [tick_row(model, 0, config, None, {})]
     for tick, (expected, inputs, fired) in enumerate(path[1:], start=1):
         assert inputs is not None
         problems = interpreter.input_violations(config, inputs)
@@ -106,15 +116,7 @@ def replay(
                 f"{result.config}"
             )
         config = result.config
-        ticks.append(
-            Tick(
-                tick,
-                config.step,
-                result.transition.to_json() if result.transition else None,
-                {n: json_value(input_vars[n], v) for n, v in inputs.items()},
-                {n: json_value(state_vars[n], v) for n, v in config.values.items()},
-            )
-        )
+        ticks.append(tick_row(model, tick, config, result.transition, inputs))
     if limit not in interpreter.broken_limits(config):
         raise InternalError(
             f"replay of '{limit}': the interpreter does not break the limit at tick {len(path) - 1}"
