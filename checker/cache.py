@@ -2,8 +2,8 @@
 it has already proved with the same tools and options.
 
 A report is stored under :func:`cache_key`: the SHA-256 of the model file's bytes, its
-effective params, every option that changes results (engine, timeout, bmc_depth, max_k,
-sanity), the seqprove version and the z3 version. Editing the file, overriding a param,
+effective params, every option that changes results (engine, budget, timeout, bmc_depth,
+max_k, sanity), the seqprove version and the z3 version. Editing the file, overriding a param,
 changing one of those options or upgrading seqprove or z3 is therefore a miss. The path
 of the file is not part of the key: the same content verified from another path is a
 hit, and the report returned names the path given this time.
@@ -16,8 +16,10 @@ Only reports that another run on the same input would repeat:
   next run or release);
 * proved and refuted limits are stored: a proof or a replayed counterexample does not
   depend on how fast the machine is;
-* an UNKNOWN limit is stored only when it is not caused by running out of time or
-  another resource: when its reason names the time limit, a z3 ``timeout``, a canceled
+* an UNKNOWN limit that ran out of its resource budget ("resource budget (N units)
+  reached") is stored: z3's resource units make that answer the same on every run;
+* any other UNKNOWN limit is stored only when it is not caused by running out of time or
+  another resource: when its reason names the wall-clock time limit, a z3 ``timeout``, a canceled
   or interrupted solver, a resource or memory limit, or an invariant check left unknown,
   the whole report is not stored, since a faster machine or a retry might decide it.
   So is "not k-inductive for k up to N" with N below ``max_k``: k-induction stops early
@@ -69,7 +71,7 @@ CACHE_FORMAT = ENTRY_FORMAT
 """The ``format`` of a cache file; a file of any other format is a miss."""
 
 
-RESULT_OPTIONS = ("engine", "timeout", "bmc_depth", "max_k", "sanity")
+RESULT_OPTIONS = ("engine", "budget", "timeout", "bmc_depth", "max_k", "sanity")
 """The fields of :class:`Options` that can change a report, all part of the key."""
 
 TIME_OUT_MARKERS = (
@@ -99,6 +101,7 @@ def cache_key(model: Model, options: Options) -> str:
         "params": param_text(model.params),
         "options": {
             "engine": options.engine,
+            "budget": int(options.budget),
             "timeout": float(options.timeout),
             "bmc_depth": options.bmc_depth,
             "max_k": options.max_k,

@@ -134,11 +134,20 @@ def cli() -> None:
     help="Override a param of every model that declares it (repeatable).",
 )
 @click.option(
+    "--budget",
+    type=click.IntRange(min=1),
+    default=DEFAULT_OPTIONS.budget,
+    show_default=True,
+    help="z3 resource units allowed per limit: a bound on the solver's work that gives "
+    "the same verdict on an idle and a loaded machine.",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
     default=DEFAULT_OPTIONS.timeout,
     show_default=True,
-    help="Seconds allowed per limit.",
+    help="Wall-clock seconds allowed per limit, an outer guard (a verdict it cuts short "
+    "says so, and may depend on the machine's load).",
 )
 @click.option(
     "--engine",
@@ -197,6 +206,7 @@ def cli() -> None:
 def verify(
     paths: tuple[Path, ...],
     params: tuple[str, ...],
+    budget: int,
     timeout: float,
     engine: str,
     bmc_depth: int,
@@ -213,7 +223,7 @@ def verify(
     A model whose limits are all proved (with the sanity checks on and no structural
     error) gets a proof record in --proofs, which `seqprove run` requires."""
     options = DEFAULT_OPTIONS.overlay(
-        timeout=timeout, engine=engine, bmc_depth=bmc_depth, sanity=not no_sanity
+        budget=budget, timeout=timeout, engine=engine, bmc_depth=bmc_depth, sanity=not no_sanity
     )
     if as_json:  # the same as --format json to standard output
         formats, outputs = ("json", *formats), (Path("-"), *outputs)

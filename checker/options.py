@@ -12,6 +12,9 @@ DEFAULT_PROOFS = Path(".seqprove") / "proofs"
 DEFAULT_CACHE = Path(".seqprove") / "cache"
 """Where ``verify`` keeps results to reuse."""
 
+DEFAULT_BUDGET = 100_000_000
+"""Resource units per limit: about half a minute of z3 work on the machine of bench/README.md."""
+
 ENGINES = ("portfolio", "bmc", "kind", "spacer")
 
 
@@ -21,8 +24,14 @@ class Options:
 
     Attributes
     ----------
+    budget
+        z3 resource units allowed per limit, shared by the engines of the portfolio
+        (the sanity checks of a model get as much again). Resource units count the
+        solver's work, not time, so the same file gets the same verdict on an idle and
+        on a loaded machine.
     timeout
-        Seconds allowed per limit, shared by the engines of the portfolio.
+        Wall-clock seconds allowed per limit: an outer guard, so that a run never
+        hangs. Generous by default; when it is what runs out, the verdict says so.
     engine
         ``portfolio`` (default), or one engine alone: ``bmc`` (bounded, never proves),
         ``kind`` (k-induction) or ``spacer``.
@@ -34,7 +43,8 @@ class Options:
         Run the sanity checks (dead and shadowed transitions, tautologies, dead ends).
     """
 
-    timeout: float = 30.0
+    budget: int = DEFAULT_BUDGET
+    timeout: float = 300.0
     engine: str = "portfolio"
     bmc_depth: int = 30
     max_k: int = 30

@@ -112,11 +112,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Skip a limit that is neither proved nor refuted instead of failing it.",
     )
     group.addoption(
+        "--seqprove-budget",
+        type=int,
+        default=DEFAULT_OPTIONS.budget,
+        metavar="UNITS",
+        help=f"z3 resource units allowed per limit (default {DEFAULT_OPTIONS.budget}): "
+        "the same verdicts on an idle and a loaded machine.",
+    )
+    group.addoption(
         "--seqprove-timeout",
         type=float,
         default=DEFAULT_OPTIONS.timeout,
         metavar="SECONDS",
-        help=f"Seconds allowed per limit (default {DEFAULT_OPTIONS.timeout:g}).",
+        help=f"Wall-clock seconds allowed per limit, an outer guard "
+        f"(default {DEFAULT_OPTIONS.timeout:g}).",
     )
     group.addoption(
         "--seqprove-param",
@@ -155,8 +164,11 @@ def _settings(config: pytest.Config) -> Settings:
     timeout = float(config.getoption("seqprove_timeout"))
     if not timeout >= MIN_TIMEOUT:  # also refuses nan
         raise pytest.UsageError(f"--seqprove-timeout {timeout:g}: give at least {MIN_TIMEOUT}")
+    budget = int(config.getoption("seqprove_budget"))
+    if budget < 1:
+        raise pytest.UsageError(f"--seqprove-budget {budget}: give at least 1")
     return Settings(
-        options=DEFAULT_OPTIONS.overlay(timeout=timeout),
+        options=DEFAULT_OPTIONS.overlay(budget=budget, timeout=timeout),
         params=_params(config.getoption("seqprove_param")),
         allow_unknown=bool(
             config.getoption("seqprove_allow_unknown") or config.getini("seqprove_allow_unknown")
@@ -291,7 +303,8 @@ class SeqprovePlugin:
         unknown = "skipped" if self.settings.allow_unknown else "failed"
         return (
             f"seqprove {__version__} (z3-solver {_solver_version()}): "
-            f"{self.settings.options.timeout:g} s per limit, unknown limits {unknown}, "
+            f"{self.settings.options.budget:,} units and {self.settings.options.timeout:g} s "
+            f"per limit, unknown limits {unknown}, "
             f"result cache {where}"
         )
 

@@ -116,18 +116,25 @@ class Counterexample:
     """A run that breaks a limit at its last tick, replayed by the interpreter."""
 
     ticks: tuple[Tick, ...]
+    shortest: bool = True
+    """Whether every shorter run was shown not to break the limit."""
 
     @property
     def length(self) -> int:
         return len(self.ticks) - 1
 
     def to_json(self) -> dict[str, Any]:
-        return {"length": self.length, "ticks": [t.to_json() for t in self.ticks]}
+        return {
+            "length": self.length,
+            "shortest": self.shortest,
+            "ticks": [t.to_json() for t in self.ticks],
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> Counterexample:
         data = _object(data, "counterexample")
-        found = cls(tuple(Tick.from_json(t) for t in _items(data, "ticks")))
+        shortest = _take(data, "shortest", bool) if "shortest" in data else True
+        found = cls(tuple(Tick.from_json(t) for t in _items(data, "ticks")), shortest)
         if _take(data, "length", int) != found.length:
             raise ValueError("counterexample: 'length' does not match its ticks")
         return found

@@ -378,7 +378,10 @@ def test_unknowns_for_lack_of_time_are_not_stored(
     model = load_model(ROOT / "models" / "perp_market_maker.yaml")
     options = Options(timeout=0.0)
     report = reports["time-out"]
-    assert [lim.reason for lim in report.limits] == ["time limit (0 s) reached"] * 4
+    assert all(
+        lim.reason.startswith("time limit (0 s wall clock) reached") for lim in report.limits
+    )
+    assert len(report.limits) == 4
     assert all(lim.verdict is Verdict.UNKNOWN for lim in report.limits)
     reason = uncacheable_reason(report, options)
     assert reason is not None and "lack of time" in reason

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from checker.certify import Exporter, obligations, recheck, smt2
-from checker.engines.base import Deadline
+from checker.engines.base import Budget
 from checker.engines.bmc import Unroller
 from checker.engines.houdini import houdini
 from checker.engines.kind import k_induction
 from checker.lang.loader import load_model
+from checker.options import DEFAULT_BUDGET
 from checker.results import Verdict
 from checker.smt.system import TransitionSystem
 from tests.conftest import ROOT, run_cli
@@ -114,10 +115,16 @@ def test_no_certificate_is_bad_input(tmp_path: Path) -> None:
 def test_k_induction_with_lemmas_exports_the_lemmas_obligations(tmp_path: Path) -> None:
     model = load_model(PERP)
     system = TransitionSystem(model)
-    lemmas = houdini(system, Deadline(20)).conjunction(system)
+    lemmas = houdini(system, Budget(system.meter, DEFAULT_BUDGET, 20)).conjunction(system)
     prop = system.limits["loss_bounded"]
     outcome = k_induction(
-        system, Unroller(system), "loss_bounded", prop, range(2, 6), Deadline(20), lemmas
+        system,
+        Unroller(system),
+        "loss_bounded",
+        prop,
+        range(2, 6),
+        Budget(system.meter, DEFAULT_BUDGET, 20),
+        lemmas,
     )
     assert outcome.verdict is Verdict.PROVED and outcome.k is not None and outcome.k >= 2
     obs = obligations(system, "loss_bounded", outcome, reads_inputs=False)

@@ -133,7 +133,11 @@ def test_reference_models_pass(reference: Path) -> None:
     assert run.code == 0, run.out + run.err
     assert f"collected {limits} items" in run.out
     assert re.search(rf"\b{limits} passed\b", run.out)
-    assert re.search(r"^seqprove \S+ \(z3-solver \S+\): 30 s per limit", run.out, re.MULTILINE)
+    assert re.search(
+        r"^seqprove \S+ \(z3-solver \S+\): 100,000,000 units and 300 s per limit",
+        run.out,
+        re.MULTILINE,
+    )
 
 
 def test_not_enabled_collects_no_yaml(reference: Path) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import z3
 
-from checker.engines.base import Deadline
+from checker.engines.base import Budget
 from checker.smt.system import TransitionSystem, value_term
 
 
@@ -46,14 +46,13 @@ def candidates(system: TransitionSystem) -> dict[str, z3.BoolRef]:
     return found
 
 
-def houdini(system: TransitionSystem, deadline: Deadline) -> Lemmas:
+def houdini(system: TransitionSystem, budget: Budget) -> Lemmas:
     """The largest inductive subset of :func:`candidates`; empty if the solver cannot
     decide a round in time (assuming nothing is always sound)."""
     parts = candidates(system)
     initial = z3.Solver(ctx=system.ctx)
     initial.add(system.init)
-    initial.set("timeout", deadline.ms())
-    if initial.check() != z3.sat:
+    if budget.check(initial) != z3.sat:
         return Lemmas({})
     start = initial.model()
     parts = {
@@ -65,11 +64,10 @@ def houdini(system: TransitionSystem, deadline: Deadline) -> Lemmas:
     pairs = list(zip(system.state_args(), system.next_args(), strict=True))
     while parts:
         solver = z3.Solver(ctx=system.ctx)
-        solver.set("timeout", deadline.ms())
         solver.add(system.state_domain, system.trans, *parts.values())
         primed = {name: z3.substitute(term, *pairs) for name, term in parts.items()}
         solver.add(z3.Not(z3.And(*primed.values())))
-        result = solver.check()
+        result = budget.check(solver)
         if result == z3.unsat:
             break
         if result != z3.sat:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import z3
 
-from checker.engines.base import Deadline, Outcome, unknown
+from checker.engines.base import Budget, Outcome, unknown
 from checker.engines.bmc import Unroller
 from checker.results import Verdict
 from checker.smt.system import TransitionSystem
@@ -17,7 +17,7 @@ def step_case(
     system: TransitionSystem,
     prop: z3.BoolRef,
     k: int,
-    deadline: Deadline,
+    budget: Budget,
     lemmas: z3.BoolRef | None = None,
 ) -> tuple[z3.CheckSatResult, str]:
     """Check the induction step for ``k`` (unsat means the step holds). ``lemmas``, an
@@ -37,8 +37,7 @@ def step_case(
         for a in range(k + 1):
             for b in range(a + 1, k + 1):
                 solver.add(z3.Or(*(states[a][n] != states[b][n] for n in states[a])))
-    solver.set("timeout", deadline.ms())
-    result = solver.check()
+    result = budget.check(solver)
     return result, solver.reason_unknown() if result == z3.unknown else ""
 
 
@@ -48,26 +47,26 @@ def k_induction(
     key: str,
     prop: z3.BoolRef,
     ks: range,
-    deadline: Deadline,
+    budget: Budget,
     lemmas: z3.BoolRef | None = None,
 ) -> Outcome:
-    """Try k-induction for each ``k`` in ``ks`` (base case first), until the deadline.
+    """Try k-induction for each ``k`` in ``ks`` (base case first), until the budget.
     A proof for k = 1 comes with its invariant: the property and the lemmas."""
     engine = "k-induction"
     for k in ks:
-        if deadline.expired:
-            return unknown(engine, "timeout", deadline)
+        if budget.expired:
+            return unknown(engine, "timeout", budget)
         for depth in range(unroller.safe.get(key, -1) + 1, k):
-            result, model = unroller.check(z3.Not(prop), depth, deadline)
+            result, model = unroller.check(z3.Not(prop), depth, budget)
             if result == z3.sat:
                 return Outcome(Verdict.REFUTED, "bmc", depth=depth, model=model)
             if result == z3.unknown:
-                return unknown(engine, unroller.solver.reason_unknown(), deadline)
+                return unknown(engine, unroller.solver.reason_unknown(), budget)
             unroller.safe[key] = depth
-        result, reason = step_case(system, prop, k, deadline, lemmas)
+        result, reason = step_case(system, prop, k, budget, lemmas)
         if result == z3.unsat:
             invariant = z3.And(prop, lemmas) if lemmas is not None and k == 1 else None
             return Outcome(Verdict.PROVED, engine, k=k, invariant=invariant, lemmas=lemmas)
         if result == z3.unknown:
-            return unknown(engine, reason, deadline)
+            return unknown(engine, reason, budget)
     return Outcome(Verdict.UNKNOWN, engine, f"not k-inductive for k up to {ks.stop - 1}")

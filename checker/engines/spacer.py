@@ -1,5 +1,6 @@
 """z3 Spacer (IC3/PDR over constrained Horn clauses). A proof comes with an inductive
-invariant, which is checked again with a fresh solver before it is trusted.
+invariant, which is checked again with a fresh solver before it is trusted; a
+refutation comes with the run Spacer derived, which BMC then makes concrete.
 
 The clauses follow the step graph, one predicate per step (``Inv_S`` over the state
 variables), as is usual for programs: a clause per transition, none for stutter (it
@@ -7,32 +8,79 @@ changes nothing). Small clauses with local invariants are much easier for Spacer
 one predicate over a step counter. The invariant reported is
 ``OR over S of (step == S and Inv_S)``, re-checked against the monolithic transition
 relation that BMC and k-induction use, so the two encodings check each other.
+
+When the bad configurations are reachable, Spacer's derivation names the clauses it
+used, from the initial one to the query: that is the sequence of transitions of a run
+that gets there. One BMC question with those transitions fixed gives its inputs and
+states, and the interpreter replays it like any other counterexample.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import z3
 
-from checker.engines.base import Deadline, Outcome, unknown
+from checker.engines.base import Budget, Outcome, unknown
+from checker.engines.bmc import Unroller
+from checker.errors import InternalError
 from checker.results import Verdict
 from checker.smt.system import STEP, TransitionSystem
+
+INIT_RULE = "init"
+QUERY_RULE = "bad"
+
+
+def _rule(index: int) -> str:
+    return f"t{index}"
+
+
+@dataclass(frozen=True)
+class _Answer:
+    result: z3.CheckSatResult
+    reason: str = ""
+    transitions: tuple[int, ...] = ()  # the run's transitions, when reachable
+    invariant: z3.BoolRef | None = None  # when unreachable
 
 
 def spacer(
     system: TransitionSystem,
     bad: z3.BoolRef,
-    deadline: Deadline,
-    rlimit: int = 0,
+    budget: Budget,
     lemmas: z3.BoolRef | None = None,
+    unroller: Unroller | None = None,
 ) -> Outcome:
     """Is a configuration where ``bad`` holds reachable? ``bad`` may read the inputs of
     the next tick (they are then admissible inputs) and the step.
 
-    Satisfiable clauses mean unreachable, with their solution as the invariant. A
-    nonzero ``rlimit`` also bounds the work in z3's resource units, which, unlike time,
-    gives the same answer on a loaded machine. ``lemmas``, an inductive invariant
-    already proved, is assumed before every tick and is part of the invariant returned.
+    Unreachable: PROVED, with the invariant. Reachable: REFUTED, with the run Spacer
+    found as ``depth`` and, when ``unroller`` is given and the budget allows it, as a
+    ``model`` of that path (not necessarily a shortest run; ``reason`` says why there is
+    no model). ``lemmas``, an inductive invariant already proved, is assumed before
+    every tick and is part of the invariant returned.
     """
+    reads_inputs = any(z3.eq(v, c) for c in _consts(bad) for v in system.input_args())
+    answer = _solve(system, bad, budget, lemmas, reads_inputs)
+    if answer.result == z3.unknown:
+        return unknown("spacer", answer.reason, budget)
+    if answer.result == z3.sat:
+        if unroller is None:
+            return Outcome(Verdict.REFUTED, "spacer", depth=len(answer.transitions), shortest=False)
+        return _concrete(system, unroller, bad, answer.transitions, reads_inputs, budget)
+    assert answer.invariant is not None
+    problem = check_invariant(system, answer.invariant, bad, reads_inputs, budget)
+    if problem:
+        return Outcome(Verdict.UNKNOWN, "spacer", f"invariant from Spacer not confirmed: {problem}")
+    return Outcome(Verdict.PROVED, "spacer", invariant=answer.invariant)
+
+
+def _solve(
+    system: TransitionSystem,
+    bad: z3.BoolRef,
+    budget: Budget,
+    lemmas: z3.BoolRef | None,
+    reads_inputs: bool,
+) -> _Answer:
     ctx = system.ctx
     model = system.model
     state = [system.cur[v.name] for v in model.state]
@@ -44,18 +92,20 @@ def spacer(
         step: z3.Function(f"Inv_{i}", *sorts, z3.BoolSort(ctx))
         for i, step in enumerate(model.steps)
     }
-    reads_inputs = any(z3.eq(v, c) for c in _consts(bad) for v in inputs)
-    solver = z3.SolverFor("HORN", ctx=ctx)
-    # keep one predicate per step: inlining would return quantified invariants
-    for param in ("fp.xform.inline_linear", "fp.xform.inline_eager", "fp.xform.slice"):
-        solver.set(param, False)
-    solver.set("timeout", deadline.ms())
-    if rlimit:
-        solver.set("rlimit", rlimit)
+    error = z3.Function("Bad", z3.BoolSort(ctx))
+    fp = z3.Fixedpoint(ctx=ctx)
+    fp.set(engine="spacer")
+    # keep one predicate per step: inlining would return quantified invariants, and the
+    # derivation would no longer name one clause per transition
+    for param in ("xform.inline_linear", "xform.inline_eager", "xform.slice"):
+        fp.set(param, False)
+    fp.register_relation(error, *preds.values())
     init_values = z3.substitute(
         system.init, (system.cur[STEP], z3.IntVal(system.step_index[model.initial], ctx))
     )
-    solver.add(z3.ForAll(state, z3.Implies(init_values, preds[model.initial](*state))))
+    fp.add_rule(
+        _closed(state, z3.Implies(init_values, preds[model.initial](*state))), None, INIT_RULE
+    )
     for step in model.steps:
         earlier: list[z3.BoolRef] = []
         for t in model.outgoing(step):
@@ -64,7 +114,8 @@ def spacer(
             body = z3.And(
                 preds[step](*state), known, system.admissible, fires, system.effect(t.index)
             )
-            solver.add(z3.ForAll(state + inputs + after, z3.Implies(body, preds[t.target](*after))))
+            clause = _closed(state + inputs + after, z3.Implies(body, preds[t.target](*after)))
+            fp.add_rule(clause, None, _rule(t.index))
             earlier.append(guard)
     for step, index in system.step_index.items():
         here = z3.simplify(z3.substitute(bad, (system.cur[STEP], z3.IntVal(index, ctx))))
@@ -74,29 +125,70 @@ def spacer(
         if reads_inputs:
             query = z3.And(query, system.admissible)
         bound = state + inputs if reads_inputs else state
-        solver.add(z3.ForAll(bound, z3.Implies(query, False)))
-    result = solver.check()
-    if result == z3.unsat:
-        return Outcome(Verdict.REFUTED, "spacer")
+        fp.add_rule(_closed(bound, z3.Implies(query, error())), None, QUERY_RULE)
+    if budget.expired:
+        return _Answer(z3.unknown, "timeout")
+    budget.arm(fp)
+    try:
+        result = fp.query(error())
+    except z3.Z3Exception as exc:  # z3 raises when the resource limit is reached
+        return _Answer(z3.unknown, str(exc.value.decode() if isinstance(exc.value, bytes) else exc))
+    finally:
+        budget.meter.read(fp.statistics())
     if result == z3.unknown:
-        return unknown("spacer", solver.reason_unknown(), deadline)
-    solution = solver.model()
+        return _Answer(z3.unknown, fp.reason_unknown())
+    if result == z3.sat:
+        names = [str(n) for n in fp.get_rule_names_along_trace()]
+        used = [int(n[1:]) for n in reversed(names) if n.startswith("t") and n[1:].isdigit()]
+        return _Answer(z3.sat, transitions=tuple(used))
     invariant = z3.And(
         known,
         z3.Or(
             *(
                 z3.And(
                     system.cur[STEP] == system.step_index[step],
-                    _interpretation(solution, pred, state),
+                    _cover(fp, pred, state),
                 )
                 for step, pred in preds.items()
             )
         ),
     )
-    problem = check_invariant(system, invariant, bad, reads_inputs, deadline)
-    if problem:
-        return Outcome(Verdict.UNKNOWN, "spacer", f"invariant from Spacer not confirmed: {problem}")
-    return Outcome(Verdict.PROVED, "spacer", invariant=invariant)
+    return _Answer(z3.unsat, invariant=invariant)
+
+
+def _closed(variables: list[z3.ExprRef], body: z3.BoolRef) -> z3.BoolRef:
+    return z3.ForAll(variables, body) if variables else body
+
+
+def _concrete(
+    system: TransitionSystem,
+    unroller: Unroller,
+    bad: z3.BoolRef,
+    transitions: tuple[int, ...],
+    reads_inputs: bool,
+    budget: Budget,
+) -> Outcome:
+    """The run along Spacer's transitions: one BMC question with each tick's transition
+    fixed. Spacer's clauses and the monolithic relation describe the same runs, so no
+    such run is a bug in seqprove."""
+    depth = len(transitions)
+    path = [system.at(system.fires[t], j) for j, t in enumerate(transitions)]
+    result, found = unroller.check(bad, depth, budget, over_inputs=reads_inputs, path=path)
+    if result == z3.unknown:
+        return Outcome(
+            Verdict.REFUTED,
+            "spacer",
+            f"Spacer showed the limit can be broken in {depth} tick(s), but the run could "
+            f"not be made concrete ({budget.why() if budget.expired else 'solver unknown'})",
+            depth=depth,
+            shortest=False,
+        )
+    if result == z3.unsat:
+        raise InternalError(
+            f"Spacer derived a run through transitions {list(transitions)} that the "
+            "transition relation does not allow"
+        )
+    return Outcome(Verdict.REFUTED, "spacer", depth=depth, model=found, shortest=False)
 
 
 def check_invariant(
@@ -104,7 +196,7 @@ def check_invariant(
     invariant: z3.BoolRef,
     bad: z3.BoolRef,
     reads_inputs: bool,
-    deadline: Deadline,
+    budget: Budget,
 ) -> str:
     """Re-check the three obligations of an inductive invariant with a fresh solver, on
     the monolithic transition relation: initiation, consecution and safety. Returns what
@@ -117,28 +209,17 @@ def check_invariant(
         ("safety", safety),
     ):
         solver = z3.Solver(ctx=system.ctx)
-        solver.set("timeout", deadline.ms())
         solver.add(query)
-        result = solver.check()
+        result = budget.check(solver)
         if result != z3.unsat:
             return f"{name} is {result}"
     return ""
 
 
-def _interpretation(model: z3.ModelRef, pred: z3.FuncDeclRef, args: list[z3.ExprRef]) -> z3.BoolRef:
+def _cover(fp: z3.Fixedpoint, pred: z3.FuncDeclRef, args: list[z3.ExprRef]) -> z3.BoolRef:
     """The solved predicate as a formula over ``args`` (its ``Var(i)`` bound to
-    ``args[i]``)."""
-    interp = model[pred]
-    if interp is None:
-        return z3.BoolVal(False, pred.ctx)  # no clause derives it: nothing reaches it
-    if z3.is_expr(interp):
-        return z3.substitute_vars(interp, *args)
-    result = z3.substitute_vars(interp.else_value(), *args)
-    for i in range(interp.num_entries()):
-        entry = interp.entry(i)
-        point = z3.And(*(a == entry.arg_value(j) for j, a in enumerate(args)))
-        result = z3.If(point, entry.value(), result)
-    return result
+    ``args[i]``): what Spacer proved of it at the fixed point."""
+    return z3.substitute_vars(fp.get_cover_delta(-1, pred), *args)
 
 
 def _consts(term: z3.ExprRef) -> list[z3.ExprRef]:

@@ -52,9 +52,10 @@ def read_number(text: str) -> int | Fraction | None:
     exp_text = match["exp"]
     if exp_text is not None:
         # bound the exponent's text before converting it: int() of a huge text is slow
-        if len(exp_text.lstrip("+-").lstrip("0")) > len(str(MAX_EXPONENT)) or abs(
-            int(exp_text)
-        ) > MAX_EXPONENT:
+        if (
+            len(exp_text.lstrip("+-").lstrip("0")) > len(str(MAX_EXPONENT))
+            or abs(int(exp_text)) > MAX_EXPONENT
+        ):
             raise NumberTooLarge(
                 f"exponent {exp_text} out of bounds: at most {MAX_EXPONENT} in magnitude"
             )

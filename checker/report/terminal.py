@@ -43,7 +43,9 @@ def limits_table(report: ModelReport) -> Table:
     for lim in report.limits:
         detail = ""
         if lim.verdict is Verdict.REFUTED and lim.counterexample:
-            detail = f"broken after {lim.counterexample.length} tick(s)"
+            detail = f"broken after {lim.counterexample.length} tick(s)" + (
+                "" if lim.counterexample.shortest else " (not proved shortest)"
+            )
         elif lim.verdict is Verdict.UNKNOWN:
             detail = lim.reason
         elif lim.invariant is not None:
@@ -60,7 +62,9 @@ def limits_table(report: ModelReport) -> Table:
 
 def counterexample_table(lim: LimitResult, cex: Counterexample) -> RenderableType:
     heading = Text(
-        f"counterexample: {lim.name} ({lim.text}) broken at tick {cex.length}", style="bold red"
+        f"counterexample: {lim.name} ({lim.text}) broken at tick {cex.length}"
+        + ("" if cex.shortest else " (a shorter run may exist: not proved shortest)"),
+        style="bold red",
     )
     return Group(heading, ticks_table(cex))
 

@@ -19,6 +19,7 @@ from fractions import Fraction
 
 import z3
 
+from checker.engines.base import Meter
 from checker.lang.types import Type
 from checker.model import Model, Value, Variable
 from checker.smt.encode import Encoder, rational
@@ -74,6 +75,7 @@ class TransitionSystem:
         # A context of its own: what z3 answers (Spacer's invariants in particular) then
         # does not depend on what the process solved before.
         self.ctx = ctx = z3.Context()
+        self.meter = Meter(ctx)  # the resource units spent in this context
         self.cur[STEP] = z3.Int(STEP, ctx)
         self.nxt[STEP] = z3.Int(STEP + "'", ctx)
         for v in m.state:

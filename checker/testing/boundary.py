@@ -30,7 +30,7 @@ from fractions import Fraction
 import sympy
 import z3
 
-from checker.engines.base import Deadline
+from checker.engines.base import UNBOUNDED_UNITS, Budget
 from checker.engines.bmc import Unroller
 from checker.engines.houdini import houdini
 from checker.errors import InternalError
@@ -226,7 +226,10 @@ class _Search:
         # Houdini's inductive lemmas rule out at once the targets no run can reach (the
         # edges of proved limits, most often), which would otherwise cost a query per
         # depth each
-        lemmas = houdini(self.system, Deadline(max(0.0, (end - time.monotonic()) / 4)))
+        lemmas = houdini(
+            self.system,
+            Budget(self.system.meter, UNBOUNDED_UNITS, max(0.0, (end - time.monotonic()) / 4)),
+        )
         known = lemmas.conjunction(self.system)
         open_: list[Target] = []
         never: list[Target] = []
@@ -239,15 +242,13 @@ class _Search:
             (never if check.check() == z3.unsat else open_).append(t)
         why = f"not reachable in {self.depth} ticks"
         unroller = Unroller(self.system)
-        solver = unroller.solver
         for k in range(self.depth + 1):
             if not open_:
                 break
-            unroller.extend(k)
             here = {
-                id(t): self.system.at(t.formula, k)
+                id(t): t.formula
                 if not self._reads_inputs(t)
-                else z3.And(self.system.at(t.formula, k), self.system.at(self.system.admissible, k))
+                else z3.And(t.formula, self.system.admissible)
                 for t in open_
             }
             while open_:  # one question covers every target still open at this depth
@@ -255,19 +256,19 @@ class _Search:
                 if left <= 0:
                     why = f"not reached in {k} ticks before the search's time budget ran out"
                     break
-                solver.push()
-                try:
-                    solver.add(z3.Or(*(here[id(t)] for t in open_)))
-                    solver.set("timeout", max(1, int(left * 1000)))
-                    result = solver.check()
-                    if result != z3.sat:
-                        if result == z3.unknown:
-                            why = f"not reached in {k} ticks (solver: {solver.reason_unknown()})"
-                        break
-                    found = solver.model()
-                finally:
-                    solver.pop()
-                hit = [t for t in open_ if z3.is_true(found.eval(here[id(t)], True))]
+                # this search is bounded by time alone: its examples are hints, not verdicts
+                budget = Budget(self.system.meter, UNBOUNDED_UNITS, left)
+                result, found = unroller.check(z3.Or(*(here[id(t)] for t in open_)), k, budget)
+                if result != z3.sat:
+                    if result == z3.unknown:
+                        why = (
+                            f"not reached in {k} ticks (solver: {unroller.solver.reason_unknown()})"
+                        )
+                    break
+                assert found is not None
+                hit = [
+                    t for t in open_ if z3.is_true(found.eval(self.system.at(here[id(t)], k), True))
+                ]
                 open_ = [t for t in open_ if t not in hit]
                 for t in hit:
                     example = self._example(found, t, k)

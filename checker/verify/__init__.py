@@ -3,6 +3,7 @@ checks, and replay every counterexample before it is reported."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import z3
 
 from checker.analysis import structural_findings
-from checker.engines import Deadline, Unroller
+from checker.engines import Budget, Unroller
 from checker.engines.base import Outcome
 from checker.engines.bmc import bmc_together
 from checker.engines.houdini import Lemmas, houdini
@@ -84,7 +85,10 @@ def verify_model(
     findings += sanity.nonlinear(model)
     nonlinear_note = " (the model is nonlinear)" if sanity.proofs_are_nonlinear(model) else ""
 
-    check = sanity.initially_admissible(system, Deadline(options.timeout))
+    def budget(limits: int = 1) -> Budget:
+        return Budget(system.meter, options.budget * limits, options.timeout * limits)
+
+    check = sanity.initially_admissible(system, budget())
     vacuous = check == z3.unsat
     if vacuous:
         findings.append(sanity.vacuity_finding(model))
@@ -98,13 +102,12 @@ def verify_model(
         progress(f"{model.strategy}: bounded search", 0)
         begun = time.monotonic()
         props = {lim.name: system.limits[lim.name] for lim in model.limits}
-        budget = Deadline(options.timeout * len(model.limits))
-        together = bmc_together(unroller, props, options.bmc_depth, budget)
+        together = bmc_together(unroller, props, options.bmc_depth, budget(len(model.limits)))
         together_seconds = time.monotonic() - begun
     if options.engine == "portfolio" and not vacuous:
         progress(f"{model.strategy}: inductive lemmas", 0)
         begun = time.monotonic()
-        lemmas = houdini(system, Deadline(options.timeout))
+        lemmas = houdini(system, budget())
         lemma_seconds = time.monotonic() - begun
 
     results: list[LimitResult] = []
@@ -112,7 +115,6 @@ def verify_model(
     for lim in model.limits:
         progress(f"{model.strategy}: {lim.name}", len(results))
         begun = time.monotonic()
-        deadline = Deadline(options.timeout)
         prop = system.limits[lim.name]
         if vacuous:
             outcome = prove(
@@ -121,7 +123,7 @@ def verify_model(
                 lim.name,
                 prop,
                 options.overlay(engine="bmc", bmc_depth=0),
-                deadline,
+                budget(),
             )
             if outcome.verdict is Verdict.UNKNOWN:
                 results.append(
@@ -138,14 +140,18 @@ def verify_model(
         elif lim.name in together:
             outcome = together[lim.name]
         else:
-            outcome = prove(system, unroller, lim.name, prop, options, deadline, lemmas)
+            outcome = prove(system, unroller, lim.name, prop, options, budget(), lemmas)
         seconds = time.monotonic() - begun
         if outcome.engine == "houdini":
             seconds = lemma_seconds  # one search proved all the limits it kept
         if lim.name in together:
             seconds = together_seconds  # one bounded search for all the limits
 
-        if outcome.verdict is Verdict.REFUTED:
+        if outcome.verdict is Verdict.REFUTED and outcome.model is None:
+            # Spacer's run, which no budget was left to make concrete: not shown, so
+            # not a verdict
+            results.append(_result(lim, seconds, Verdict.UNKNOWN, outcome.engine, outcome.reason))
+        elif outcome.verdict is Verdict.REFUTED:
             assert outcome.model is not None and outcome.depth is not None
             try:
                 path = extract(system, outcome.model, outcome.depth)
@@ -161,6 +167,8 @@ def verify_model(
                 )
                 continue
             trace = replay(model, interpreter, lim.name, path)
+            if not outcome.shortest:
+                trace = dataclasses.replace(trace, shortest=False)
             results.append(
                 _result(lim, seconds, Verdict.REFUTED, outcome.engine, counterexample=trace)
             )
@@ -185,13 +193,13 @@ def verify_model(
 
     if options.sanity and not vacuous:
         progress(f"{model.strategy}: sanity checks", len(results))
-        deadline = Deadline(options.timeout)
-        findings += sanity.tautologies(system, deadline)
-        shadow, skip = sanity.shadowed(system, deadline)
+        checks = budget()
+        findings += sanity.tautologies(system, checks)
+        shadow, skip = sanity.shadowed(system, checks)
         findings += shadow
         known = lemmas.conjunction(system) if lemmas is not None and lemmas.parts else None
-        findings += sanity.dead_transitions(system, unroller, skip, deadline, known)
-        findings += sanity.dead_ends(system, unroller, Deadline(options.timeout))
+        findings += sanity.dead_transitions(system, unroller, skip, checks, known)
+        findings += sanity.dead_ends(system, unroller, budget())
     findings.sort(key=lambda f: (f.severity is not Severity.ERROR, f.line, f.rule))
     return ModelReport(
         file=model.file,

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import z3
 
-from checker.engines import Deadline, Unroller, bmc, spacer
+from checker.engines import Budget, Unroller, bmc, spacer
 from checker.lang.loader import ACTION_ARGUMENT
 from checker.model import Model, Transition
 from checker.results import Finding, Severity, Verdict
 from checker.smt.system import TransitionSystem, all_true
 from checker.verify.explore import covered_by_walks
-from checker.verify.portfolio import TRACE_DEPTH
+from checker.verify.portfolio import shorten
 from checker.verify.trace import extract, json_value
 
 COVER_DEPTH = 12
@@ -35,16 +35,15 @@ coverage search only decides which transitions are queried, and a reachable one 
 never be proved dead."""
 
 
-def _solve(deadline: Deadline, *terms: z3.BoolRef) -> z3.CheckSatResult:
+def _solve(budget: Budget, *terms: z3.BoolRef) -> z3.CheckSatResult:
     solver = z3.Solver(ctx=terms[0].ctx)
-    solver.set("timeout", deadline.ms())
     solver.add(*terms)
-    return solver.check()
+    return budget.check(solver)
 
 
-def initially_admissible(system: TransitionSystem, deadline: Deadline) -> z3.CheckSatResult:
+def initially_admissible(system: TransitionSystem, budget: Budget) -> z3.CheckSatResult:
     """Are there inputs the ranges and assumptions allow in the initial configuration?"""
-    return _solve(deadline, system.init, system.admissible)
+    return _solve(budget, system.init, system.admissible)
 
 
 def _assumptions_at(model: Model) -> tuple[int, int]:
@@ -71,10 +70,10 @@ def vacuity_finding(model: Model) -> Finding:
     )
 
 
-def tautologies(system: TransitionSystem, deadline: Deadline) -> list[Finding]:
+def tautologies(system: TransitionSystem, budget: Budget) -> list[Finding]:
     found = []
     for lim in system.model.limits:
-        if _solve(deadline, system.state_domain, z3.Not(system.limits[lim.name])) == z3.unsat:
+        if _solve(budget, system.state_domain, z3.Not(system.limits[lim.name])) == z3.unsat:
             found.append(
                 Finding(
                     "tautology-limit",
@@ -88,7 +87,7 @@ def tautologies(system: TransitionSystem, deadline: Deadline) -> list[Finding]:
     return found
 
 
-def shadowed(system: TransitionSystem, deadline: Deadline) -> tuple[list[Finding], set[int]]:
+def shadowed(system: TransitionSystem, budget: Budget) -> tuple[list[Finding], set[int]]:
     """Transitions whose ``when`` never holds, or never holds without an earlier
     transition of the same step holding too. Returns findings and their indices."""
     findings: list[Finding] = []
@@ -98,7 +97,7 @@ def shadowed(system: TransitionSystem, deadline: Deadline) -> tuple[list[Finding
         earlier: list[Transition] = []
         for t in system.model.outgoing(step):
             guard = system.guards[t.index]
-            if _solve(deadline, base, guard) == z3.unsat:
+            if _solve(budget, base, guard) == z3.unsat:
                 findings.append(
                     Finding(
                         "dead-transition",
@@ -112,15 +111,13 @@ def shadowed(system: TransitionSystem, deadline: Deadline) -> tuple[list[Finding
                 indices.add(t.index)
             elif (
                 earlier
-                and _solve(
-                    deadline, base, guard, *(z3.Not(system.guards[e.index]) for e in earlier)
-                )
+                and _solve(budget, base, guard, *(z3.Not(system.guards[e.index]) for e in earlier))
                 == z3.unsat
             ):
                 by = [
                     e
                     for e in earlier
-                    if _solve(deadline, base, guard, system.guards[e.index]) != z3.unsat
+                    if _solve(budget, base, guard, system.guards[e.index]) != z3.unsat
                 ]
                 lines = ", ".join(f"{e.label} at line {e.line}" for e in by)
                 findings.append(
@@ -143,7 +140,7 @@ def dead_transitions(
     system: TransitionSystem,
     unroller: Unroller,
     skip: set[int],
-    deadline: Deadline,
+    budget: Budget,
     lemmas: z3.BoolRef | None = None,
 ) -> list[Finding]:
     """Transitions that fire in no reachable configuration. Runs that fire them are
@@ -154,9 +151,9 @@ def dead_transitions(
     uncovered = {t.index for t in system.model.transitions} - skip
     uncovered -= covered_by_walks(system.model)
     depth = 0
-    while uncovered and depth <= COVER_DEPTH and not deadline.expired:
+    while uncovered and depth <= COVER_DEPTH and not budget.expired:
         target = z3.Or(*(system.fires[i] for i in uncovered))
-        result, model = unroller.check(target, depth, deadline.part(0.5), over_inputs=True)
+        result, model = unroller.check(target, depth, budget.part(0.5), over_inputs=True)
         if result == z3.sat:
             assert model is not None
             for k in range(depth + 1):
@@ -167,14 +164,15 @@ def dead_transitions(
             depth += 1
     findings = []
     for position, i in enumerate(sorted(uncovered)):
-        if deadline.expired:
+        if budget.expired:
             left = len(uncovered) - position
             findings.append(
                 Finding(
                     "dead-transition-unchecked",
                     Severity.WARNING,
-                    f"the dead-transition check ran out of time: {left} transition(s) were "
-                    "neither reached by a run nor examined for a proof",
+                    f"the dead-transition check ran out of its budget ({budget.why()}): "
+                    f"{left} transition(s) were neither reached by a run nor examined for a "
+                    "proof",
                     system.model.transitions[i].line,
                     system.model.transitions[i].column,
                 )
@@ -183,12 +181,12 @@ def dead_transitions(
         t = system.model.transitions[i]
         if (
             lemmas is not None
-            and _solve(deadline, system.state_domain, lemmas, system.admissible, system.fires[i])
+            and _solve(budget, system.state_domain, lemmas, system.admissible, system.fires[i])
             == z3.unsat
         ):
             proved = True
         else:
-            outcome = spacer(system, system.fires[i], deadline, PROOF_RLIMIT, lemmas)
+            outcome = spacer(system, system.fires[i], budget.capped(PROOF_RLIMIT), lemmas)
             proved = outcome.verdict is Verdict.PROVED
         if proved:
             findings.append(
@@ -203,12 +201,12 @@ def dead_transitions(
     return findings
 
 
-def _inputs_exist(system: TransitionSystem, deadline: Deadline) -> z3.BoolRef | None:
+def _inputs_exist(system: TransitionSystem, budget: Budget) -> z3.BoolRef | None:
     """A quantifier-free condition on the state that holds exactly where some inputs are
     admissible (quantifier elimination), or None when it cannot be computed."""
     if not system.inp:
         return z3.simplify(system.admissible)
-    tactic = z3.TryFor(z3.Then("simplify", "qe", "simplify", ctx=system.ctx), deadline.ms(0.3))
+    tactic = z3.TryFor(z3.Then("simplify", "qe", "simplify", ctx=system.ctx), budget.ms(0.3))
     try:
         goals = tactic(z3.Exists(system.input_args(), system.admissible))
     except z3.Z3Exception:
@@ -219,10 +217,10 @@ def _inputs_exist(system: TransitionSystem, deadline: Deadline) -> z3.BoolRef | 
     return all_true(parts, system.ctx)
 
 
-def dead_ends(system: TransitionSystem, unroller: Unroller, deadline: Deadline) -> list[Finding]:
+def dead_ends(system: TransitionSystem, unroller: Unroller, budget: Budget) -> list[Finding]:
     """Reachable configurations in which no inputs are admissible: runs end there and
     every limit is vacuously safe beyond them."""
-    exists = _inputs_exist(system, deadline)
+    exists = _inputs_exist(system, budget)
     line, column = _assumptions_at(system.model)
     if exists is None:
         return [
@@ -233,23 +231,20 @@ def dead_ends(system: TransitionSystem, unroller: Unroller, deadline: Deadline) 
                 "inputs: eliminating the inputs from the ranges and assumptions "
                 + (
                     "ran out of time"
-                    if deadline.expired
+                    if budget.expired
                     else "did not succeed (nonlinear assumptions, for example)"
                 ),
                 line,
                 column,
             )
         ]
-    if _solve(deadline, system.state_domain, z3.Not(exists)) == z3.unsat:
+    if _solve(budget, system.state_domain, z3.Not(exists)) == z3.unsat:
         return []
-    outcome = bmc(unroller, "@dead-end", exists, COVER_DEPTH, deadline.part(0.5))
-    if outcome.verdict is Verdict.UNKNOWN and not deadline.expired:
-        outcome = spacer(system, z3.Not(exists), deadline, rlimit=PROOF_RLIMIT)
-        if outcome.verdict is Verdict.REFUTED:
-            # reachable, but deeper than the first search: find the run to name it
-            deeper = bmc(unroller, "@dead-end", exists, TRACE_DEPTH, deadline.part(0.5))
-            if deeper.verdict is Verdict.REFUTED:
-                outcome = deeper
+    outcome = bmc(unroller, "@dead-end", exists, COVER_DEPTH, budget.part(0.5))
+    if outcome.verdict is Verdict.UNKNOWN and not budget.expired:
+        # deeper than the first search: Spacer finds the run, BMC shortens it
+        outcome = spacer(system, z3.Not(exists), budget.capped(PROOF_RLIMIT), unroller=unroller)
+        outcome = shorten(unroller, "@dead-end", exists, outcome, budget.part(0.5))
     if outcome.verdict is Verdict.REFUTED and outcome.model is not None:
         assert outcome.depth is not None
         config = extract(system, outcome.model, outcome.depth)[-1][0]
