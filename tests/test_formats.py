@@ -3,6 +3,7 @@ Markdown, the self-contained HTML page and ITF traces, on reports of real runs."
 
 from __future__ import annotations
 
+import importlib
 import importlib.resources
 import json
 import re
@@ -366,3 +367,17 @@ def test_itf_files_of_one_strategy_do_not_overwrite_each_other(tmp_path: Path) -
         "refuted-deep.position_limit.2.itf.json",
         "refuted-deep.position_limit.itf.json",
     ]
+
+
+# -- the package ------------------------------------------------------------------------
+def test_formats_split_into_modules_keeps_the_public_import_path() -> None:
+    """Issue 12: one module per format; ``checker.report.formats`` still exports them."""
+    from checker.report import formats
+
+    modules = {"common", "junit", "sarif", "markdown", "html", "svg", "invariants", "itf"}
+    for name in modules:
+        assert importlib.import_module(f"checker.report.formats.{name}").__doc__
+    assert sorted(formats.__all__) == formats.__all__
+    for name in formats.__all__:
+        value = getattr(formats, name)
+        assert name.isupper() or value.__module__.rsplit(".", 1)[1] in modules, name
