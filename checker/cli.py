@@ -335,7 +335,7 @@ def _write_format(report: Report, fmt: str, path: Path | None, models: Mapping[s
     if fmt == "json":  # the common case in CI needs none of the other formats' imports
         _emit(json.dumps(report.to_json(), indent=2) + "\n", path)
         return
-    from checker.report.formats import itf_traces, to_html, to_junit, to_markdown, to_sarif
+    from checker.report.formats import itf_files, to_html, to_junit, to_markdown, to_sarif
 
     if fmt == "itf":
         assert path is not None
@@ -343,14 +343,7 @@ def _write_format(report: Report, fmt: str, path: Path | None, models: Mapping[s
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"--output {path}: cannot make it ({exc.strerror or exc})") from None
-        written: set[str] = set()
-        for m, lim, text in itf_traces(report):
-            stem = f"{m.strategy or Path(m.file).stem}.{lim.name}"
-            name, n = f"{stem}.itf.json", 1
-            while name in written:  # two files of one strategy: number the later ones
-                n += 1
-                name = f"{stem}.{n}.itf.json"
-            written.add(name)
+        for name, text in itf_files(report):
             _emit(text, path / name)
         return
     text = {

@@ -16,6 +16,7 @@ from jsonschema.validators import validator_for
 
 from checker.lang.loader import load_model
 from checker.report.formats import (
+    itf_files,
     itf_traces,
     pretty_invariant,
     step_graph_svg,
@@ -301,6 +302,49 @@ def test_itf_renames_its_own_variables_when_the_model_uses_their_names(report: R
     assert doc["vars"] == ["@step", "step", "inputs", "@inputs"]
     assert doc["states"][1]["step"] == {"#bigint": "1"} and doc["states"][1]["@step"] == "quoting"
     assert re.search(r"a run of 8 tick", doc["#meta"]["description"])
+
+
+# two limits that the same run breaks: their counterexamples are equal
+SHARED_COUNTEREXAMPLE = """
+strategy: shared
+state:
+  n: {type: int, init: 0}
+steps: [count]
+initial: count
+transitions:
+  - {from: count, to: count, do: {n: n + 1}}
+limits:
+  at_most_two: n <= 2
+  below_three: n < 3
+"""
+
+
+def test_itf_export_names_each_limit_when_two_limits_share_a_counterexample(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shared.yaml"
+    path.write_text(SHARED_COUNTEREXAMPLE)
+    report = verify_paths([path])
+    first, second = report.models[0].limits
+    assert first.counterexample is not None and first.counterexample == second.counterexample
+    docs = {name: json.loads(text) for name, text in itf_files(report)}
+    assert sorted(docs) == ["shared.at_most_two.itf.json", "shared.below_three.itf.json"]
+    for lim in (first, second):
+        meta = docs[f"shared.{lim.name}.itf.json"]["#meta"]
+        assert (meta["strategy"], meta["limit"], meta["expression"]) == (
+            "shared",
+            lim.name,
+            lim.text,
+        )
+        assert f"limit '{lim.name}' ({lim.text}) is broken after 3 tick(s)" in meta["description"]
+    out = tmp_path / "itf"
+    run = run_cli("verify", str(path), "--format", "itf", "--output", str(out))
+    assert run.code == 1
+    files = {p.name: p.read_text() for p in out.iterdir()}
+    assert sorted(files) == sorted(docs)
+    assert files["shared.at_most_two.itf.json"] != files["shared.below_three.itf.json"]
+    for name, text in files.items():
+        assert json.loads(text)["#meta"]["limit"] == name.split(".")[1]
 
 
 # -- the command line ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ is a pure function of a :class:`~checker.results.Report`."""
 from checker.report.formats.common import trace_table
 from checker.report.formats.html import to_html
 from checker.report.formats.invariants import pretty_invariant
-from checker.report.formats.itf import ITF_FORMAT_DESCRIPTION, itf_traces, to_itf
+from checker.report.formats.itf import ITF_FORMAT_DESCRIPTION, itf_files, itf_traces, to_itf
 from checker.report.formats.junit import to_junit
 from checker.report.formats.markdown import to_markdown
 from checker.report.formats.sarif import RULES, SARIF_SCHEMA, sarif_log, to_sarif
@@ -18,6 +18,7 @@ __all__ = [
     "ITF_FORMAT_DESCRIPTION",
     "RULES",
     "SARIF_SCHEMA",
+    "itf_files",
     "itf_traces",
     "pretty_invariant",
     "sarif_log",
