@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.resources
+import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -26,6 +27,7 @@ from checker.report.formats import (
     to_markdown,
     to_sarif,
 )
+from checker.report.graph import edge_label, to_dot, to_mermaid
 from checker.results import Counterexample, ModelReport, Report, Tick, Verdict
 from checker.verify import verify_paths
 from tests.conftest import BAD_MODELS, ROOT, model, run_cli
@@ -262,6 +264,68 @@ def test_step_graph_svg_draws_every_step_and_edge_inside_its_view() -> None:
     top, height = int(view[1]), int(view[2])
     for y in re.findall(r'y="(-?[\d.]+)"', svg):
         assert top <= float(y) <= top + height
+
+
+# three self-loops on one step, one on another, and two edges between steps
+SELF_LOOPS = """
+strategy: self-loops
+state:
+  n: {type: int, init: 0}
+inputs:
+  x: {type: int, range: [0, 3]}
+steps: [a, b]
+initial: a
+transitions:
+  - {from: a, to: a, when: [x == 0], do: {n: n + 1}}
+  - {from: a, to: a, when: [x == 1], do: {n: n - 1}}
+  - {from: a, to: a, when: [x == 2]}
+  - {from: a, to: b, when: [x == 3]}
+  - {from: b, to: b, when: [x == 0]}
+  - {from: b, to: a}
+limits:
+  small: n <= 2
+"""
+
+
+def test_graph_draws_several_self_loops_of_a_step_as_one_edge_each() -> None:
+    looped = model(SELF_LOOPS)
+    labels = [edge_label(t) for t in looped.transitions]
+    mermaid = to_mermaid(looped).splitlines()
+    edges = [line for line in mermaid if "-->" in line and "start" not in line]
+    assert len(edges) == len(looped.transitions) == 6
+    for label, line in zip(labels, edges, strict=True):
+        assert f'"{label}"' in line  # its own label, in file order
+    loops = [line for line in edges if line.strip().startswith("s0 ---")]
+    assert len(loops) == 3 and len({line.split()[2] for line in loops}) == 3  # own nodes
+    dot = to_dot(looped)
+    arrows = [line for line in dot.splitlines() if " -> " in line and "dir=none" not in line]
+    assert len(arrows) - 1 == len(looped.transitions)  # one arrow each, and the start's
+    for label in labels:
+        assert dot.count(f'label="{label}"') == 1
+    assert '{ rank=same; "a"; "a@0"; "a@1"; "a@2"; }' in dot
+
+
+def test_step_graph_svg_draws_each_self_loop_with_its_label_apart() -> None:
+    looped = model(SELF_LOOPS)
+    svg = step_graph_svg(looped)
+    ET.fromstring(svg)
+    groups = re.findall(r"<g><title>([^<]*)</title><path d=\"([^\"]*)\"[^>]*/><text ([^>]*)>", svg)
+    assert len(groups) == len(looped.transitions)  # no two edges here share their ends
+    place = re.compile(r'x="([-\d.]+)" y="([-\d.]+)"')
+    spots = {}
+    for title, path, text in groups:
+        found = place.search(text)
+        assert found is not None
+        spots[title] = (float(found[1]), float(found[2]), path)
+    loops = [spots[edge_label(t)] for t in looped.transitions if t.source == t.target == "a"]
+    assert len({path for _, _, path in loops}) == 3  # three loops, not one drawn thrice
+    ys = sorted(y for _, y, _ in loops)
+    assert all(b - a >= 14 for a, b in itertools.pairwise(ys))  # 11px labels apart
+    assert len({(x, y) for x, y, _ in loops}) == 3
+    view = re.search(r'width="(\d+)" height="\d+" viewBox="0 (-?\d+) \d+ (\d+)"', svg)
+    assert view is not None
+    for x, y, _ in spots.values():
+        assert 0 <= x <= int(view[1]) and int(view[2]) <= y <= int(view[2]) + int(view[3])
 
 
 def test_invariant_text_is_pretty_printed_and_never_evaluated() -> None:

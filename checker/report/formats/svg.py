@@ -13,6 +13,8 @@ from checker.model import Model, Transition
 from checker.report.graph import edge_label
 
 _CHAR, _BOX_H, _GAP_X, _ROW, _TOP = 7.8, 32.0, 180.0, 84.0, 40.0
+_LABEL_CHAR = 6.2
+"""The width of a character of an edge label (11px), to keep labels inside the view."""
 Box = tuple[float, float, float]
 """A step's box: centre x, centre y, width."""
 
@@ -37,26 +39,43 @@ def _border(box: Box, toward: tuple[float, float]) -> tuple[float, float]:
     return (x + dx * t, y + dy * t) if math.isfinite(t) else (x, y)
 
 
+_LOOP_STEP = 22.0
+"""How much higher each further self-loop of a step rises than the one inside it."""
+
+
 @dataclass(frozen=True)
 class _Layout:
     """Where the steps of a step graph are drawn, and how edges run between them."""
 
     boxes: Mapping[str, Box]
     layer: Mapping[str, int]
-    loops: frozenset[str]
+    loops: Mapping[str, int]
+    """The number of self-loops (transitions from a step to itself) of each step."""
     middle: float
 
+    def loop(self, step: str, k: int) -> tuple[str, float, float, str]:
+        """The path of the ``k``-th self-loop of ``step`` and where its label goes. The
+        loops nest above the box, each one ``_LOOP_STEP`` higher and wider than the one
+        inside it. A step's only loop has its label centred above it; when there are
+        several, each label is level with its own loop's top, right of the outermost
+        loop, so that no loop crosses a label and no two labels share a place."""
+        x, y = self.boxes[step][0], self.boxes[step][1] - _BOX_H / 2
+        lift, reach, foot = 46 + _LOOP_STEP * k, 40 + 14 * k, 12 + 5 * k
+        controls = f"{x - reach:.1f},{y - lift:.1f} {x + reach:.1f},{y - lift:.1f}"
+        path = f"M{x - foot:.1f},{y:.1f} C{controls} {x + foot:.1f},{y:.1f}"
+        top = y - 0.75 * lift  # where a cubic with both controls at one height peaks
+        if self.loops[step] == 1:
+            return path, x, top - 6, "middle"
+        outermost = 40 + 14 * (self.loops[step] - 1)
+        return path, x + outermost / 2 + 8, top + 4, "start"
+
     def edge(self, u: str, v: str) -> tuple[str, float, float, str]:
-        """The path of edge ``u -> v``, and where its label goes and how it is anchored:
-        a loop above the box for a self-loop, a straight line to a later layer, an arc
-        sideways within a layer (right going down, left going up), and an arc back to an
-        earlier layer over the top or under the bottom of the layers between, on the side
-        nearer the source."""
+        """The path of edge ``u -> v`` between two steps, and where its label goes and
+        how it is anchored: a straight line to a later layer, an arc sideways within a
+        layer (right going down, left going up), and an arc back to an earlier layer over
+        the top or under the bottom of the layers between, on the side nearer the source.
+        Self-loops are drawn by :meth:`loop`."""
         (xu, yu, _), (xv, yv, _) = self.boxes[u], self.boxes[v]
-        if u == v:
-            y = yu - _BOX_H / 2
-            loop = f"C{xu - 40:.1f},{y - 46:.1f} {xu + 40:.1f},{y - 46:.1f} {xu + 12:.1f},{y:.1f}"
-            return f"M{xu - 12:.1f},{y:.1f} {loop}", xu, y - 40, "middle"
         if self.layer[v] > self.layer[u]:
             (x0, y0), (x1, y1) = _border(self.boxes[u], (xv, yv)), _border(self.boxes[v], (xu, yu))
             path = f"M{x0:.1f},{y0:.1f} L{x1:.1f},{y1:.1f}"
@@ -70,8 +89,8 @@ class _Layout:
         span = [s for s in self.boxes if self.layer[v] <= self.layer[s] <= self.layer[u]]
         sign = -1 if yu < self.middle or (yu == self.middle and yv < self.middle) else 1
         clear = _BOX_H / 2 + 14 + 8 * min(self.layer[u] - self.layer[v], 4)
-        if sign < 0 and self.loops.intersection(span):
-            clear += 40
+        if sign < 0 and any(self.loops.get(s, 0) for s in span):  # over the loops
+            clear += 40 + _LOOP_STEP * (max(self.loops.get(s, 0) for s in span) - 1)
         ys = [self.boxes[s][1] for s in span]
         peak = (min(ys) if sign < 0 else max(ys)) + sign * clear
         y0, y1 = yu + sign * _BOX_H / 2, yv + sign * _BOX_H / 2
@@ -127,19 +146,28 @@ def step_graph_svg(model: Model, ident: str = "0") -> str:
         f'<circle cx="{x0 - w0 / 2 - 36:.1f}" cy="{y0:.1f}" r="5"/>',
         f'<path d="M{x0 - w0 / 2 - 31:.1f},{y0:.1f} L{x0 - w0 / 2:.1f},{y0:.1f}" {arrow}/>',
     ]
-    loops = frozenset(s for s in model.steps if model.graph.has_edge(s, s))
+    loops = {
+        s: len(model.graph.edges[s, s]["transitions"]) for s in nx.nodes_with_selfloops(model.graph)
+    }
     layout = _Layout(boxes, layer, loops, _TOP + (tallest - 1) * _ROW / 2)
     heights = [_TOP - _BOX_H, _TOP + (tallest - 1) * _ROW + _BOX_H]
+    rights = [x - _GAP_X + 84]  # the last column and a margin
     for u, v, data in model.graph.edges(data=True):
-        path, lx, ly, anchor = layout.edge(u, v)
-        heights.append(ly)
-        tip = html.escape("\n".join(edge_label(t) for t in data["transitions"]))
-        label = _text(lx, ly, _short_label(data["transitions"]), "label", anchor)
-        body.append(f'<g><title>{tip}</title><path d="{path}" {arrow}/>{label}</g>')
+        if u == v:  # each self-loop its own loop and label: they would hide each other
+            drawn = [(layout.loop(u, k), (t,)) for k, t in enumerate(data["transitions"])]
+        else:
+            drawn = [(layout.edge(u, v), data["transitions"])]
+        for (path, lx, ly, anchor), transitions in drawn:
+            text = _short_label(transitions)
+            heights.append(ly)
+            rights.append(lx + len(text) * _LABEL_CHAR * {"start": 1, "middle": 0.5}.get(anchor, 0))
+            tip = html.escape("\n".join(edge_label(t) for t in transitions))
+            label = _text(lx, ly, text, "label", anchor)
+            body.append(f'<g><title>{tip}</title><path d="{path}" {arrow}/>{label}</g>')
     for s, box in boxes.items():
         body += [_rect(box, 0), *([_rect(box, 3)] if s in model.final else [])]
         body.append(_text(box[0], box[1] + 4.5, s))
-    top, width, height = min(heights) - 16, x - _GAP_X + 100, max(heights) - min(heights) + 28
+    top, width, height = min(heights) - 16, max(rights) + 16, max(heights) - min(heights) + 28
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" width="{width:.0f}" '
         f'height="{height:.0f}" viewBox="0 {top:.0f} {width:.0f} {height:.0f}" role="img" '
