@@ -377,7 +377,7 @@ def _write_format(report: Report, fmt: str, path: Path | None, models: Mapping[s
     text = {
         "junit": lambda: to_junit(report),
         "sarif": lambda: to_sarif(report),
-        "markdown": lambda: to_markdown(report),
+        "markdown": lambda: to_markdown(report, models),
         "html": lambda: to_html(report, models),
     }[fmt]()
     _emit(text, path)

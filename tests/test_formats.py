@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from jsonschema.validators import validator_for
+from rich.console import Console
 
 from checker.lang.loader import load_model
 from checker.report.formats import (
@@ -28,7 +29,9 @@ from checker.report.formats import (
     to_sarif,
 )
 from checker.report.graph import edge_label, to_dot, to_mermaid
-from checker.results import Counterexample, ModelReport, Report, Tick, Verdict
+from checker.report.limits import limit_reads
+from checker.report.terminal import counterexample_table
+from checker.results import Counterexample, LimitResult, ModelReport, Report, Tick, Verdict
 from checker.verify import verify_paths
 from tests.conftest import BAD_MODELS, ROOT, model, run_cli
 
@@ -187,7 +190,7 @@ def test_markdown_has_a_table_row_per_limit_and_the_counterexample(report: Repor
             marker = {"proved": "PROVED", "refuted": "**REFUTED**", "unknown": "_UNKNOWN_"}
             assert any(f"| {marker[lim.verdict.value]} |" in r for r in rows), lim.name
     assert "| `position_limit` | `position <= max_position` | **REFUTED** |" in text
-    assert "| 8 | idle | quoting -> idle (line 28) | 1 | 4 | 0 |" in text
+    assert "| 8 | idle | quoting -> idle (line 28) | 1 | **4** | 0 |" in text
     assert "| 12 | error | `unreachable-step` |" in text
     assert "&lt;stream end>" in text and "<stream end>" not in text
 
@@ -224,6 +227,83 @@ def test_html_uses_given_models_and_survives_a_model_that_no_longer_loads(
     assert "<svg" not in page and "Step graph not drawn: the model does not load" in page
     page = to_html(Report((gone,)), {gone.file: load_model(PERP)})
     assert page.count("<svg") == 1 and ">hedging</text>" in page
+
+
+def test_html_counterexample_table_scrolls_inside_its_container_when_wide(
+    report: Report,
+) -> None:
+    page = to_html(report)
+    assert ".scroll{overflow-x:auto;max-width:100%}" in page
+    assert page.count("<table>") == page.count('<div class="scroll"><table>') > 0
+    assert page.count("</table>") == page.count("</table></div>")
+
+
+def test_html_shows_one_invariant_once_for_every_limit_it_proves(report: Report) -> None:
+    perp = by_file(report, PERP)
+    index = report.models.index(perp)
+    section = to_html(Report((perp,)))
+    shared = "Invariant proving <code>position_limit</code>, <code>worst_case_long</code>, "
+    assert section.count(shared + "<code>worst_case_short</code> (the same") == 1
+    assert section.count("<details") == 2  # that one, and loss_bounded's by step
+    anchor = "invariant-0-position_limit"
+    assert section.count(f'<details id="{anchor}">') == 1
+    assert section.count(f'href="#{anchor}"') == 3
+    assert "(shared with position_limit, worst_case_short)" in section
+    assert section.count('href="#invariant-0-loss_bounded"') == 1
+    assert f'id="invariant-{index}-position_limit"' in to_html(report)
+
+
+def test_html_marks_the_cells_that_break_the_limit_with_a_legend(report: Report) -> None:
+    deep = by_file(report, REFUTED)
+    page = to_html(Report((deep,)))
+    rows = re.findall(r"<tr>(.*?)</tr>", page.split("Counterexample:")[1])
+    last = re.findall(r'<td(?: class="([a-z ]*)")?>([^<]*)</td>', rows[-1])
+    assert [(cls, value) for cls, value in last if "breaks" in cls] == [("changed breaks", "4")]
+    assert all("breaks" not in row for row in rows[:-1])
+    assert "the values at tick 8 of what the limit reads (<code>position</code>)" in page
+    assert "td.breaks{" in page
+
+
+def test_what_a_limit_reads_includes_the_provers_it_names() -> None:
+    lim = LimitResult("position_limit", "position <= max_position", 1, Verdict.REFUTED, "x", 0)
+    assert limit_reads(lim) == {"position", "max_position"}  # from its text
+    named = model(PROVER_LIMIT)
+    (prover_limit,) = named.limits
+    result = LimitResult(prover_limit.name, prover_limit.text, 1, Verdict.PROVED, "x", 0.0)
+    assert limit_reads(result, named) == {"position"}
+    assert limit_reads(result) == {"small_enough"}
+
+
+PROVER_LIMIT = """
+strategy: prover-limit
+params:
+  cap: 3
+state:
+  position: {type: int, init: 0}
+provers:
+  small_enough: position <= cap
+steps: [s]
+initial: s
+transitions:
+  - {from: s, to: s, do: {position: position + 1}}
+limits:
+  capped: small_enough
+"""
+
+
+def test_markdown_and_terminal_mark_the_values_that_break_the_limit(report: Report) -> None:
+    text = to_markdown(Report((by_file(report, REFUTED),)))
+    assert "| 8 | idle | quoting -> idle (line 28) | 1 | **4** | 0 |" in text
+    assert "| 7 | quoting | idle -> quoting (line 22) | 0 | 3 | 1 |" in text
+    assert "In bold, at tick 8: what the limit reads (`position`), which breaks it." in text
+    lim = by_file(report, REFUTED).limits[0]
+    assert lim.counterexample is not None
+    console = Console(force_terminal=True, color_system="standard", width=120)
+    with console.capture() as captured:
+        console.print(counterexample_table(lim, lim.counterexample))
+    lines = captured.get().splitlines()
+    assert "\x1b[1;31mposition=4\x1b[0m, open_bid=0" in lines[-2]
+    assert "\x1b[1;31m" not in "".join(lines[1:-2])
 
 
 # back edges over and under, arcs within a layer, self-loops, an unreachable step
@@ -335,6 +415,18 @@ def test_invariant_text_is_pretty_printed_and_never_evaluated() -> None:
     hostile = '__import__("os").system("false")'
     assert pretty_invariant(hostile) == hostile
     assert pretty_invariant("x <=") == "x <="
+
+
+def test_pretty_invariant_reads_numbers_exactly_when_the_text_has_carriage_returns() -> None:
+    """Numbers were re-read from source positions, with a float's repr as the fallback."""
+    long = "0.1000000000000000055511151231257827021181583404541015625"
+    assert pretty_invariant(f"(x <=\r{long})") == f"x ≤ {long}"
+    assert pretty_invariant("(a\r+ 0.1 <= 0.3000000000000000000001)") == (
+        "a + 0.1 ≤ 0.3000000000000000000001"
+    )
+    drawn = pretty_invariant("x1 + 2 <= 3.25 and\r\n(y <= 1e-3) and\rz >= 1/3")
+    assert drawn.splitlines()[:2] == ["x1 + 2 ≤ 3.25", "y ≤ 0.001"]
+    assert pretty_invariant("x <= 1e99999") == "x <= 1e99999"  # too large: shown as is
 
 
 # -- ITF --------------------------------------------------------------------------------

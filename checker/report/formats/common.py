@@ -1,5 +1,6 @@
 """What the formats share: values as cells, the transition taken at a tick, what broke,
-and a counterexample as a table of ticks."""
+a counterexample as a table of ticks and which of its cells break the limit, and which
+limits share an invariant."""
 
 from __future__ import annotations
 
@@ -48,3 +49,24 @@ def trace_table(cex: Counterexample) -> tuple[list[str], list[list[str]]]:
         for t in cex.ticks
     ]
     return header, rows
+
+
+def breaking_columns(cex: Counterexample, reads: frozenset[str]) -> frozenset[int]:
+    """The columns of :func:`trace_table` whose last cell, the value at the failing
+    tick, is a state variable that the limit reads (see
+    :func:`checker.report.limits.limit_reads`): the values
+    that break it."""
+    header, _ = trace_table(cex)
+    first = len(header) - len(dict.fromkeys(n for t in cex.ticks for n in t.state))
+    return frozenset(j for j in range(first, len(header)) if header[j] in reads)
+
+
+def shared_invariants(limits: tuple[LimitResult, ...]) -> dict[str, tuple[str, ...]]:
+    """For each limit proved with an invariant, the limits proved by the same invariant
+    (itself included), in file order: a search for inductive lemmas proves several
+    limits with one invariant, which is then shown once, under the first of them."""
+    groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for lim in limits:
+        if lim.invariant is not None:
+            groups.setdefault(tuple(sorted(lim.invariant.items())), []).append(lim.name)
+    return {name: tuple(names) for names in groups.values() for name in names}

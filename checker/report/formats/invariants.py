@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
@@ -12,6 +13,7 @@ import sympy
 from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.stringpict import prettyForm
 
+from checker.lang.numbers import read_number
 from checker.model import decimal_text
 
 
@@ -52,8 +54,8 @@ class _InvariantReader:
         "False": sympy.false,
     }
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, numbers: Mapping[str, int | Fraction]) -> None:
+        self.numbers = numbers
 
     def visit(self, node: ast.AST) -> Any:
         method = getattr(self, f"visit_{type(node).__name__}", None)
@@ -69,15 +71,11 @@ class _InvariantReader:
     def visit_Constant(self, node: ast.Constant) -> Any:
         if isinstance(node.value, bool):
             return sympy.true if node.value else sympy.false
-        if isinstance(node.value, int):
-            return sympy.Integer(node.value)
-        if isinstance(node.value, float):  # exactly as written: 0.1 is 1/10
-            return sympy.Rational(
-                Fraction(ast.get_source_segment(self.text, node) or repr(node.value))
-            )
-        raise ValueError(f"cannot read {node.value!r}")
+        raise ValueError(f"cannot read {node.value!r}")  # numbers were taken out first
 
     def visit_Name(self, node: ast.Name) -> Any:
+        if node.id in self.numbers:
+            return sympy.Rational(self.numbers[node.id])  # exact: 0.1 is 1/10
         return self.NAMES.get(node.id, sympy.Symbol(node.id))
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
@@ -121,15 +119,43 @@ class _Pretty(PrettyPrinter):  # type: ignore[misc]
         return super()._print_Rational(expr) if "/" in text else prettyForm(text)
 
 
+_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9_.])(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?(?![A-Za-z0-9_.])"
+)
+"""A number literal as seqprove prints them (``0``, ``-`` apart: ``0.125``, ``1e-3``),
+not part of a name such as ``x1``."""
+
+
+def _take_numbers(text: str) -> tuple[str, dict[str, int | Fraction]]:
+    """``text`` with each number literal replaced by a name, and the exact value of
+    each name. The values are read from the literal's own text, never from the float
+    that Python's parser would make of it, nor through source positions, which line
+    endings such as ``\\r`` can shift."""
+    prefix = "_number"
+    while prefix in text:
+        prefix = "_" + prefix
+    numbers: dict[str, int | Fraction] = {}
+
+    def name(match: re.Match[str]) -> str:
+        value = read_number(match[0])
+        if value is None:
+            raise ValueError(f"cannot read the number {match[0]!r}")
+        numbers[key := f"{prefix}{len(numbers)}"] = value
+        return key
+
+    return _NUMBER.sub(name, text), numbers
+
+
 @functools.lru_cache(maxsize=256)
 def pretty_invariant(text: str) -> str:
     """``text`` drawn by sympy's pretty printer, a line (or block) per top-level
     conjunct; ``text`` itself when it does not read back."""
     try:
-        tree = ast.parse(text.strip(), mode="eval").body
+        source, numbers = _take_numbers(text.strip())
+        tree = ast.parse(f"({source})", mode="eval").body  # may span lines
         and_ = isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And)
         parts = tree.values if isinstance(tree, ast.BoolOp) and and_ else [tree]
-        reader = _InvariantReader(text.strip())
+        reader = _InvariantReader(numbers)
         printer = _Pretty({"use_unicode": True, "num_columns": 100})
         drawn = [printer.doprint(reader.visit(part)) for part in parts]
     except (SyntaxError, ValueError, TypeError, AttributeError, RecursionError):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from checker.report.formats.common import detail, trace_table
+from collections.abc import Mapping
+
+from checker.model import Model
+from checker.report.formats.common import breaking_columns, detail, trace_table
+from checker.report.limits import limit_reads
 from checker.report.terminal import summary
-from checker.results import ModelReport, Report, Verdict
+from checker.results import Counterexample, LimitResult, ModelReport, Report, Verdict
 
 _MARK = {Verdict.PROVED: "PROVED", Verdict.REFUTED: "**REFUTED**", Verdict.UNKNOWN: "_UNKNOWN_"}
 
@@ -24,7 +28,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
-def _md_model(m: ModelReport) -> list[str]:
+def _md_model(m: ModelReport, model: Model | None) -> list[str]:
     out = [f"### `{m.file}`" + (f" ({_md(m.strategy)})" if m.strategy else ""), ""]
     if m.errors:
         return [*out, "**Bad input:**", "", *(f"- {_md(d)}" for d in m.errors), ""]
@@ -47,17 +51,41 @@ def _md_model(m: ModelReport) -> list[str]:
         out += ["", "**Findings**", "", *_md_table(["line", "severity", "rule", "message"], rows)]
     for lim in m.limits:
         if lim.counterexample is not None:
-            header, rows = trace_table(lim.counterexample)
-            what = f"{_code(lim.name)} ({_code(lim.text)}) is {detail(lim)}"
-            out += ["", f"**Counterexample:** {what}", ""]
-            out += _md_table([_md(h) for h in header], [[_md(c) for c in r] for r in rows])
+            out += ["", *_md_trace(lim, lim.counterexample, limit_reads(lim, model))]
     return [*out, ""]
 
 
-def to_markdown(report: Report) -> str:
+def _md_trace(lim: LimitResult, cex: Counterexample, reads: frozenset[str]) -> list[str]:
+    """The tick table, the values that break the limit in bold, and a line saying so."""
+    header, rows = trace_table(cex)
+    breaking = breaking_columns(cex, reads)
+    cells = [[_md(c) for c in r] for r in rows]
+    cells[-1] = [f"**{c}**" if j in breaking and c else c for j, c in enumerate(cells[-1])]
+    what = f"{_code(lim.name)} ({_code(lim.text)}) is {detail(lim)}"
+    out = [f"**Counterexample:** {what}", "", *_md_table([_md(h) for h in header], cells)]
+    if breaking:
+        names = ", ".join(_code(header[j]) for j in sorted(breaking))
+        out += [
+            "",
+            f"In bold, at tick {cex.length}: what the limit reads ({names}), which breaks it.",
+        ]
+    return out
+
+
+def to_markdown(report: Report, models: Mapping[str, Model] | None = None) -> str:
     """A summary for a GitHub job summary or pull-request comment: per model a table of
-    limits, the findings, and each counterexample as a table of ticks."""
+    limits, the findings, and each counterexample as a table of ticks, the values that
+    break the limit in bold.
+
+    Parameters
+    ----------
+    report
+        The report to show.
+    models
+        Loaded models by their report's ``file``, to tell what each limit reads through
+        the provers it names; without one, the names in the limit's text are used.
+    """
     lines = ["## seqprove", "", _md(summary(report).plain), ""]
     for m in report.models:
-        lines += _md_model(m)
+        lines += _md_model(m, (models or {}).get(m.file))
     return "\n".join(lines)
