@@ -234,7 +234,9 @@ def test_html_counterexample_table_scrolls_inside_its_container_when_wide(
 ) -> None:
     page = to_html(report)
     assert ".scroll{overflow-x:auto;max-width:100%}" in page
-    assert page.count("<table>") == page.count('<div class="scroll"><table>') > 0
+    assert page.count("<table") == page.count('<div class="scroll"><table') > 0
+    assert page.count('<table class="ticks">') == 2  # one line per tick, scrolled sideways
+    assert "table.ticks td,table.ticks th{white-space:nowrap}" in page
     assert page.count("</table>") == page.count("</table></div>")
 
 

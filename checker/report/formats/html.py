@@ -29,7 +29,8 @@ table{border-collapse:collapse;margin:.6em 0}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#f3f3f3} td.changed{font-weight:bold;background:#fff6d6}
 td.breaks{font-weight:bold;color:#b00020;background:#fde4e7;outline:2px solid #b00020}
-.scroll{overflow-x:auto;max-width:100%} .scroll table{margin:0} .legend{font-size:.9em}
+.scroll{overflow-x:auto;max-width:100%} .scroll table{margin:0}
+table.ticks td,table.ticks th{white-space:nowrap} .legend{font-size:.9em}
 .legend span{display:inline-block;padding:0 .4em;border:1px solid #ccc}
 pre{background:#f7f7f7;padding:.6em;overflow-x:auto} summary{font-weight:bold;margin:.6em 0}
 .proved{color:#176f2c;font-weight:bold} .refuted,.error{color:#b00020;font-weight:bold}
@@ -49,14 +50,15 @@ def _td(html_text: str, cls: str = "") -> str:
     return f'<td class="{cls}">{html_text}</td>' if cls else f"<td>{html_text}</td>"
 
 
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
+def _html_table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
     """A table of ``<td>`` cells already built; the header is plain text. It scrolls
     sideways inside its own box when it is wider than the page (a counterexample has a
     column per input and state variable)."""
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(row) + "</tr>" for row in rows)
+    table = f'<table class="{cls}">' if cls else "<table>"
     return (
-        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f'<div class="scroll">{table}<thead><tr>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table></div>"
     )
 
@@ -87,7 +89,10 @@ def _html_trace(lim: LimitResult, cex: Counterexample, reads: frozenset[str]) ->
             f"the limit reads ({names}), which break it"
         )
     return (
-        f"<h3>Counterexample: {_e(broken(lim))}</h3>" + _html_table(header, cells) + legend + "</p>"
+        f"<h3>Counterexample: {_e(broken(lim))}</h3>"
+        + _html_table(header, cells, "ticks")
+        + legend
+        + "</p>"
     )
 
 
