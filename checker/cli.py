@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
@@ -109,12 +109,40 @@ def _check_overrides(overrides: dict[str, str], files: Sequence[Path]) -> None:
             )
 
 
+def _drop_closed(stream: IO[str]) -> None:
+    """Point ``stream``'s descriptor at the null device: its reader has gone (a pipe
+    closed early, as by ``| head -1``), so what is still written to it, and its flush at
+    exit, are dropped without an error (the recipe of Python's note on SIGPIPE). The
+    exit code stays the one the command determines: see docs/cli.md, Exit codes."""
+    with contextlib.suppress(OSError, ValueError):  # not a real file (a test's StringIO)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+
+
+def _echo(message: str, *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` that drops its text, instead of failing, when the reader has gone."""
+    try:
+        click.echo(message, err=err, nl=nl)
+    except BrokenPipeError:
+        _drop_closed(sys.stderr if err else sys.stdout)
+
+
+class _Console(Console):
+    """A rich console that stops writing once its reader has gone. rich's own reaction
+    exits with 1, which ``verify`` would seem to report as a refuted limit."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _drop_closed(self.file)
+
+
 def _console(stderr: bool) -> Console:
     """A console for reports: the terminal's width on a terminal; otherwise ``COLUMNS``
     or 120 columns, so CI logs do not wrap tables at 80."""
-    console = Console(stderr=stderr, highlight=False)
+    console = _Console(stderr=stderr, highlight=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(stderr=stderr, highlight=False, width=PLAIN_WIDTH)
+        console = _Console(stderr=stderr, highlight=False, width=PLAIN_WIDTH)
     return console
 
 
@@ -345,7 +373,7 @@ def _write_format(report: Report, fmt: str, path: Path | None, models: Mapping[s
     if fmt == "json":  # the common case in CI needs none of the other formats' imports
         _emit(json.dumps(report.to_json(), indent=2) + "\n", path)
         return
-    from checker.report.formats import itf_traces, to_html, to_junit, to_markdown, to_sarif
+    from checker.report.formats import itf_files, to_html, to_junit, to_markdown, to_sarif
 
     if fmt == "itf":
         assert path is not None
@@ -353,20 +381,13 @@ def _write_format(report: Report, fmt: str, path: Path | None, models: Mapping[s
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"--output {path}: cannot make it ({exc.strerror or exc})") from None
-        written: set[str] = set()
-        for m, lim, text in itf_traces(report):
-            stem = f"{m.strategy or Path(m.file).stem}.{lim.name}"
-            name, n = f"{stem}.itf.json", 1
-            while name in written:  # two files of one strategy: number the later ones
-                n += 1
-                name = f"{stem}.{n}.itf.json"
-            written.add(name)
+        for name, text in itf_files(report):
             _emit(text, path / name)
         return
     text = {
         "junit": lambda: to_junit(report),
         "sarif": lambda: to_sarif(report),
-        "markdown": lambda: to_markdown(report),
+        "markdown": lambda: to_markdown(report, models),
         "html": lambda: to_html(report, models),
     }[fmt]()
     _emit(text, path)
@@ -374,7 +395,7 @@ def _write_format(report: Report, fmt: str, path: Path | None, models: Mapping[s
 
 def _emit(text: str, path: Path | None) -> None:
     if path is None:
-        click.echo(text, nl=False)
+        _echo(text, nl=False)
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -407,7 +428,7 @@ def recheck(directory: Path, timeout: float, as_json: bool) -> None:
     checks, problems = recheck_certificate(directory, int(timeout * 1000))
     failed = [c for c in checks if not c.ok]
     if as_json:
-        click.echo(
+        _echo(
             json.dumps(
                 {
                     "directory": str(directory),
@@ -473,9 +494,9 @@ def graph(model: Path, fmt: str, params: tuple[str, ...]) -> None:
         loaded = load_model(model, overrides)
     except ModelError as exc:
         for d in exc.diagnostics:
-            click.echo(str(d), err=True)
+            _echo(str(d), err=True)
         sys.exit(EXIT_BAD_INPUT)
-    click.echo(to_dot(loaded) if fmt == "dot" else to_mermaid(loaded), nl=False)
+    _echo(to_dot(loaded) if fmt == "dot" else to_mermaid(loaded), nl=False)
 
 
 @cli.command()
@@ -483,12 +504,12 @@ def schema() -> None:
     """Print the JSON Schema of model files (the one in spec/model.schema.json)."""
     from checker.lang.schema import schema_json
 
-    click.echo(schema_json(), nl=False)
+    _echo(schema_json(), nl=False)
 
 
 def _fail(diagnostics: Iterable[Diagnostic]) -> NoReturn:
     for d in diagnostics:
-        click.echo(str(d), err=True)
+        _echo(str(d), err=True)
     sys.exit(EXIT_BAD_INPUT)
 
 
@@ -661,7 +682,7 @@ def run(
     if figure is not None:
         plot(report, figure)
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        _echo(json.dumps(report.to_json(), indent=2))
     else:
         print_run(report, _console(stderr=False))
     sys.exit(outcome.exit_code)
@@ -711,9 +732,7 @@ def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -
     table = synthesize(scenario, ticks, seed, columns)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_table(table, out)
-    click.echo(
-        f"{out}: {ticks} ticks of {scenario} (seed {seed}), columns {', '.join(table.columns)}"
-    )
+    _echo(f"{out}: {ticks} ticks of {scenario} (seed {seed}), columns {', '.join(table.columns)}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -726,25 +745,34 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.ClickException as exc:
-        exc.show()
+        try:
+            exc.show()
+        except BrokenPipeError:
+            _drop_closed(sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        _echo("aborted", err=True)
         sys.exit(130)
     except InternalError as exc:
-        click.echo(
+        _echo(
             f"seqprove: internal error ({exc}). This is a bug in seqprove; please report it "
             "with the model that caused it.",
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
     except SeqproveError as exc:
-        click.echo(f"seqprove: {exc}", err=True)
+        _echo(f"seqprove: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except Exception as exc:
-        click.echo(
+        _echo(
             f"seqprove: internal error ({type(exc).__name__}: {exc}). This is a bug "
             "in seqprove; please report it with the model that caused it.",
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
+    finally:  # what is still buffered for a reader that has gone is dropped, not an error
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BrokenPipeError:
+                _drop_closed(stream)

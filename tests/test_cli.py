@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import checker.verify
 from checker.errors import InternalError
-from tests.conftest import ROOT, run_cli, run_process
+from tests.conftest import BAD_MODELS, ROOT, run_cli, run_process
 from tests.test_traps import CONTRADICTION, DEEP
 
 PERP = ROOT / "models" / "perp_market_maker.yaml"
@@ -167,3 +170,60 @@ def test_python_dash_m_and_version() -> None:
     run = run_process("--version")
     assert run.code == 0
     assert "seqprove" in run.out
+
+
+# -- a closed standard output -------------------------------------------------------------
+def closed_stdout(*args: str, cwd: Path) -> tuple[int, str]:
+    """Run ``seqprove ARGS`` in a child process whose stdout is a pipe that the parent
+    closes before the child writes anything; its exit code and stderr."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "checker", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "120", "NO_COLOR": "1"},
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader has gone: every write of the child meets EPIPE
+    err = child.stderr.read().decode()
+    return child.wait(timeout=300), err
+
+
+VERDICTS = [
+    (ROOT / "models" / "order_rate_throttle.yaml", 0),
+    (BAD_MODELS / "refuted_deep.yaml", 1),
+]
+
+
+@pytest.mark.parametrize(("path", "code"), VERDICTS, ids=["proved", "refuted"])
+@pytest.mark.parametrize("json_flag", [[], ["--json"]], ids=["terminal", "json"])
+def test_verify_with_stdout_closed_early_exits_with_its_verdict_not_1(
+    path: Path, code: int, json_flag: list[str], tmp_path: Path
+) -> None:
+    junit = tmp_path / "junit.xml"
+    args = ["verify", "--no-cache", str(path), *json_flag, "--format", "junit"]
+    exit_code, err = closed_stdout(*args, "--output", str(junit), cwd=tmp_path)
+    assert (exit_code, err) == (code, "")  # no traceback, no "internal error"
+    assert junit.read_text().startswith("<?xml")  # the other formats are still written
+
+
+@pytest.mark.parametrize(("path", "code"), VERDICTS, ids=["proved", "refuted"])
+def test_verify_piped_into_head_exits_with_its_verdict(
+    path: Path, code: int, tmp_path: Path
+) -> None:
+    script = f"{sys.executable} -m checker verify {path} | head -1; echo ${{PIPESTATUS[0]}}"
+    done = subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    first, status = done.stdout.splitlines()
+    assert first.startswith(str(path)) and status == str(code)
+    assert done.stderr == ""
+
+
+def test_graph_with_stdout_closed_early_exits_0_quietly(tmp_path: Path) -> None:
+    assert closed_stdout("graph", str(PERP), cwd=tmp_path) == (0, "")

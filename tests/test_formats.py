@@ -3,7 +3,9 @@ Markdown, the self-contained HTML page and ITF traces, on reports of real runs."
 
 from __future__ import annotations
 
+import importlib
 import importlib.resources
+import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -12,9 +14,11 @@ from typing import Any
 
 import pytest
 from jsonschema.validators import validator_for
+from rich.console import Console
 
 from checker.lang.loader import load_model
 from checker.report.formats import (
+    itf_files,
     itf_traces,
     pretty_invariant,
     step_graph_svg,
@@ -24,7 +28,10 @@ from checker.report.formats import (
     to_markdown,
     to_sarif,
 )
-from checker.results import Counterexample, ModelReport, Report, Tick, Verdict
+from checker.report.graph import edge_label, to_dot, to_mermaid
+from checker.report.limits import limit_reads
+from checker.report.terminal import counterexample_table
+from checker.results import Counterexample, LimitResult, ModelReport, Report, Tick, Verdict
 from checker.verify import verify_paths
 from tests.conftest import BAD_MODELS, ROOT, model, run_cli
 
@@ -183,7 +190,7 @@ def test_markdown_has_a_table_row_per_limit_and_the_counterexample(report: Repor
             marker = {"proved": "PROVED", "refuted": "**REFUTED**", "unknown": "_UNKNOWN_"}
             assert any(f"| {marker[lim.verdict.value]} |" in r for r in rows), lim.name
     assert "| `position_limit` | `position <= max_position` | **REFUTED** |" in text
-    assert "| 8 | idle | quoting -> idle (line 28) | 1 | 4 | 0 |" in text
+    assert "| 8 | idle | quoting -> idle (line 28) | 1 | **4** | 0 |" in text
     assert "| 12 | error | `unreachable-step` |" in text
     assert "&lt;stream end>" in text and "<stream end>" not in text
 
@@ -220,6 +227,85 @@ def test_html_uses_given_models_and_survives_a_model_that_no_longer_loads(
     assert "<svg" not in page and "Step graph not drawn: the model does not load" in page
     page = to_html(Report((gone,)), {gone.file: load_model(PERP)})
     assert page.count("<svg") == 1 and ">hedging</text>" in page
+
+
+def test_html_counterexample_table_scrolls_inside_its_container_when_wide(
+    report: Report,
+) -> None:
+    page = to_html(report)
+    assert ".scroll{overflow-x:auto;max-width:100%}" in page
+    assert page.count("<table") == page.count('<div class="scroll"><table') > 0
+    assert page.count('<table class="ticks">') == 2  # one line per tick, scrolled sideways
+    assert "table.ticks td,table.ticks th{white-space:nowrap}" in page
+    assert page.count("</table>") == page.count("</table></div>")
+
+
+def test_html_shows_one_invariant_once_for_every_limit_it_proves(report: Report) -> None:
+    perp = by_file(report, PERP)
+    index = report.models.index(perp)
+    section = to_html(Report((perp,)))
+    shared = "Invariant proving <code>position_limit</code>, <code>worst_case_long</code>, "
+    assert section.count(shared + "<code>worst_case_short</code> (the same") == 1
+    assert section.count("<details") == 2  # that one, and loss_bounded's by step
+    anchor = "invariant-0-position_limit"
+    assert section.count(f'<details id="{anchor}">') == 1
+    assert section.count(f'href="#{anchor}"') == 3
+    assert "(shared with position_limit, worst_case_short)" in section
+    assert section.count('href="#invariant-0-loss_bounded"') == 1
+    assert f'id="invariant-{index}-position_limit"' in to_html(report)
+
+
+def test_html_marks_the_cells_that_break_the_limit_with_a_legend(report: Report) -> None:
+    deep = by_file(report, REFUTED)
+    page = to_html(Report((deep,)))
+    rows = re.findall(r"<tr>(.*?)</tr>", page.split("Counterexample:")[1])
+    last = re.findall(r'<td(?: class="([a-z ]*)")?>([^<]*)</td>', rows[-1])
+    assert [(cls, value) for cls, value in last if "breaks" in cls] == [("changed breaks", "4")]
+    assert all("breaks" not in row for row in rows[:-1])
+    assert "the values at tick 8 of what the limit reads (<code>position</code>)" in page
+    assert "td.breaks{" in page
+
+
+def test_what_a_limit_reads_includes_the_provers_it_names() -> None:
+    lim = LimitResult("position_limit", "position <= max_position", 1, Verdict.REFUTED, "x", 0)
+    assert limit_reads(lim) == {"position", "max_position"}  # from its text
+    named = model(PROVER_LIMIT)
+    (prover_limit,) = named.limits
+    result = LimitResult(prover_limit.name, prover_limit.text, 1, Verdict.PROVED, "x", 0.0)
+    assert limit_reads(result, named) == {"position"}
+    assert limit_reads(result) == {"small_enough"}
+
+
+PROVER_LIMIT = """
+strategy: prover-limit
+params:
+  cap: 3
+state:
+  position: {type: int, init: 0}
+provers:
+  small_enough: position <= cap
+steps: [s]
+initial: s
+transitions:
+  - {from: s, to: s, do: {position: position + 1}}
+limits:
+  capped: small_enough
+"""
+
+
+def test_markdown_and_terminal_mark_the_values_that_break_the_limit(report: Report) -> None:
+    text = to_markdown(Report((by_file(report, REFUTED),)))
+    assert "| 8 | idle | quoting -> idle (line 28) | 1 | **4** | 0 |" in text
+    assert "| 7 | quoting | idle -> quoting (line 22) | 0 | 3 | 1 |" in text
+    assert "In bold, at tick 8: what the limit reads (`position`), which breaks it." in text
+    lim = by_file(report, REFUTED).limits[0]
+    assert lim.counterexample is not None
+    console = Console(force_terminal=True, color_system="standard", width=120)
+    with console.capture() as captured:
+        console.print(counterexample_table(lim, lim.counterexample))
+    lines = captured.get().splitlines()
+    assert "\x1b[1;31mposition=4\x1b[0m, open_bid=0" in lines[-2]
+    assert "\x1b[1;31m" not in "".join(lines[1:-2])
 
 
 # back edges over and under, arcs within a layer, self-loops, an unreachable step
@@ -262,6 +348,68 @@ def test_step_graph_svg_draws_every_step_and_edge_inside_its_view() -> None:
         assert top <= float(y) <= top + height
 
 
+# three self-loops on one step, one on another, and two edges between steps
+SELF_LOOPS = """
+strategy: self-loops
+state:
+  n: {type: int, init: 0}
+inputs:
+  x: {type: int, range: [0, 3]}
+steps: [a, b]
+initial: a
+transitions:
+  - {from: a, to: a, when: [x == 0], do: {n: n + 1}}
+  - {from: a, to: a, when: [x == 1], do: {n: n - 1}}
+  - {from: a, to: a, when: [x == 2]}
+  - {from: a, to: b, when: [x == 3]}
+  - {from: b, to: b, when: [x == 0]}
+  - {from: b, to: a}
+limits:
+  small: n <= 2
+"""
+
+
+def test_graph_draws_several_self_loops_of_a_step_as_one_edge_each() -> None:
+    looped = model(SELF_LOOPS)
+    labels = [edge_label(t) for t in looped.transitions]
+    mermaid = to_mermaid(looped).splitlines()
+    edges = [line for line in mermaid if "-->" in line and "start" not in line]
+    assert len(edges) == len(looped.transitions) == 6
+    for label, line in zip(labels, edges, strict=True):
+        assert f'"{label}"' in line  # its own label, in file order
+    loops = [line for line in edges if line.strip().startswith("s0 ---")]
+    assert len(loops) == 3 and len({line.split()[2] for line in loops}) == 3  # own nodes
+    dot = to_dot(looped)
+    arrows = [line for line in dot.splitlines() if " -> " in line and "dir=none" not in line]
+    assert len(arrows) - 1 == len(looped.transitions)  # one arrow each, and the start's
+    for label in labels:
+        assert dot.count(f'label="{label}"') == 1
+    assert '{ rank=same; "a"; "a@0"; "a@1"; "a@2"; }' in dot
+
+
+def test_step_graph_svg_draws_each_self_loop_with_its_label_apart() -> None:
+    looped = model(SELF_LOOPS)
+    svg = step_graph_svg(looped)
+    ET.fromstring(svg)
+    groups = re.findall(r"<g><title>([^<]*)</title><path d=\"([^\"]*)\"[^>]*/><text ([^>]*)>", svg)
+    assert len(groups) == len(looped.transitions)  # no two edges here share their ends
+    place = re.compile(r'x="([-\d.]+)" y="([-\d.]+)"')
+    spots = {}
+    for title, path, text in groups:
+        found = place.search(text)
+        assert found is not None
+        spots[title] = (float(found[1]), float(found[2]), path)
+    loops = [spots[edge_label(t)] for t in looped.transitions if t.source == t.target == "a"]
+    assert len({path for _, _, path in loops}) == 3  # three loops, not one drawn thrice
+    ys = sorted(y for _, y, _ in loops)
+    assert all(b - a >= 14 for a, b in itertools.pairwise(ys))  # 11px labels apart
+    assert len({(x, y) for x, y, _ in loops}) == 3
+    view = re.search(r'width="(\d+)" height="\d+" viewBox="0 (-?\d+) \d+ (\d+)"', svg)
+    assert view is not None
+    for x, y, _ in spots.values():
+        assert 0 <= x <= int(view[1]) and int(view[2]) <= y <= int(view[2]) + int(view[3])
+
+
 def test_invariant_text_is_pretty_printed_and_never_evaluated() -> None:
     text = "0 <= open_ask and (x if x >= 0 else -x) <= 25 and (y >= 0.1 or not b)"
     drawn = ["0 ≤ open_ask", "│x│ ≤ 25", "y ≥ 0.1 ∨ ¬b"]  # noqa: RUF001
@@ -269,6 +417,18 @@ def test_invariant_text_is_pretty_printed_and_never_evaluated() -> None:
     hostile = '__import__("os").system("false")'
     assert pretty_invariant(hostile) == hostile
     assert pretty_invariant("x <=") == "x <="
+
+
+def test_pretty_invariant_reads_numbers_exactly_when_the_text_has_carriage_returns() -> None:
+    """Numbers were re-read from source positions, with a float's repr as the fallback."""
+    long = "0.1000000000000000055511151231257827021181583404541015625"
+    assert pretty_invariant(f"(x <=\r{long})") == f"x ≤ {long}"
+    assert pretty_invariant("(a\r+ 0.1 <= 0.3000000000000000000001)") == (
+        "a + 0.1 ≤ 0.3000000000000000000001"
+    )
+    drawn = pretty_invariant("x1 + 2 <= 3.25 and\r\n(y <= 1e-3) and\rz >= 1/3")
+    assert drawn.splitlines()[:2] == ["x1 + 2 ≤ 3.25", "y ≤ 0.001"]
+    assert pretty_invariant("x <= 1e99999") == "x <= 1e99999"  # too large: shown as is
 
 
 # -- ITF --------------------------------------------------------------------------------
@@ -300,6 +460,49 @@ def test_itf_renames_its_own_variables_when_the_model_uses_their_names(report: R
     assert doc["vars"] == ["@step", "step", "inputs", "@inputs"]
     assert doc["states"][1]["step"] == {"#bigint": "1"} and doc["states"][1]["@step"] == "quoting"
     assert re.search(r"a run of 8 tick", doc["#meta"]["description"])
+
+
+# two limits that the same run breaks: their counterexamples are equal
+SHARED_COUNTEREXAMPLE = """
+strategy: shared
+state:
+  n: {type: int, init: 0}
+steps: [count]
+initial: count
+transitions:
+  - {from: count, to: count, do: {n: n + 1}}
+limits:
+  at_most_two: n <= 2
+  below_three: n < 3
+"""
+
+
+def test_itf_export_names_each_limit_when_two_limits_share_a_counterexample(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shared.yaml"
+    path.write_text(SHARED_COUNTEREXAMPLE)
+    report = verify_paths([path])
+    first, second = report.models[0].limits
+    assert first.counterexample is not None and first.counterexample == second.counterexample
+    docs = {name: json.loads(text) for name, text in itf_files(report)}
+    assert sorted(docs) == ["shared.at_most_two.itf.json", "shared.below_three.itf.json"]
+    for lim in (first, second):
+        meta = docs[f"shared.{lim.name}.itf.json"]["#meta"]
+        assert (meta["strategy"], meta["limit"], meta["expression"]) == (
+            "shared",
+            lim.name,
+            lim.text,
+        )
+        assert f"limit '{lim.name}' ({lim.text}) is broken after 3 tick(s)" in meta["description"]
+    out = tmp_path / "itf"
+    run = run_cli("verify", str(path), "--format", "itf", "--output", str(out))
+    assert run.code == 1
+    files = {p.name: p.read_text() for p in out.iterdir()}
+    assert sorted(files) == sorted(docs)
+    assert files["shared.at_most_two.itf.json"] != files["shared.below_three.itf.json"]
+    for name, text in files.items():
+        assert json.loads(text)["#meta"]["limit"] == name.split(".")[1]
 
 
 # -- the command line ---------------------------------------------------------------------------
@@ -366,3 +569,17 @@ def test_itf_files_of_one_strategy_do_not_overwrite_each_other(tmp_path: Path) -
         "refuted-deep.position_limit.2.itf.json",
         "refuted-deep.position_limit.itf.json",
     ]
+
+
+# -- the package ------------------------------------------------------------------------
+def test_formats_split_into_modules_keeps_the_public_import_path() -> None:
+    """Issue 12: one module per format; ``checker.report.formats`` still exports them."""
+    from checker.report import formats
+
+    modules = {"common", "junit", "sarif", "markdown", "html", "svg", "invariants", "itf"}
+    for name in modules:
+        assert importlib.import_module(f"checker.report.formats.{name}").__doc__
+    assert sorted(formats.__all__) == formats.__all__
+    for name in formats.__all__:
+        value = getattr(formats, name)
+        assert name.isupper() or value.__module__.rsplit(".", 1)[1] in modules, name

@@ -10,6 +10,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from checker.report.limits import limit_reads
 from checker.results import (
     Counterexample,
     Finding,
@@ -66,11 +67,22 @@ def counterexample_table(lim: LimitResult, cex: Counterexample) -> RenderableTyp
         + ("" if cex.shortest else " (a shorter run may exist: not proved shortest)"),
         style="bold red",
     )
-    return Group(heading, ticks_table(cex))
+    return Group(heading, ticks_table(cex, limit_reads(lim)))
 
 
-def ticks_table(cex: Counterexample) -> Table:
-    """The ticks of a run, one row each: step, transition, inputs and state after."""
+def _state_after(values: Mapping[str, Any], breaking: frozenset[str]) -> Text:
+    """``name=value, ...``, the values named in ``breaking`` in bold red."""
+    text = Text()
+    for i, (name, value) in enumerate(values.items()):
+        text.append(", " if i else "")
+        text.append(f"{name}={_cell(value)}", style="bold red" if name in breaking else "")
+    return text if values else Text("-")
+
+
+def ticks_table(cex: Counterexample, reads: frozenset[str] = frozenset()) -> Table:
+    """The ticks of a run, one row each: step, transition, inputs and state after; at
+    the last tick, the values of the state variables in ``reads`` (what a broken limit
+    reads) in bold red, where colours are shown."""
     table = Table(header_style="bold")
     table.add_column("tick", justify="right")
     table.add_column("step")
@@ -85,8 +97,13 @@ def ticks_table(cex: Counterexample) -> Table:
         else:
             t = tick.transition
             taken = f"{t['from']} -> {t['to']} (line {t['line']})"
+        breaking = reads if tick is cex.ticks[-1] else frozenset()
         table.add_row(
-            str(tick.tick), tick.step, taken, _assignments(tick.inputs), _assignments(tick.state)
+            str(tick.tick),
+            tick.step,
+            taken,
+            _assignments(tick.inputs),
+            _state_after(tick.state, breaking),
         )
     return table
 
