@@ -17,7 +17,7 @@ import pytest
 import z3
 
 from checker.engines import Budget, Outcome, Unroller, spacer
-from checker.lang.loader import load_text
+from checker.lang.loader import load_model, load_text
 from checker.options import DEFAULT_OPTIONS, ENGINES, Options
 from checker.results import Verdict
 from checker.smt.system import TransitionSystem
@@ -290,3 +290,13 @@ limits:
     rules = sorted(f.rule for f in report.findings)
     assert rules.count("unreachable-step") == 2
     assert report.exit_code == 1
+
+
+def test_delta_hedge_limit_that_spacer_refutes_is_refuted_with_spacers_run() -> None:
+    # the budget leaves Spacer room to find the run, and little to shorten it
+    path = ROOT / "tests" / "models" / "spacer" / "delta_hedge_room_too_wide.yaml"
+    report = verify_model(load_model(path), FAST.overlay(budget=30_000_000))
+    found = {lim.name: lim for lim in report.limits}
+    hedge = found["perp_hedge_limit"]
+    assert hedge.verdict is Verdict.REFUTED and hedge.engine.startswith("spacer")
+    assert hedge.counterexample is not None and hedge.counterexample.length <= 18
