@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow crosscheck bench bench-verify bench-executor bench-cache bench-planted schema clean
+.PHONY: verify test lint typecheck test-slow crosscheck bench bench-verify bench-executor bench-cache bench-planted bench-trust schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ test-slow: $(STAMP)
 crosscheck: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m slow tests/test_crosscheck.py
 
-bench: bench-cache bench-executor bench-verify bench-planted
+bench: bench-cache bench-executor bench-verify bench-planted bench-trust
 
 bench-verify: $(STAMP)
 	$(BIN)/python bench/run.py
@@ -47,6 +47,10 @@ bench-cache: $(STAMP)
 
 bench-planted: $(STAMP)
 	$(BIN)/python bench/planted.py --markdown
+
+# What trustworthy verdicts cost: resource budgets and the second check of every proof.
+bench-trust: $(STAMP)
+	$(BIN)/python bench/trust.py --markdown
 
 schema: $(STAMP)
 	$(BIN)/seqprove schema > spec/model.schema.json
