@@ -268,6 +268,10 @@ def _verify_files(
             loaded.append(load_model(file, overrides))
         except ModelError as exc:
             loaded.append(ModelReport(file=str(file), strategy=None, errors=tuple(exc.diagnostics)))
+        except Exception as exc:  # a bug in the loader: this file's internal error only
+            loaded.append(
+                ModelReport(file=str(file), strategy=None, internal_error=_loading_error(exc))
+            )
     _check_overrides(overrides, files)
     total = sum(len(m.limits) for m in loaded if isinstance(m, Model))
     exporter = None if export is None else Exporter(export)
@@ -309,6 +313,13 @@ def _verify_files(
             f"{manifest.parent}`)"
         )
     return reports, {m.file: m for m in loaded if isinstance(m, Model)}
+
+
+def _loading_error(exc: Exception) -> str:
+    """The internal error of a file whose loading hit a bug in seqprove, worded like the
+    one :func:`checker.verify.verify_file` gives."""
+    text = f"loading: {type(exc).__name__}: {exc}"
+    return text if len(text) <= 600 else text[:600] + " ..."
 
 
 def _targets(formats: Sequence[str], outputs: Sequence[Path]) -> list[tuple[str, Path | None]]:
@@ -552,7 +563,8 @@ def run(
     Exit codes: 0 the run ended normally (end of data, or a final step reached);
     1 a limit broke during the run; 2 the assumption monitor stopped it;
     3 bad input or a model without a proof; 4 internal error."""
-    from checker.lang.loader import load_model, parse_number
+    from checker.lang.loader import load_model
+    from checker.lang.numbers import NumberTooLarge, read_number
     from checker.run.data import DataError, read_feed
     from checker.run.executor import Executor
     from checker.run.gate import check as check_gate
@@ -568,9 +580,12 @@ def run(
         )
     slip = None
     if slippage_bps is not None:
-        slip = parse_number(slippage_bps)
+        try:
+            slip = read_number(slippage_bps)
+        except NumberTooLarge as exc:
+            raise UsageError(f"--slippage-bps {slippage_bps[:40]}: {exc}") from None
         if slip is None or slip < 0:
-            raise UsageError(f"--slippage-bps {slippage_bps}: give a number of at least 0")
+            raise UsageError(f"--slippage-bps {slippage_bps[:40]}: give a number of at least 0")
     try:
         loaded = load_model(model, overrides)
     except ModelError as exc:

@@ -366,6 +366,15 @@ class ModelFile(pytest.File):
         except ModelError as exc:
             yield LoadItem.from_parent(self, name="load", diagnostics=tuple(exc.diagnostics))
             return
+        except Exception as exc:  # a bug in the loader fails this file, not the session
+            yield LoadItem.from_parent(
+                self,
+                name="load",
+                diagnostics=(),
+                internal=f"{self.shown}: INTERNAL ERROR (a bug in seqprove, please report "
+                f"it): loading: {type(exc).__name__}: {exc}",
+            )
+            return
         names: set[str] = set()
         for finding in structural_findings(self.model):
             if finding.severity is not Severity.ERROR:
@@ -485,15 +494,19 @@ class StructureItem(SeqproveItem):
 
 
 class LoadItem(SeqproveItem):
-    """A model file that cannot be loaded: fails with every problem found in it."""
+    """A model file that cannot be loaded: fails with every problem found in it, or with
+    the internal error its loading hit."""
 
-    def __init__(self, *, diagnostics: tuple[Diagnostic, ...], **kwargs: Any) -> None:
+    def __init__(
+        self, *, diagnostics: tuple[Diagnostic, ...], internal: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.diagnostics = diagnostics
+        self.internal = internal
 
     def reportinfo(self) -> tuple[os.PathLike[str] | str, int | None, str]:
         line = self.diagnostics[0].line - 1 if self.diagnostics else 0
         return self.path, line, "load"
 
     def check(self) -> None:
-        raise SeqproveFailure("\n".join(str(d) for d in self.diagnostics))
+        raise SeqproveFailure(self.internal or "\n".join(str(d) for d in self.diagnostics))
