@@ -413,3 +413,45 @@ def test_comma_inside_a_flow_mapping_param_doc_names_the_stray_key() -> None:
         "test.yaml:3:36: unknown key 'at most' in params.cap: a param takes only value and doc"
     )
     assert 'e.g. doc: "contracts, at most"' in found
+
+
+# -- found by the malformed-input campaign (tests/malformed.py) -----------------------
+
+
+def load_bytes(tmp_path: Path, data: bytes) -> list[str]:
+    path = tmp_path / "m.yaml"
+    path.write_bytes(data)
+    with pytest.raises(ModelError) as caught:
+        checker.lang.loader.load_model(path)
+    return [str(d).removeprefix(f"{path}:") for d in caught.value.diagnostics]
+
+
+def test_utf16_file_is_a_located_error_that_names_the_encoding(tmp_path: Path) -> None:
+    (found,) = load_bytes(tmp_path, small().encode("utf-16"))
+    assert found == (
+        "1:1: file is not UTF-8 text: byte 0xff cannot start a character (it looks like "
+        "UTF-16 or UTF-32: save it as UTF-8)"
+    )
+
+
+def test_utf16_without_a_byte_order_mark_is_not_read_as_nul_characters(
+    tmp_path: Path,
+) -> None:
+    # UTF-16-BE of ASCII text is valid UTF-8, with a NUL before every character
+    (found,) = load_bytes(tmp_path, small().encode("utf-16-be"))
+    assert found == (
+        "1:1: file contains a NUL character: it is not UTF-8 text (it looks like UTF-16 "
+        "or UTF-32: save it as UTF-8)"
+    )
+
+
+def test_invalid_utf8_is_located_at_its_line_and_column(tmp_path: Path) -> None:
+    data = small().encode().replace(b"strategy: small", b"strategy: sm\xffall")
+    assert load_bytes(tmp_path, data) == [
+        "1:13: file is not UTF-8 text: byte 0xff cannot start a character"
+    ]
+
+
+def test_control_character_is_a_yaml_error_at_its_position_on_one_line() -> None:
+    (found,) = problems(small().replace("strategy: small", "strategy: sm\x1ball"))
+    assert found == "test.yaml:1:13: YAML syntax: character U+001B is not allowed in YAML"

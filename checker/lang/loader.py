@@ -72,11 +72,20 @@ def load_model(path: str | Path, params: Mapping[str, str] | None = None) -> Mod
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise ModelError([Diagnostic(file, 1, 1, f"cannot read file: {exc.strerror}")]) from None
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:200]
+    hint = " (it looks like UTF-16 or UTF-32: save it as UTF-8)" if utf16 else ""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ModelError([Diagnostic(file, line, 1, "file is not UTF-8 text")]) from None
+        column = len(raw[: exc.start].rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
+        message = f"file is not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot start a character"
+        raise ModelError([Diagnostic(file, line, column, message + hint)]) from None
+    if "\x00" in text:
+        before = text[: text.index("\x00")]
+        line, column = before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1
+        message = "file contains a NUL character: it is not UTF-8 text"
+        raise ModelError([Diagnostic(file, line, column, message + hint)]) from None
     return load_text(text, file, params or {})
 
 

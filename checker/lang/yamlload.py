@@ -23,6 +23,7 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
 )
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from checker.errors import Diagnostic, ModelError
 from checker.lang.numbers import MAX_DIGITS, NumberTooLarge, check_size, read_number
@@ -275,6 +276,11 @@ def load_yaml(text: str, file: str) -> Document:
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         raise ModelError([Diagnostic(file, line, column, f"YAML syntax: {problem}")]) from None
+    except ReaderError as exc:  # a character YAML does not allow in a file
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1
+        message = f"YAML syntax: character U+{exc.character:04X} is not allowed in YAML"
+        raise ModelError([Diagnostic(file, line, column, message)]) from None
     except YAMLError as exc:
         raise ModelError([Diagnostic(file, 1, 1, f"YAML syntax: {exc}")]) from None
     except RecursionError:
