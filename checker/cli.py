@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import gc
 import json
+import math
 import os
 import sys
 import threading
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
@@ -53,6 +54,19 @@ EXIT_INTERNAL = 4
 PROGRESS_AFTER = 1.0
 PLAIN_WIDTH = 120
 FORMATS = ("json", "junit", "sarif", "markdown", "html", "itf")
+
+
+class _Seconds(click.FloatRange):
+    """Seconds, at least ``min``: a finite number (click's ``FloatRange`` lets ``inf``
+    and ``nan`` through, and the solver's time-outs cannot be made of them)."""
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        seconds = float(super().convert(value, param, ctx))
+        if not math.isfinite(seconds):
+            self.fail(f"{value} is not a finite number of seconds", param, ctx)
+        return seconds
 
 
 def _params(given: Sequence[str]) -> dict[str, str]:
@@ -135,7 +149,7 @@ def cli() -> None:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=_Seconds(min=0.1),
     default=DEFAULT_OPTIONS.timeout,
     show_default=True,
     help="Seconds allowed per limit.",
@@ -388,7 +402,7 @@ def _emit(text: str, path: Path | None) -> None:
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=_Seconds(min=0.1),
     default=60.0,
     show_default=True,
     help="Seconds each solver gets per obligation.",

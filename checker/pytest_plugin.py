@@ -45,6 +45,7 @@ import contextlib
 import dataclasses
 import importlib.metadata
 import io
+import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -153,8 +154,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _settings(config: pytest.Config) -> Settings:
     timeout = float(config.getoption("seqprove_timeout"))
-    if not timeout >= MIN_TIMEOUT:  # also refuses nan
-        raise pytest.UsageError(f"--seqprove-timeout {timeout:g}: give at least {MIN_TIMEOUT}")
+    if not MIN_TIMEOUT <= timeout < math.inf:  # also refuses nan
+        raise pytest.UsageError(
+            f"--seqprove-timeout {timeout:g}: give a finite number of at least {MIN_TIMEOUT}"
+        )
     return Settings(
         options=DEFAULT_OPTIONS.overlay(timeout=timeout),
         params=_params(config.getoption("seqprove_param")),

@@ -455,3 +455,11 @@ def test_invalid_utf8_is_located_at_its_line_and_column(tmp_path: Path) -> None:
 def test_control_character_is_a_yaml_error_at_its_position_on_one_line() -> None:
     (found,) = problems(small().replace("strategy: small", "strategy: sm\x1ball"))
     assert found == "test.yaml:1:13: YAML syntax: character U+001B is not allowed in YAML"
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e999", "-inf"])
+def test_timeout_that_is_not_a_finite_number_is_bad_input(value: str) -> None:
+    # it was an internal error (exit 4) for inf, and silently every limit unknown for nan
+    run = run_cli("verify", "--timeout", value, str(PERP))
+    assert run.code == 3
+    assert "Invalid value for '--timeout'" in run.err

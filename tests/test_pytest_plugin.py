@@ -341,3 +341,10 @@ def test_internal_error_while_loading_one_file_fails_that_file_only(tmp_path: Pa
         "loading: RuntimeError: planted loader bug"
     ) in run.out
     assert "Traceback" not in run.out
+
+
+@pytest.mark.parametrize("value", ["inf", "nan"])
+def test_timeout_that_is_not_a_finite_number_is_a_usage_error(bad: Path, value: str) -> None:
+    run = run_pytest(bad, "--seqprove", "bad/refuted_deep.yaml", "--seqprove-timeout", value)
+    assert run.code == 4  # pytest's code for a usage error
+    assert f"--seqprove-timeout {value}: give a finite number of at least" in run.err
