@@ -463,3 +463,16 @@ def test_timeout_that_is_not_a_finite_number_is_bad_input(value: str) -> None:
     run = run_cli("verify", "--timeout", value, str(PERP))
     assert run.code == 3
     assert "Invalid value for '--timeout'" in run.err
+
+
+def test_prover_at_the_nesting_bound_where_it_is_used_loads() -> None:
+    # a prover 62 levels deep (>=, 60 calls, q) whose name is LEVELS deep: LEVELS - 1 + 62
+    prover = "abs(" * 60 + "q" + ")" * 60 + " >= 0"
+    text = small().replace("steps:", f"provers:\n  deep: {prover}\nsteps:")
+    for levels, ok in ((38, True), (39, True), (40, False)):
+        inner = "abs(" * (levels - 2) + "(1 if deep else 0)" + ")" * (levels - 2)
+        used = text.replace('do: {y: "y"}', f'do: {{y: "{inner}"}}')
+        if ok:
+            model(used)
+        else:
+            assert "once prover 'deep' (62 levels)" in problems(used)[0]

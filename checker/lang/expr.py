@@ -394,13 +394,14 @@ class Translator:
         name = node.id
         found = self.resolve(name) if name not in KEYWORDS | FUNCTIONS | ACTIONS else None
         if found is not None and found.kind == "prover":
-            if self.level + found.depth > MAX_NESTING:
+            depth = self.level - 1 + found.depth  # the prover's tree stands for the name
+            if depth > MAX_NESTING:
                 raise ExprError(
                     _offset(node),
                     f"expression nested deeper than {MAX_NESTING} levels once prover "
                     f"'{name}' ({found.depth} levels) stands in it; refused",
                 )
-            self.deepest = max(self.deepest, self.level + found.depth)
+            self.deepest = max(self.deepest, depth)
         if name in ("true", "True"):
             return Typed(sympy.true, BOOL)
         if name in ("false", "False"):
