@@ -15,8 +15,9 @@ import sympy
 import checker.lang.loader
 import checker.verify
 from checker.errors import ModelError
-from checker.lang.expr import MAX_NESTING, Source
+from checker.lang.expr import MAX_FILE_SIZE, MAX_NESTING, MAX_SIZE, Source
 from checker.lang.numbers import MAX_DIGITS, MAX_EXPONENT, MAX_VALUE_DIGITS
+from checker.lang.yamlload import MAX_NODES
 from checker.results import Verdict
 from tests.conftest import ROOT, model, run_cli, verify_text
 
@@ -476,3 +477,31 @@ def test_prover_at_the_nesting_bound_where_it_is_used_loads() -> None:
             model(used)
         else:
             assert "once prover 'deep' (62 levels)" in problems(used)[0]
+
+
+def test_many_values_in_a_flow_list_are_refused_before_they_are_composed() -> None:
+    # 300,000 values took 90 s to compose before the count refused them
+    started = time.monotonic()
+    (found,) = problems(small().replace("steps: [s]", "steps: [s" + ", s" * 300_000 + "]"))
+    assert time.monotonic() - started < 15
+    assert found.endswith(f"document has more than {MAX_NODES} values; refused")
+
+
+def test_expression_with_too_many_parts_is_refused_at_the_part() -> None:
+    # min() of 4,000 constants took 15 s in sympy
+    text = small(do="min(" + ", ".join(str(i) for i in range(4000)) + ")")
+    (found,) = problems(text)
+    assert found.endswith(
+        f"expression of more than {MAX_SIZE} parts (operators, operands, calls); refused"
+    )
+
+
+def test_expressions_of_a_file_beyond_their_budget_are_refused_once() -> None:
+    part = " + ".join(["n"] * 90)  # 179 parts, 90 levels
+    limits = "".join(f"  l{i}: {part} >= 0\n" for i in range(MAX_FILE_SIZE // 180 + 5))
+    started = time.monotonic()
+    found = problems(small().replace("  ok: y <= 0\n", limits))
+    assert time.monotonic() - started < 15
+    assert [f.split(": ", 1)[1] for f in found] == [
+        f"the file's expressions have more than {MAX_FILE_SIZE} parts in all; refused"
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import io
 import tokenize
 import warnings
@@ -29,6 +30,13 @@ MAX_NESTING = 100
 inside one another, a prover's own nesting counted where its name is used. Deeper
 expressions are refused before anything is built from them (the solver's and sympy's
 walks over an expression are recursive)."""
+
+MAX_SIZE = 1000
+"""Most parts (operators, operands, calls, comparisons) one expression may have."""
+
+MAX_FILE_SIZE = 5_000
+"""Most parts all the expressions of one file may have together: building the solver's
+terms costs about a millisecond a part, so this bounds the time a file takes to load."""
 
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 """Every character ``str.splitlines`` breaks a line at: in an expression each is a blank
@@ -130,9 +138,23 @@ class Source:
     text: str
     lead: int
 
+    @functools.cached_property
+    def _char_at_byte(self) -> list[int] | None:
+        """For text that is not ASCII, the character offset of each UTF-8 byte offset."""
+        if self.text.isascii():
+            return None
+        table: list[int] = []
+        for i, char in enumerate(self.text):
+            table += [i] * len(char.encode("utf-8"))
+        table.append(len(self.text))
+        return table
+
     def chars(self, col: int) -> int:
         """The character offset of the UTF-8 byte offset ``col`` (ast's offsets)."""
-        return len(self.text.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+        table = self._char_at_byte
+        if table is None:
+            return col
+        return table[min(col, len(table) - 1)]
 
     def segment(self, node: ast.AST) -> str:
         """The exact text of ``node``."""
@@ -174,12 +196,22 @@ def _check_literals(source: Source) -> None:
         return  # the text is no expression: ast.parse says where
 
 
-def _check_nesting(tree: ast.expr, source: Source) -> None:
-    """Refuse nesting beyond :data:`MAX_NESTING`, at the first node too deep; walked with
-    a stack, since the tree may be deeper than Python's recursion allows."""
+def _check_shape(tree: ast.expr, source: Source) -> int:
+    """Refuse nesting beyond :data:`MAX_NESTING`, at the first node too deep, and more than
+    :data:`MAX_SIZE` parts; walked with a stack, since the tree may be deeper than Python's
+    recursion allows. Returns the number of parts."""
     stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    size = 0
     while stack:
         node, depth = stack.pop()
+        if isinstance(node, ast.expr):
+            size += 1
+            if size > MAX_SIZE:
+                raise ExprError(
+                    source.lead + source.chars(_offset(node)),
+                    f"expression of more than {MAX_SIZE} parts (operators, operands, "
+                    "calls); refused",
+                )
         if depth > MAX_NESTING:
             raise ExprError(
                 source.lead + source.chars(_offset(node)),
@@ -187,19 +219,23 @@ def _check_nesting(tree: ast.expr, source: Source) -> None:
             )
         for child in ast.iter_child_nodes(node):
             stack.append((child, depth + 1 if isinstance(child, ast.expr) else depth))
+    return size
 
 
 def _check_ascii(tree: ast.expr, source: Source) -> None:
     """Refuse a non-ASCII character outside string literals: Python folds identifiers by
     NFKC (fullwidth letters to ASCII, the ligature U+FB01 to ``fi``), and names are ASCII."""
-    strings = [
-        (source.chars(_offset(n)), source.chars(int(n.end_col_offset or 0)))
-        for n in ast.walk(tree)
-        if isinstance(n, ast.JoinedStr)
-        or (isinstance(n, ast.Constant) and isinstance(n.value, str))
-    ]
+    if source.text.isascii():
+        return
+    inside = bytearray(len(source.text))  # 1 where a string literal is
+    for n in ast.walk(tree):
+        if isinstance(n, ast.JoinedStr) or (
+            isinstance(n, ast.Constant) and isinstance(n.value, str)
+        ):
+            start, end = source.chars(_offset(n)), source.chars(int(n.end_col_offset or 0))
+            inside[start:end] = b"\x01" * (end - start)
     for i, char in enumerate(source.text):
-        if ord(char) > 127 and not any(start <= i < end for start, end in strings):
+        if ord(char) > 127 and not inside[i]:
             raise ExprError(
                 source.lead + i,
                 f"non-ASCII character '{char}' (U+{ord(char):04X}) outside a string: "
@@ -207,9 +243,9 @@ def _check_ascii(tree: ast.expr, source: Source) -> None:
             )
 
 
-def _parse(text: str) -> tuple[ast.expr, Source]:
-    """The expression's syntax tree and the text it was parsed from (node offsets count
-    from its start, in UTF-8 bytes)."""
+def _parse(text: str) -> tuple[ast.expr, Source, int]:
+    """The expression's syntax tree, the text it was parsed from (node offsets count from
+    its start, in UTF-8 bytes) and its number of parts."""
     flat = text.translate(_BLANKS)
     if "\x00" in flat:
         raise ExprError(flat.index("\x00"), "expression contains a NUL character")
@@ -227,9 +263,9 @@ def _parse(text: str) -> tuple[ast.expr, Source]:
         raise ExprError(source.lead + offset, f"syntax error: {exc.msg}") from None
     except (RecursionError, MemoryError):
         raise ExprError(0, f"expression nested deeper than {MAX_NESTING} levels; refused") from None
-    _check_nesting(tree, source)
+    size = _check_shape(tree, source)
     _check_ascii(tree, source)
-    return tree, source
+    return tree, source, size
 
 
 class Translator:
@@ -262,10 +298,11 @@ class Translator:
         self.source = Source("", 0)
         self.level = 0  # nesting of the node being visited
         self.deepest = 0
+        self.size = 0  # parts of the expression read
 
     # -- entry points -----------------------------------------------------------------
     def expression(self, text: str) -> Typed:
-        node, self.source = _parse(text)
+        node, self.source, self.size = _parse(text)
         try:
             result = self.visit(node)
         except ExprError as exc:
@@ -273,7 +310,7 @@ class Translator:
         return dataclasses.replace(result, depth=self.deepest)
 
     def action(self, text: str) -> ActionCall:
-        node, self.source = _parse(text)
+        node, self.source, self.size = _parse(text)
         try:
             return self._action(node)
         except ExprError as exc:

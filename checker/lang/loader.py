@@ -20,6 +20,7 @@ from checker.lang.expr import (
     ACTIONS,
     FUNCTIONS,
     KEYWORDS,
+    MAX_FILE_SIZE,
     ExprError,
     Symbolic,
     Translator,
@@ -174,6 +175,21 @@ class _Builder:
         self.prover_done: dict[str, Symbolic] = {}
         self.prover_stack: list[str] = []
         self.nonlinear: list[Nonlinear] = []
+        self.size = 0  # parts of the expressions read so far
+        self.over_budget = False
+
+    def within_budget(self, path: tuple[str | int, ...]) -> bool:
+        """Whether the file's expressions are still within :data:`MAX_FILE_SIZE` parts in
+        all; the first one beyond it is reported, and no other is read."""
+        if self.size <= MAX_FILE_SIZE:
+            return True
+        if not self.over_budget:
+            self.over_budget = True
+            self.err(
+                path,
+                f"the file's expressions have more than {MAX_FILE_SIZE} parts in all; refused",
+            )
+        return False
 
     # -- helpers ------------------------------------------------------------------------
     def err(self, path: tuple[str | int, ...], message: str, *, key: bool = False) -> None:
@@ -228,9 +244,12 @@ class _Builder:
             return Typed(sympy.Rational(value.numerator, value.denominator), REAL)
         text = _text(value)
         loc = self.doc.loc(path)
+        if not self.within_budget(path):
+            return None
         translator = Translator(self.resolve, allowed, context, self.names)
         try:
             typed = translator.expression(text)
+            self.size += translator.size
         except ExprError as exc:
             self.errors.append(
                 locate(
@@ -519,9 +538,13 @@ class _Builder:
         for i, item in enumerate(spec.get("emit") or []):
             path = (*base, "emit", i)
             loc = self.doc.loc(path)
+            if not self.within_budget(path):
+                ok = False
+                continue
             translator = Translator(self.resolve, EXPRESSION_KINDS, "an action", self.names)
             try:
                 call = translator.action(item)
+                self.size += translator.size
             except ExprError as exc:
                 message = exc.message + _flow_hint(item)
                 self.errors.append(

@@ -30,7 +30,7 @@ from checker.lang.numbers import MAX_DIGITS, NumberTooLarge, check_size, read_nu
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 64
-MAX_NODES = 200_000
+MAX_NODES = 20_000
 
 Path = tuple[str | int, ...]
 
@@ -220,8 +220,22 @@ def _check_events(yaml: YAML, text: str, file: str) -> None:
     A tag is refused rather than ignored: ``!!python/object/apply:os.system 1`` must not
     quietly read as 1, and no tag is needed to write a model."""
     depth = 0
+    nodes = 0
     tags: list[Diagnostic] = []
     for event in yaml.parse(text):
+        nodes += isinstance(event, NodeEvent)
+        if nodes > MAX_NODES:  # before composing them: the composer is slow on many nodes
+            m = event.start_mark
+            raise ModelError(
+                [
+                    Diagnostic(
+                        file,
+                        m.line + 1,
+                        m.column + 1,
+                        f"document has more than {MAX_NODES} values; refused",
+                    )
+                ]
+            )
         tag = getattr(event, "tag", None) if isinstance(event, NodeEvent) else None
         if tag is not None:
             m = event.start_mark
