@@ -186,6 +186,8 @@ CONSTRUCTS = [
     " else ".join(f"{i} if ({{e}}) else" for i in range(150)).removesuffix(" else") + " else 0",
     "abs(" * 99 + "1" + ")" * 99,
     "({e}) and undefined_name_x",
+    "min(" + ", ".join(str(i) for i in range(4000)) + ")",
+    "1 if " + " and ".join(["({e})"] * 400) + " else 0",
     "yield 1",
     "await x",
     "{{1: 2}}",
@@ -409,6 +411,12 @@ def documents(text: str, rng: random.Random) -> str:
             "%YAML 1.1\n---\n" + text,
             "%TAG ! tag:x,2000:\n---\n" + text,
             " " * 1_000_001,
+            text + "x_many: [" + "1, " * 300_000 + "]\n",
+            text.replace(
+                "limits:",
+                "limits:\n" + "".join(f"  x{i}: 1 + 1 + 1 >= 0\n" for i in range(3000)),
+                1,
+            ),
         ]
     )
 
