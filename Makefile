@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow crosscheck bench bench-verify bench-executor bench-cache bench-planted bench-trust schema clean
+.PHONY: verify test lint typecheck test-slow crosscheck malformed bench bench-verify bench-executor bench-cache bench-planted bench-trust schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: $(STAMP) lint typecheck
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m slow tests
+
+# The long malformed-input campaign: 1,000 mutated model files through `seqprove verify`
+# (part of test-slow too); prints its figures.
+malformed: $(STAMP)
+	$(BIN)/python -m pytest -m slow -s tests/test_malformed.py
 
 # The long cross-check of the prover by Hypothesis (part of test-slow too).
 crosscheck: $(STAMP)

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import gc
 import json
+import math
 import os
 import sys
 import threading
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
@@ -53,6 +54,19 @@ EXIT_INTERNAL = 4
 PROGRESS_AFTER = 1.0
 PLAIN_WIDTH = 120
 FORMATS = ("json", "junit", "sarif", "markdown", "html", "itf")
+
+
+class _Seconds(click.FloatRange):
+    """Seconds, at least ``min``: a finite number (click's ``FloatRange`` lets ``inf``
+    and ``nan`` through, and the solver's time-outs cannot be made of them)."""
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        seconds = float(super().convert(value, param, ctx))
+        if not math.isfinite(seconds):
+            self.fail(f"{value} is not a finite number of seconds", param, ctx)
+        return seconds
 
 
 def _params(given: Sequence[str]) -> dict[str, str]:
@@ -171,7 +185,7 @@ def cli() -> None:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=_Seconds(min=0.1),
     default=DEFAULT_OPTIONS.timeout,
     show_default=True,
     help="Wall-clock seconds allowed per limit, an outer guard (a verdict it cuts short "
@@ -306,6 +320,10 @@ def _verify_files(
             loaded.append(load_model(file, overrides))
         except ModelError as exc:
             loaded.append(ModelReport(file=str(file), strategy=None, errors=tuple(exc.diagnostics)))
+        except Exception as exc:  # a bug in the loader: this file's internal error only
+            loaded.append(
+                ModelReport(file=str(file), strategy=None, internal_error=_loading_error(exc))
+            )
     _check_overrides(overrides, files)
     total = sum(len(m.limits) for m in loaded if isinstance(m, Model))
     exporter = None if export is None else Exporter(export)
@@ -347,6 +365,13 @@ def _verify_files(
             f"{manifest.parent}`)"
         )
     return reports, {m.file: m for m in loaded if isinstance(m, Model)}
+
+
+def _loading_error(exc: Exception) -> str:
+    """The internal error of a file whose loading hit a bug in seqprove, worded like the
+    one :func:`checker.verify.verify_file` gives."""
+    text = f"loading: {type(exc).__name__}: {exc}"
+    return text if len(text) <= 600 else text[:600] + " ..."
 
 
 def _targets(formats: Sequence[str], outputs: Sequence[Path]) -> list[tuple[str, Path | None]]:
@@ -408,7 +433,7 @@ def _emit(text: str, path: Path | None) -> None:
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=_Seconds(min=0.1),
     default=60.0,
     show_default=True,
     help="Seconds each solver gets per obligation.",
@@ -583,7 +608,8 @@ def run(
     Exit codes: 0 the run ended normally (end of data, or a final step reached);
     1 a limit broke during the run; 2 the assumption monitor stopped it;
     3 bad input or a model without a proof; 4 internal error."""
-    from checker.lang.loader import load_model, parse_number
+    from checker.lang.loader import load_model
+    from checker.lang.numbers import NumberTooLarge, read_number
     from checker.run.data import DataError, read_feed
     from checker.run.executor import Executor
     from checker.run.gate import check as check_gate
@@ -599,9 +625,12 @@ def run(
         )
     slip = None
     if slippage_bps is not None:
-        slip = parse_number(slippage_bps)
+        try:
+            slip = read_number(slippage_bps)
+        except NumberTooLarge as exc:
+            raise UsageError(f"--slippage-bps {slippage_bps[:40]}: {exc}") from None
         if slip is None or slip < 0:
-            raise UsageError(f"--slippage-bps {slippage_bps}: give a number of at least 0")
+            raise UsageError(f"--slippage-bps {slippage_bps[:40]}: give a number of at least 0")
     try:
         loaded = load_model(model, overrides)
     except ModelError as exc:

@@ -45,6 +45,7 @@ import contextlib
 import dataclasses
 import importlib.metadata
 import io
+import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -162,8 +163,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _settings(config: pytest.Config) -> Settings:
     timeout = float(config.getoption("seqprove_timeout"))
-    if not timeout >= MIN_TIMEOUT:  # also refuses nan
-        raise pytest.UsageError(f"--seqprove-timeout {timeout:g}: give at least {MIN_TIMEOUT}")
+    if not MIN_TIMEOUT <= timeout < math.inf:  # also refuses nan
+        raise pytest.UsageError(
+            f"--seqprove-timeout {timeout:g}: give a finite number of at least {MIN_TIMEOUT}"
+        )
     budget = int(config.getoption("seqprove_budget"))
     if budget < 1:
         raise pytest.UsageError(f"--seqprove-budget {budget}: give at least 1")
@@ -379,6 +382,15 @@ class ModelFile(pytest.File):
         except ModelError as exc:
             yield LoadItem.from_parent(self, name="load", diagnostics=tuple(exc.diagnostics))
             return
+        except Exception as exc:  # a bug in the loader fails this file, not the session
+            yield LoadItem.from_parent(
+                self,
+                name="load",
+                diagnostics=(),
+                internal=f"{self.shown}: INTERNAL ERROR (a bug in seqprove, please report "
+                f"it): loading: {type(exc).__name__}: {exc}",
+            )
+            return
         names: set[str] = set()
         for finding in structural_findings(self.model):
             if finding.severity is not Severity.ERROR:
@@ -498,15 +510,19 @@ class StructureItem(SeqproveItem):
 
 
 class LoadItem(SeqproveItem):
-    """A model file that cannot be loaded: fails with every problem found in it."""
+    """A model file that cannot be loaded: fails with every problem found in it, or with
+    the internal error its loading hit."""
 
-    def __init__(self, *, diagnostics: tuple[Diagnostic, ...], **kwargs: Any) -> None:
+    def __init__(
+        self, *, diagnostics: tuple[Diagnostic, ...], internal: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.diagnostics = diagnostics
+        self.internal = internal
 
     def reportinfo(self) -> tuple[os.PathLike[str] | str, int | None, str]:
         line = self.diagnostics[0].line - 1 if self.diagnostics else 0
         return self.path, line, "load"
 
     def check(self) -> None:
-        raise SeqproveFailure("\n".join(str(d) for d in self.diagnostics))
+        raise SeqproveFailure(self.internal or "\n".join(str(d) for d in self.diagnostics))

@@ -309,3 +309,46 @@ def test_params_are_checked(bad: Path) -> None:
     assert run.code == 1
     assert outcomes(run) == {f"{model}::load": "FAILED"}
     assert re.search(r"^bad/refuted_deep\.yaml:\d+:\d+: .*max_position=many", run.out, re.M)
+
+
+PLANTED_LOADER_BUG = """
+import checker.lang.loader
+
+_real = checker.lang.loader.load_model
+
+
+def _load(path, params=None):
+    if str(path).endswith("explodes.yaml"):
+        raise RuntimeError("planted loader bug")
+    return _real(path, params)
+
+
+checker.lang.loader.load_model = _load
+"""
+
+
+def test_internal_error_while_loading_one_file_fails_that_file_only(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    (root / "conftest.py").write_text(PLANTED_LOADER_BUG)
+    (root / "models").mkdir()
+    shutil.copy(ROOT / "models" / "perp_market_maker.yaml", root / "models" / "good.yaml")
+    shutil.copy(ROOT / "models" / "perp_market_maker.yaml", root / "models" / "explodes.yaml")
+    run = run_pytest(root, "--seqprove", "models", "-rA")
+    assert run.code == 1, run.out + run.err
+    found = outcomes(run)
+    assert found["models/explodes.yaml::load"] == "FAILED"
+    good = {n: w for n, w in found.items() if n.startswith("models/good.yaml")}
+    assert len(good) == 4
+    assert set(good.values()) == {"PASSED"}
+    assert (
+        "models/explodes.yaml: INTERNAL ERROR (a bug in seqprove, please report it): "
+        "loading: RuntimeError: planted loader bug"
+    ) in run.out
+    assert "Traceback" not in run.out
+
+
+@pytest.mark.parametrize("value", ["inf", "nan"])
+def test_timeout_that_is_not_a_finite_number_is_a_usage_error(bad: Path, value: str) -> None:
+    run = run_pytest(bad, "--seqprove", "bad/refuted_deep.yaml", "--seqprove-timeout", value)
+    assert run.code == 4  # pytest's code for a usage error
+    assert f"--seqprove-timeout {value}: give a finite number of at least" in run.err

@@ -9,6 +9,11 @@ input symbols; enum values become their index in their enum.
 from __future__ import annotations
 
 import ast
+import dataclasses
+import functools
+import io
+import tokenize
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -16,8 +21,28 @@ from fractions import Fraction
 import sympy
 
 from checker.errors import Diagnostic
+from checker.lang.numbers import MAX_DIGITS, NumberTooLarge, check_size, read_number
 from checker.lang.types import BOOL, INT, REAL, SIDE, Type, join_numeric
 from checker.lang.validate import hint
+
+MAX_NESTING = 100
+"""Deepest nesting of an expression: operators, calls, comparisons and ``if ... else``
+inside one another, a prover's own nesting counted where its name is used. Deeper
+expressions are refused before anything is built from them (the solver's and sympy's
+walks over an expression are recursive)."""
+
+MAX_SIZE = 1000
+"""Most parts (operators, operands, calls, comparisons) one expression may have."""
+
+MAX_FILE_SIZE = 5_000
+"""Most parts all the expressions of one file may have together: building the solver's
+terms costs about a millisecond a part, so this bounds the time a file takes to load."""
+
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+"""Every character ``str.splitlines`` breaks a line at: in an expression each is a blank
+(a YAML double-quoted scalar can hold any of them as an escape)."""
+
+_BLANKS = str.maketrans(dict.fromkeys(LINE_BREAKS + "\t", " "))
 
 KEYWORDS = frozenset({"true", "false", "True", "False", "and", "or", "not", "if", "else"})
 FUNCTIONS = frozenset({"abs", "min", "max"})
@@ -77,12 +102,14 @@ class Symbolic:
     value: sympy.Basic | None  # None for names that cannot be used in expressions
     inputs: frozenset[str] = frozenset()  # for provers: the inputs they read
     state: frozenset[str] = frozenset()  # for provers: the state they read
+    depth: int = 0  # for provers: the nesting of their expression
 
 
 @dataclass(frozen=True)
 class Typed:
     expr: sympy.Basic
     type: Type
+    depth: int = 0  # the nesting of the whole expression (set by Translator.expression)
 
 
 @dataclass(frozen=True)
@@ -97,30 +124,148 @@ Resolver = Callable[[str], Symbolic | None]
 
 
 def _offset(node: ast.AST) -> int:
+    """Where ``node`` starts, in UTF-8 bytes of the parsed text (converted to characters
+    by :meth:`Source.chars` before a message is located)."""
     return int(getattr(node, "col_offset", 0))
 
 
-def _parse(text: str) -> tuple[ast.expr, int]:
-    """The expression's syntax tree, and how many characters of leading white space
-    were skipped (node offsets count from there)."""
-    flat = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+@dataclass(frozen=True)
+class Source:
+    """An expression's text as parsed: on one line (every line break and tab a blank, so
+    character offsets are those of the text given) with the leading blanks, ``lead``
+    characters of them, removed."""
+
+    text: str
+    lead: int
+
+    @functools.cached_property
+    def _char_at_byte(self) -> list[int] | None:
+        """For text that is not ASCII, the character offset of each UTF-8 byte offset."""
+        if self.text.isascii():
+            return None
+        table: list[int] = []
+        for i, char in enumerate(self.text):
+            table += [i] * len(char.encode("utf-8"))
+        table.append(len(self.text))
+        return table
+
+    def chars(self, col: int) -> int:
+        """The character offset of the UTF-8 byte offset ``col`` (ast's offsets)."""
+        table = self._char_at_byte
+        if table is None:
+            return col
+        return table[min(col, len(table) - 1)]
+
+    def segment(self, node: ast.AST) -> str:
+        """The exact text of ``node``."""
+        start = self.chars(_offset(node))
+        end = self.chars(int(getattr(node, "end_col_offset", 0) or 0))
+        return self.text[start:end]
+
+
+def _literal_value(text: str) -> int | Fraction | None:
+    """The exact value of a numeric literal's text; None for forms the language does not
+    read as decimals (``0x1F``, ``1j``).
+
+    Raises
+    ------
+    NumberTooLarge
+        When the literal is beyond the bounds of :mod:`checker.lang.numbers`.
+    """
+    plain = text.replace("_", "")
+    value = read_number(plain)
+    if value is None and len(plain) - 2 > MAX_DIGITS:  # 0x..., 0o..., 0b...
+        raise NumberTooLarge(
+            f"number with {len(plain) - 2} digits: at most {MAX_DIGITS} digits are allowed"
+        )
+    return value
+
+
+def _check_literals(source: Source) -> None:
+    """Refuse a numeric literal beyond the bounds before Python converts it (``int`` of
+    more than 4,300 digits fails, and ``1e999999999`` would be a billion digits)."""
+    tokens = tokenize.generate_tokens(io.StringIO(source.text).readline)
+    try:
+        for token in tokens:
+            if token.type == tokenize.NUMBER:
+                try:
+                    _literal_value(token.string)
+                except NumberTooLarge as exc:
+                    raise ExprError(source.lead + token.start[1], str(exc)) from None
+    except (tokenize.TokenError, SyntaxError):
+        return  # the text is no expression: ast.parse says where
+
+
+def _check_shape(tree: ast.expr, source: Source) -> int:
+    """Refuse nesting beyond :data:`MAX_NESTING`, at the first node too deep, and more than
+    :data:`MAX_SIZE` parts; walked with a stack, since the tree may be deeper than Python's
+    recursion allows. Returns the number of parts."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    size = 0
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, ast.expr):
+            size += 1
+            if size > MAX_SIZE:
+                raise ExprError(
+                    source.lead + source.chars(_offset(node)),
+                    f"expression of more than {MAX_SIZE} parts (operators, operands, "
+                    "calls); refused",
+                )
+        if depth > MAX_NESTING:
+            raise ExprError(
+                source.lead + source.chars(_offset(node)),
+                f"expression nested deeper than {MAX_NESTING} levels; refused",
+            )
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, depth + 1 if isinstance(child, ast.expr) else depth))
+    return size
+
+
+def _check_ascii(tree: ast.expr, source: Source) -> None:
+    """Refuse a non-ASCII character outside string literals: Python folds identifiers by
+    NFKC (fullwidth letters to ASCII, the ligature U+FB01 to ``fi``), and names are ASCII."""
+    if source.text.isascii():
+        return
+    inside = bytearray(len(source.text))  # 1 where a string literal is
+    for n in ast.walk(tree):
+        if isinstance(n, ast.JoinedStr) or (
+            isinstance(n, ast.Constant) and isinstance(n.value, str)
+        ):
+            start, end = source.chars(_offset(n)), source.chars(int(n.end_col_offset or 0))
+            inside[start:end] = b"\x01" * (end - start)
+    for i, char in enumerate(source.text):
+        if ord(char) > 127 and not inside[i]:
+            raise ExprError(
+                source.lead + i,
+                f"non-ASCII character '{char}' (U+{ord(char):04X}) outside a string: "
+                "names and operators are ASCII",
+            )
+
+
+def _parse(text: str) -> tuple[ast.expr, Source, int]:
+    """The expression's syntax tree, the text it was parsed from (node offsets count from
+    its start, in UTF-8 bytes) and its number of parts."""
+    flat = text.translate(_BLANKS)
     if "\x00" in flat:
-        raise ExprError(0, "expression contains a NUL character")
+        raise ExprError(flat.index("\x00"), "expression contains a NUL character")
     body = flat.lstrip()
-    lead = len(flat) - len(body)
+    source = Source(body, len(flat) - len(body))
     if not body.strip():
         raise ExprError(0, "empty expression")
+    _check_literals(source)
     try:
-        return ast.parse(body, mode="eval").body, lead
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning: "1if x else 2"
+            tree = ast.parse(body, mode="eval").body
     except SyntaxError as exc:
         offset = max((exc.offset or 1) - 1, 0)
-        raise ExprError(lead + offset, f"syntax error: {exc.msg}") from None
-    except (RecursionError, MemoryError, ValueError):
-        raise ExprError(0, "expression is too deeply nested") from None
-
-
-def _shifted(error: ExprError, lead: int) -> ExprError:
-    return ExprError(error.offset + lead, error.message)
+        raise ExprError(source.lead + offset, f"syntax error: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ExprError(0, f"expression nested deeper than {MAX_NESTING} levels; refused") from None
+    size = _check_shape(tree, source)
+    _check_ascii(tree, source)
+    return tree, source, size
 
 
 class Translator:
@@ -150,26 +295,31 @@ class Translator:
         self.allowed = allowed
         self.context = context
         self.candidates = candidates
-        self.text = ""
+        self.source = Source("", 0)
+        self.level = 0  # nesting of the node being visited
+        self.deepest = 0
+        self.size = 0  # parts of the expression read
 
     # -- entry points -----------------------------------------------------------------
     def expression(self, text: str) -> Typed:
-        node, lead = _parse(text)
-        self.text = text[lead:]
+        node, self.source, self.size = _parse(text)
         try:
-            return self.visit(node)
-        except RecursionError:
-            raise ExprError(0, "expression is too deeply nested") from None
+            result = self.visit(node)
         except ExprError as exc:
-            raise _shifted(exc, lead) from None
+            raise self._located(exc) from None
+        return dataclasses.replace(result, depth=self.deepest)
 
     def action(self, text: str) -> ActionCall:
-        node, lead = _parse(text)
-        self.text = text[lead:]
+        node, self.source, self.size = _parse(text)
         try:
             return self._action(node)
         except ExprError as exc:
-            raise _shifted(exc, lead) from None
+            raise self._located(exc) from None
+
+    def _located(self, error: ExprError) -> ExprError:
+        """``error`` at a character offset of the text given (visitors raise at ast's
+        byte offsets into the parsed text)."""
+        return ExprError(self.source.lead + self.source.chars(error.offset), error.message)
 
     def _action(self, node: ast.expr) -> ActionCall:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
@@ -227,8 +377,26 @@ class Translator:
         method = getattr(self, f"visit_{type(node).__name__}", None)
         if method is None:
             raise ExprError(_offset(node), self._unsupported(node))
-        result: Typed = method(node, strings)
+        self.level += 1
+        self.deepest = max(self.deepest, self.level)
+        try:
+            result: Typed = method(node, strings)
+        finally:
+            self.level -= 1
+        if isinstance(node, ast.BinOp | ast.UnaryOp):
+            self._bounded(node, result.expr)
         return result
+
+    def _bounded(self, node: ast.AST, expr: sympy.Basic) -> None:
+        """Refuse a constant that arithmetic at load made too large (sympy folds
+        ``1e1000 * 1e1000`` and the coefficients of ``2 * (3 * x)`` as it builds them)."""
+        for term in sympy.Add.make_args(expr):
+            for factor in sympy.Mul.make_args(term):
+                if isinstance(factor, sympy.Rational):
+                    try:
+                        check_size(Fraction(int(factor.p), int(factor.q)))
+                    except NumberTooLarge as exc:
+                        raise ExprError(_offset(node), str(exc)) from None
 
     def _unsupported(self, node: ast.AST) -> str:
         construct = _CONSTRUCTS.get(type(node), type(node).__name__)
@@ -238,11 +406,20 @@ class Translator:
         value = node.value
         if isinstance(value, bool):
             return Typed(sympy.true if value else sympy.false, BOOL)
-        if isinstance(value, int):
-            return Typed(sympy.Integer(value), INT)
-        if isinstance(value, float):
-            segment = ast.get_source_segment(self.text.replace("\n", " "), node) or repr(value)
-            return Typed(sympy.Rational(Fraction(segment.replace("_", ""))), REAL)
+        if isinstance(value, int | float | complex):
+            # the value is read from the literal's own text, never from Python's float
+            try:
+                exact = _literal_value(self.source.segment(node))
+                if exact is None and isinstance(value, int):
+                    check_size(value)  # 0x1F, 0o17, 0b101: Python's int is exact
+                    exact = value
+            except NumberTooLarge as exc:
+                raise ExprError(_offset(node), str(exc)) from None
+            if isinstance(exact, int):
+                return Typed(sympy.Integer(exact), INT)
+            if isinstance(exact, Fraction):
+                return Typed(sympy.Rational(exact.numerator, exact.denominator), REAL)
+            raise ExprError(_offset(node), "not part of the expression language: imaginary numbers")
         if isinstance(value, str):
             if strings and value in SIDE.values:
                 return Typed(sympy.Integer(SIDE.values.index(value)), SIDE)
@@ -252,13 +429,22 @@ class Translator:
 
     def visit_Name(self, node: ast.Name, strings: bool) -> Typed:
         name = node.id
+        found = self.resolve(name) if name not in KEYWORDS | FUNCTIONS | ACTIONS else None
+        if found is not None and found.kind == "prover":
+            depth = self.level - 1 + found.depth  # the prover's tree stands for the name
+            if depth > MAX_NESTING:
+                raise ExprError(
+                    _offset(node),
+                    f"expression nested deeper than {MAX_NESTING} levels once prover "
+                    f"'{name}' ({found.depth} levels) stands in it; refused",
+                )
+            self.deepest = max(self.deepest, depth)
         if name in ("true", "True"):
             return Typed(sympy.true, BOOL)
         if name in ("false", "False"):
             return Typed(sympy.false, BOOL)
         if name in FUNCTIONS or name in ACTIONS:
             raise ExprError(_offset(node), f"'{name}' is a function; call it")
-        found = self.resolve(name)
         if found is None:
             usable = [n for n, s in self.candidates.items() if s.kind in self.allowed]
             raise ExprError(_offset(node), f"unknown name '{name}'{hint(name, usable)}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import keyword
-import re
 from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +20,7 @@ from checker.lang.expr import (
     ACTIONS,
     FUNCTIONS,
     KEYWORDS,
+    MAX_FILE_SIZE,
     ExprError,
     Symbolic,
     Translator,
@@ -28,6 +28,7 @@ from checker.lang.expr import (
     article,
     locate,
 )
+from checker.lang.numbers import NumberTooLarge, read_number
 from checker.lang.types import BOOL, INT, REAL, Type, assignable
 from checker.lang.validate import hint, validate_document
 from checker.lang.yamlload import Document, load_yaml
@@ -47,7 +48,6 @@ ACTION_ARGUMENT = "an action argument"
 """Where a product in an action argument is said to stand (see verify.sanity)."""
 
 RESERVED = frozenset(keyword.kwlist) | KEYWORDS | FUNCTIONS | ACTIONS
-_NUMBER_TEXT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 
 EXPRESSION_KINDS = frozenset({"param", "state", "input", "prover", "enum-value"})
 
@@ -73,20 +73,30 @@ def load_model(path: str | Path, params: Mapping[str, str] | None = None) -> Mod
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise ModelError([Diagnostic(file, 1, 1, f"cannot read file: {exc.strerror}")]) from None
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:200]
+    hint = " (it looks like UTF-16 or UTF-32: save it as UTF-8)" if utf16 else ""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ModelError([Diagnostic(file, line, 1, "file is not UTF-8 text")]) from None
+        column = len(raw[: exc.start].rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
+        message = f"file is not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot start a character"
+        raise ModelError([Diagnostic(file, line, column, message + hint)]) from None
+    if "\x00" in text:
+        before = text[: text.index("\x00")]
+        line, column = before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1
+        message = "file contains a NUL character: it is not UTF-8 text"
+        raise ModelError([Diagnostic(file, line, column, message + hint)]) from None
     return load_text(text, file, params or {})
 
 
 def declared_params(path: str | Path) -> set[str]:
     """Names under ``params`` in the file at ``path``, read from its YAML alone (empty
-    when the file cannot be read or parsed)."""
+    when the file cannot be read or parsed, or reading it hits a bug: loading the file
+    reports that as its own internal error)."""
     try:
         doc = load_yaml(Path(path).read_text(encoding="utf-8"), str(path))
-    except (OSError, UnicodeDecodeError, ModelError):
+    except Exception:  # every failure here is reported when the file is loaded
         return set()
     params = doc.data.get("params") if isinstance(doc.data, dict) else None
     return set(params) if isinstance(params, dict) else set()
@@ -103,16 +113,20 @@ def load_text(text: str, file: str, params: Mapping[str, str] | None = None) -> 
 
 
 def parse_number(text: str) -> int | Fraction | None:
-    """An exact number from its text (``50``, ``0.5``, ``1e-3``), or None."""
-    text = text.strip()
-    if not _NUMBER_TEXT.match(text):
-        return None
-    value = Fraction(text)
-    return (
-        int(value)
-        if value.denominator == 1 and "." not in text and "e" not in text.lower()
-        else value
-    )
+    """An exact number from its text (``50``, ``0.5``, ``1e-3``), or None: the one
+    reader of written numbers, :func:`checker.lang.numbers.read_number`.
+
+    Raises
+    ------
+    NumberTooLarge
+        When the number is beyond the bounds of :mod:`checker.lang.numbers`.
+    """
+    return read_number(text)
+
+
+def _shown_value(text: str) -> str:
+    """A ``--param`` value as messages show it: shortened when long."""
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def constant_value(expr: sympy.Basic) -> Value | None:
@@ -161,6 +175,21 @@ class _Builder:
         self.prover_done: dict[str, Symbolic] = {}
         self.prover_stack: list[str] = []
         self.nonlinear: list[Nonlinear] = []
+        self.size = 0  # parts of the expressions read so far
+        self.over_budget = False
+
+    def within_budget(self, path: tuple[str | int, ...]) -> bool:
+        """Whether the file's expressions are still within :data:`MAX_FILE_SIZE` parts in
+        all; the first one beyond it is reported, and no other is read."""
+        if self.size <= MAX_FILE_SIZE:
+            return True
+        if not self.over_budget:
+            self.over_budget = True
+            self.err(
+                path,
+                f"the file's expressions have more than {MAX_FILE_SIZE} parts in all; refused",
+            )
+        return False
 
     # -- helpers ------------------------------------------------------------------------
     def err(self, path: tuple[str | int, ...], message: str, *, key: bool = False) -> None:
@@ -207,11 +236,20 @@ class _Builder:
     def translate(
         self, path: tuple[str | int, ...], value: Any, allowed: frozenset[str], context: str
     ) -> Typed | None:
+        if isinstance(value, bool):
+            return Typed(sympy.true if value else sympy.false, BOOL)
+        if isinstance(value, int):
+            return Typed(sympy.Integer(value), INT)
+        if isinstance(value, Fraction):  # a decimal in the file is real, even when whole
+            return Typed(sympy.Rational(value.numerator, value.denominator), REAL)
         text = _text(value)
         loc = self.doc.loc(path)
+        if not self.within_budget(path):
+            return None
         translator = Translator(self.resolve, allowed, context, self.names)
         try:
             typed = translator.expression(text)
+            self.size += translator.size
         except ExprError as exc:
             self.errors.append(
                 locate(
@@ -259,20 +297,21 @@ class _Builder:
         for name, entry in (self.data.get("params") or {}).items():
             value = entry["value"] if isinstance(entry, dict) else entry
             if name in self.overrides:
-                given = parse_number(self.overrides[name])
+                shown = _shown_value(self.overrides[name])
+                try:
+                    given = read_number(self.overrides[name])
+                    problem = "not a number"
+                except NumberTooLarge as exc:
+                    given, problem = None, str(exc)
                 if given is None:
-                    self.err(
-                        ("params", name),
-                        f"--param {name}={self.overrides[name]}: not a number",
-                        key=True,
-                    )
+                    self.err(("params", name), f"--param {name}={shown}: {problem}", key=True)
                 elif isinstance(value, int) and not isinstance(given, int):
                     if given.denominator == 1:
                         given = int(given)
                     else:
                         self.err(
                             ("params", name),
-                            f"--param {name}={self.overrides[name]}: '{name}' is an integer param",
+                            f"--param {name}={shown}: '{name}' is an integer param",
                             key=True,
                         )
                         given = None
@@ -404,18 +443,21 @@ class _Builder:
             cycle = " -> ".join([*self.prover_stack[self.prover_stack.index(name) :], name])
             raise ExprError(0, f"provers refer to each other in a cycle: {cycle}")
         self.prover_stack.append(name)
+        path: tuple[str | int, ...] = ("provers", name)
         try:
-            cond = self.condition(
-                ("provers", name), name, self.prover_text[name], EXPRESSION_KINDS, "a prover"
-            )
+            typed = self.translate(path, self.prover_text[name], EXPRESSION_KINDS, "a prover")
         finally:
             self.prover_stack.pop()
-        if cond is None:
+        if typed is not None and typed.type != BOOL:
+            self.err(path, f"a prover must be boolean, got {typed.type}")
+            typed = None
+        if typed is None:
             result = Symbolic("prover", BOOL, sympy.false)  # error already recorded
         else:
-            names = {s.name for s in cond.expr.free_symbols}
+            names = {s.name for s in typed.expr.free_symbols}
             inputs = frozenset(n for n in names if self.names[n].kind == "input")
-            result = Symbolic("prover", BOOL, cond.expr, inputs, frozenset(names) - inputs)
+            state = frozenset(names) - inputs
+            result = Symbolic("prover", BOOL, typed.expr, inputs, state, typed.depth)
         self.prover_done[name] = result
         return result
 
@@ -496,9 +538,13 @@ class _Builder:
         for i, item in enumerate(spec.get("emit") or []):
             path = (*base, "emit", i)
             loc = self.doc.loc(path)
+            if not self.within_budget(path):
+                ok = False
+                continue
             translator = Translator(self.resolve, EXPRESSION_KINDS, "an action", self.names)
             try:
                 call = translator.action(item)
+                self.size += translator.size
             except ExprError as exc:
                 message = exc.message + _flow_hint(item)
                 self.errors.append(

@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
-STEP_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$"
-STRATEGY_PATTERN = "^[A-Za-z0-9_-]+$"
+# Each pattern ends with `$(?!\n)`: in ECMA 262 (JSON Schema's dialect) `$` is the end of
+# the text, but in Python's `re`, which the loader validates with, `$` also matches before
+# a final newline, and "nl\n" would pass as a name (and name files). The lookahead closes
+# that in Python and changes nothing in ECMA 262.
+NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$(?!\n)"
+STEP_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$(?!\n)"
+STRATEGY_PATTERN = "^[A-Za-z0-9_-]+$(?!\n)"
 
 SOURCES: dict[str, str] = {
     "market": "the data column of the same name",

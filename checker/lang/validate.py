@@ -66,6 +66,25 @@ def describe(value: Any) -> str:
     return "a mapping"
 
 
+def shown(name: Any) -> str:
+    """A name or value quoted for a message, its line breaks and other unprintable
+    characters escaped (``'nl\\n'``)."""
+    text = str(name)
+    return f"'{text}'" if text.isprintable() else repr(text)
+
+
+def _stray_hint(mapping: Any, key: str) -> str:
+    """A hint for a key without a value: in a flow mapping ``{doc: a, b}`` the comma ends
+    the text, and ``b`` becomes a key of its own."""
+    if not isinstance(mapping, dict) or mapping.get(key, "") is not None:
+        return ""
+    quoted = f"{key}" if "doc" not in mapping else f'doc: "{mapping["doc"]}, {key}"'
+    return (
+        " (a comma inside a flow mapping {...} ends the value before it: quote text "
+        f"that holds a comma, e.g. {quoted})"
+    )
+
+
 def _where(path: tuple[str | int, ...]) -> str:
     parts = [str(p) if isinstance(p, str) else f"[{p}]" for p in path]
     return ".".join(parts).replace(".[", "[") or "the file"
@@ -80,6 +99,21 @@ def _diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
     instance: Any = error.instance
     if kind in ("oneOf", "anyOf") and error.context:
         if path and path[0] == "params":
+            stray = (
+                [k for k in instance if k not in ("value", "doc")]
+                if isinstance(instance, dict)
+                else []
+            )
+            if stray:
+                return [
+                    doc.error(
+                        (*path, k),
+                        f"unknown key {shown(k)} in {where}: a param takes only value and "
+                        f"doc{_stray_hint(instance, k)}",
+                        key=True,
+                    )
+                    for k in stray
+                ]
             return [
                 doc.error(
                     path,
@@ -100,7 +134,11 @@ def _diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
         allowed = list(schema.get("properties", {}))
         extras = [k for k in instance if k not in allowed]
         return [
-            doc.error((*path, k), f"unknown key '{k}' in {where}{hint(k, allowed)}", key=True)
+            doc.error(
+                (*path, k),
+                f"unknown key {shown(k)} in {where}{hint(k, allowed)}{_stray_hint(instance, k)}",
+                key=True,
+            )
             for k in extras
         ]
     if kind == "required":
@@ -131,7 +169,7 @@ def _diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
             rule = "a letter or '_', then letters, digits, '_' or '-'"
         else:
             rule = "a letter or '_', then letters, digits or '_'"
-        return [doc.error(path, f"'{error.instance}' is not a valid name: use {rule}")]
+        return [doc.error(path, f"{shown(error.instance)} is not a valid name: use {rule}")]
     if kind == "propertyNames":
         return _diagnostics(doc, best_match(error.context)) if error.context else []
     if kind == "not" and path:
@@ -156,7 +194,7 @@ def _key_name_errors(doc: Document, error: ValidationError) -> list[Diagnostic]:
     return [
         doc.error(
             (*path, key),
-            f"'{key}' is not a valid name: use a letter or '_', then letters, digits or '_'",
+            f"{shown(key)} is not a valid name: use a letter or '_', then letters, digits or '_'",
             key=True,
         )
     ]

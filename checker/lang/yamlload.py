@@ -11,34 +11,34 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
-    AliasEvent,
     MappingEndEvent,
     MappingStartEvent,
+    NodeEvent,
     SequenceEndEvent,
     SequenceStartEvent,
 )
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from checker.errors import Diagnostic, ModelError
+from checker.lang.numbers import MAX_DIGITS, NumberTooLarge, check_size, read_number
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 64
-MAX_NODES = 200_000
+MAX_NODES = 20_000
 
 Path = tuple[str | int, ...]
 
-_INT = re.compile(r"^[-+]?[0-9]+$")
-_INT_OTHER = re.compile(r"^(0o[0-7]+|0x[0-9a-fA-F]+)$")
-_NUMBER = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_INT_OTHER = re.compile(r"0o[0-7]+|0x[0-9a-fA-F]+")
+_YAML_TAG = "tag:yaml.org,2002:"
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULL = {"", "~", "null", "Null", "NULL"}
-_SPECIAL_FLOAT = re.compile(r"^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$")
+_SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 
 
 @dataclass(frozen=True)
@@ -80,13 +80,23 @@ def _loc(node: Node) -> Loc:
     exact = False
     column = mark.column + 1
     if isinstance(node, ScalarNode) and node.end_mark.line == mark.line:
-        exact = node.style in (None, "", '"', "'")
-        if node.style in ('"', "'"):
-            column += 1
+        quotes = 2 if node.style in ('"', "'") else 0
+        # exact only when the value is its source text: no escape or doubled quote in it
+        span = node.end_mark.column - mark.column - quotes
+        exact = node.style in (None, "", '"', "'") and span == len(node.value)
+        column += quotes // 2
     return Loc(mark.line + 1, column, exact)
 
 
 def _scalar(node: ScalarNode) -> Any:
+    """The value of a scalar: its text, or for a plain scalar that reads as one, null, a
+    boolean or an exact number.
+
+    Raises
+    ------
+    NumberTooLarge
+        For a plain number beyond the bounds of :mod:`checker.lang.numbers`.
+    """
     text = node.value
     if node.style == ">":
         # ruamel marks the places where a folded scalar was folded with U+0007
@@ -97,14 +107,18 @@ def _scalar(node: ScalarNode) -> Any:
         return None
     if text in _BOOL:
         return _BOOL[text]
-    if _INT.match(text):
-        return int(text)
-    if _INT_OTHER.match(text):
-        return int(text, 0)
-    if _NUMBER.match(text):
-        value = Fraction(text)
+    number = read_number(text)
+    if number is not None:
+        return number
+    if _INT_OTHER.fullmatch(text):
+        if len(text) - 2 > MAX_DIGITS:
+            raise NumberTooLarge(
+                f"number with {len(text) - 2} digits: at most {MAX_DIGITS} digits are allowed"
+            )
+        value = int(text, 0)
+        check_size(value)
         return value
-    if _SPECIAL_FLOAT.match(text):
+    if _SPECIAL_FLOAT.fullmatch(text):
         return text  # .inf and .nan are not exact numbers: left as text, rejected later
     return text
 
@@ -113,6 +127,7 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.doc = Document(file, None)
         self.count = 0
+        self.errors: list[Diagnostic] = []
 
     def build(self, node: Node, path: Path, depth: int) -> Any:
         self.count += 1
@@ -139,7 +154,12 @@ class _Builder:
             )
         self.doc.values[path] = _loc(node)
         if isinstance(node, ScalarNode):
-            return _scalar(node)
+            try:
+                return _scalar(node)
+            except NumberTooLarge as exc:
+                loc = self.doc.values[path]
+                self.errors.append(Diagnostic(self.doc.file, loc.line, loc.column, str(exc)))
+                return node.value
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
@@ -187,12 +207,47 @@ class _Builder:
         raise ModelError([self.doc.error(path, "unsupported YAML node")])
 
 
-def _check_depth(yaml: YAML, text: str, file: str) -> None:
-    """Refuse deep nesting and alias-heavy documents from the event stream, which is
-    produced without recursion, before the (recursive) composer sees them."""
+def _shown_tag(tag: str) -> str:
+    """A tag as it is written (``!!str``, ``!x``), shortened when long."""
+    shown = "!!" + tag[len(_YAML_TAG) :] if tag.startswith(_YAML_TAG) else tag
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _check_events(yaml: YAML, text: str, file: str) -> None:
+    """Refuse deep nesting and explicit tags from the event stream, which is produced
+    without recursion, before the (recursive) composer sees them.
+
+    A tag is refused rather than ignored: ``!!python/object/apply:os.system 1`` must not
+    quietly read as 1, and no tag is needed to write a model."""
     depth = 0
-    aliases = 0
+    nodes = 0
+    tags: list[Diagnostic] = []
     for event in yaml.parse(text):
+        nodes += isinstance(event, NodeEvent)
+        if nodes > MAX_NODES:  # before composing them: the composer is slow on many nodes
+            m = event.start_mark
+            raise ModelError(
+                [
+                    Diagnostic(
+                        file,
+                        m.line + 1,
+                        m.column + 1,
+                        f"document has more than {MAX_NODES} values; refused",
+                    )
+                ]
+            )
+        tag = getattr(event, "tag", None) if isinstance(event, NodeEvent) else None
+        if tag is not None:
+            m = event.start_mark
+            tags.append(
+                Diagnostic(
+                    file,
+                    m.line + 1,
+                    m.column + 1,
+                    f"YAML tags are not supported: '{_shown_tag(str(tag))}' "
+                    "(write the value without a tag; quote it if it is text)",
+                )
+            )
         if isinstance(event, MappingStartEvent | SequenceStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -209,8 +264,8 @@ def _check_depth(yaml: YAML, text: str, file: str) -> None:
                 )
         elif isinstance(event, MappingEndEvent | SequenceEndEvent):
             depth -= 1
-        elif isinstance(event, AliasEvent):
-            aliases += 1
+    if tags:
+        raise ModelError(tags)
 
 
 def load_yaml(text: str, file: str) -> Document:
@@ -228,13 +283,18 @@ def load_yaml(text: str, file: str) -> Document:
         )
     yaml = YAML(typ="rt", pure=True)
     try:
-        _check_depth(yaml, text, file)
+        _check_events(yaml, text, file)
         node = yaml.compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         raise ModelError([Diagnostic(file, line, column, f"YAML syntax: {problem}")]) from None
+    except ReaderError as exc:  # a character YAML does not allow in a file
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1
+        message = f"YAML syntax: character U+{exc.character:04X} is not allowed in YAML"
+        raise ModelError([Diagnostic(file, line, column, message)]) from None
     except YAMLError as exc:
         raise ModelError([Diagnostic(file, 1, 1, f"YAML syntax: {exc}")]) from None
     except RecursionError:
@@ -244,4 +304,6 @@ def load_yaml(text: str, file: str) -> Document:
         builder.doc.data = None
         return builder.doc
     builder.doc.data = builder.build(node, (), 0)
+    if builder.errors:
+        raise ModelError(builder.errors)
     return builder.doc

@@ -250,7 +250,9 @@ def verify_file(
     options: Options = DEFAULT_OPTIONS,
     progress: Progress = _quiet,
 ) -> ModelReport:
-    """Load and verify one file; bad input becomes the errors of its report."""
+    """Load and verify one file; bad input becomes the errors of its report, and a tool
+    bug while loading it its internal error (exit 4), so the other files of the run are
+    still verified."""
     started = time.monotonic()
     try:
         model = load_model(path, params or {})
@@ -259,6 +261,13 @@ def verify_file(
             file=str(path),
             strategy=None,
             errors=tuple(exc.diagnostics),
+            seconds=time.monotonic() - started,
+        )
+    except Exception as exc:  # a bug in the loader: this file's report, not the run's end
+        return ModelReport(
+            file=str(path),
+            strategy=None,
+            internal_error=_brief(f"loading: {type(exc).__name__}: {exc}"),
             seconds=time.monotonic() - started,
         )
     return verify_file_model(model, options, progress)
