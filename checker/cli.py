@@ -5,6 +5,7 @@ refuted or a structural rule broken; 2 something unknown and nothing refuted; 3 
 input (a bad model file, option or path); 4 internal error (a bug in seqprove).
 """
 
+# ruff: noqa: E402  (Ctrl-C is handled while the imports below load)
 from __future__ import annotations
 
 import contextlib
@@ -12,6 +13,7 @@ import dataclasses
 import gc
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -20,6 +22,21 @@ from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
+
+
+def _interrupted_while_loading(signum: int, frame: object) -> None:
+    """Ctrl-C while the modules below load ends the command like an interrupted run
+    (exit 130), not with a traceback out of an import."""
+    os.write(2, b"aborted\n")
+    raise SystemExit(130)
+
+
+_LOADING = (
+    threading.current_thread() is threading.main_thread()
+    and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+)
+if _LOADING:
+    signal.signal(signal.SIGINT, _interrupted_while_loading)
 
 import click
 from rich.console import Console
@@ -555,8 +572,8 @@ def run(
     from checker.lang.loader import load_model, parse_number
     from checker.run.data import DataError, read_feed
     from checker.run.executor import Executor
+    from checker.run.files import open_run_journal
     from checker.run.gate import check as check_gate
-    from checker.run.journal import Journal
     from checker.run.report import RunReport, plot, print_run
     from checker.verify.trace import json_value
 
@@ -594,16 +611,9 @@ def run(
         _fail(exc.diagnostics)
     stem = f"{loaded.strategy}-{data_file.stem}"
     journal_path = None if no_journal else journal or Path("runs") / f"{stem}.sqlite"
-    if journal_path is not None:
-        if resume and not journal_path.is_file():
-            raise UsageError(f"--resume: there is no journal {journal_path}")
-        if not resume and journal_path.exists():
-            raise UsageError(
-                f"journal {journal_path} exists: pass --resume to continue that run, "
-                "or choose another --journal"
-            )
-        journal_path.parent.mkdir(parents=True, exist_ok=True)
-    book = None if journal_path is None else Journal(journal_path, fsync=fsync, existing=resume)
+    book = None
+    if journal_path is not None:  # locked until closed; see checker.run.files
+        book = open_run_journal(journal_path, resume=resume, fsync=fsync)
     started = time.monotonic()
     try:
         executor = Executor(
@@ -730,7 +740,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_INTERNAL)
     except SeqproveError as exc:
         click.echo(f"seqprove: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(getattr(exc, "exit_code", EXIT_BAD_INPUT))  # the journal's lock: 5, 6
     except Exception as exc:
         click.echo(
             f"seqprove: internal error ({type(exc).__name__}: {exc}). This is a bug "
@@ -738,3 +748,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
+
+
+if _LOADING:  # loaded: Ctrl-C is a KeyboardInterrupt again (main() reports it as 130)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
