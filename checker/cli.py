@@ -690,7 +690,7 @@ def data() -> None:
 def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -> None:
     """Write reproducible BTC-like market data for a stress scenario."""
     from checker.lang.loader import load_model
-    from checker.run.data import columns_for
+    from checker.run.data import columns_for, unsynthesizable
     from checker.run.synth import COLUMNS as SYNTH_COLUMNS
     from checker.run.synth import synthesize, write_table
 
@@ -701,7 +701,7 @@ def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -
         except ModelError as exc:
             _fail(exc.diagnostics)
         columns = columns_for(loaded)
-        missing = [n for n in columns if n not in SYNTH_COLUMNS]
+        missing = unsynthesizable(loaded, SYNTH_COLUMNS)
         if missing:
             raise UsageError(
                 f"--model {model}: no synthetic column for input(s) {', '.join(missing)}"

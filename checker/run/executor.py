@@ -249,9 +249,12 @@ class Executor:
         """
         assert self.journal is not None
         journal = self.journal
+        if journal.final is not None:  # a new journal, in place of one that held no run
+            self.start()
+            return
         problems = damage(journal)
         if problems:
-            raise JournalDamaged(journal.path, problems)
+            raise JournalDamaged(journal.path, problems + self._detail())
         try:
             meta = journal.meta()
         except ValueError as exc:
@@ -303,6 +306,15 @@ class Executor:
         if self.admitted_by.startswith("UNPROVEN"):
             update["admitted_by"] = self.admitted_by  # once unproven, the run stays marked
         journal.set_meta(update)
+
+    def _detail(self) -> list[str]:
+        """For a journal found damaged: which fields of its last tick differ from that
+        tick played again, when the rows can be read at all (else nothing more)."""
+        try:
+            last = self.journal.last_tick() if self.journal is not None else None
+            return [] if last is None else self._replayed(last)
+        except Exception:  # the damage is already reported; this only adds detail
+            return []
 
     def _restore(self, row: Mapping[str, Any]) -> None:
         """Take the configuration, the venue and the flows' last reads from a tick row."""

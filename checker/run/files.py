@@ -26,7 +26,8 @@ def holds_no_run(path: Path) -> bool:
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+            query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+            tables = {r[0] for r in db.execute(query)}
             if not tables <= RUN_TABLES:
                 return False
             return "ticks" not in tables or db.execute("SELECT 1 FROM ticks").fetchone() is None
