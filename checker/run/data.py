@@ -279,7 +279,7 @@ class _Clock:
         if isinstance(cell, int | float | Decimal) and not isinstance(cell, bool):
             number = _cell(cell, "number", ())
             return number, "a number"
-        if not isinstance(cell, str):
+        if not isinstance(cell, str) or not cell.strip().isprintable():
             return None, ""
         try:
             number = read_number(cell)
