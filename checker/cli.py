@@ -568,7 +568,8 @@ def run(
 
     Exit codes: 0 the run ended normally (end of data, or a final step reached);
     1 a limit broke during the run; 2 the assumption monitor stopped it;
-    3 bad input or a model without a proof; 4 internal error."""
+    3 bad input or a model without a proof; 4 internal error; 5 the journal is in use
+    by another run; 6 the journal cannot be written (the disk is full, read-only)."""
     from checker.lang.loader import load_model, parse_number
     from checker.run.data import DataError, read_feed
     from checker.run.executor import Executor
