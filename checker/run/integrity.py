@@ -97,17 +97,6 @@ def _check(db: sqlite3.Connection, problems: _Problems) -> None:
         shown = "; ".join(_text(v, "SQLite's report", problems) or "?" for v in verdict)
         problems.add(f"SQLite finds the file damaged ({shown})")
         return
-    for table, columns in _TABLES.items():
-        found = tuple(
-            _text(r[1], "a column name", problems)
-            for r in db.execute(f"PRAGMA table_info({table})")
-        )
-        if found != columns:
-            problems.add(
-                f"table {table} has columns ({', '.join(map(str, found))}), not those of {FORMAT}"
-            )
-    if problems.found:
-        return
     raw: dict[str, Any] = {}
     for stored_key, value in db.execute("SELECT key, value FROM meta"):
         key = _text(stored_key, "a meta key", problems)
@@ -118,9 +107,20 @@ def _check(db: sqlite3.Connection, problems: _Problems) -> None:
         except (TypeError, ValueError):
             problems.add(f"meta '{key}' is not JSON")
     try:
-        if json.loads(raw.get("format", "null")) != FORMAT:
-            return
+        if json.loads(raw.get("format") or "null") != FORMAT:
+            return  # another format: the executor refuses it by name
     except ValueError:
+        return
+    for table, columns in _TABLES.items():
+        found = tuple(
+            _text(r[1], "a column name", problems)
+            for r in db.execute(f"PRAGMA table_info({table})")
+        )
+        if found != columns:
+            problems.add(
+                f"table {table} has columns ({', '.join(map(str, found))}), not those of {FORMAT}"
+            )
+    if problems.found:
         return
     fills: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in db.execute("SELECT * FROM fills ORDER BY 1"):

@@ -208,6 +208,8 @@ class Journal:
                 raise write_failure(path, exc, "it cannot be opened for writing") from None
             raise JournalError(f"{path} is not a seqprove journal ({exc})") from None
         except sqlite3.DatabaseError as exc:
+            if "malformed" in str(exc):
+                raise JournalDamaged(path, [f"SQLite: {exc}"]) from None
             raise JournalError(f"{path} is not a seqprove journal ({exc})") from None
 
     def close(self) -> None:
