@@ -25,7 +25,6 @@ The run also ends when the model reaches a final step, or at the end of the data
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -39,7 +38,7 @@ from checker.lang.schema import FLOW_SOURCES
 from checker.model import Model, Value, Variable, decimal_text
 from checker.run.data import Feed, Row
 from checker.run.gate import param_text
-from checker.run.integrity import damage
+from checker.run.integrity import damage, differences
 from checker.run.journal import FORMAT, Journal, JournalDamaged, TickRecord
 from checker.run.venue import Fill, Num, PaperVenue, VenueError
 from checker.verify.trace import json_value
@@ -352,21 +351,7 @@ class Executor:
                 return [f"ticks row {tick - 1} cannot be restored ({type(exc).__name__}: {exc})"]
             scratch._tick(tick, self.feed.rows[tick - 1])
         assert scratch.journal is not None
-        again = scratch.journal.tick(tick)
-        assert again is not None
-        problems = [
-            _difference(f"ticks row {tick}", column, last[column], again[column], tick)
-            for column in last
-            if column != "hash" and last[column] != again[column]
-        ]
-        ours, theirs = self.journal.rows_of(tick), scratch.journal.rows_of(tick)
-        for table, mine, other in (("orders", ours[0], theirs[0]), ("fills", ours[1], theirs[1])):
-            if mine != other:
-                problems.append(
-                    f"the {table} rows of tick {tick} ({_ids(mine)}) differ from those of "
-                    f"tick {tick} played again ({_ids(other)})"
-                )
-        return problems
+        return differences(self.journal, scratch.journal, tick)
 
     def _ended(self, last: Mapping[str, Any]) -> Outcome | None:
         event = last["event"]
@@ -580,28 +565,6 @@ class Executor:
             changed.update(a.get("cancelled", ()))
         orders = [venue.orders[c] for c in sorted(changed) if c in venue.orders]
         self.journal.write_tick(record, orders, fills)
-
-
-def _difference(where: str, column: str, journaled: Any, again: Any, tick: int) -> str:
-    """Where a journaled tick row and the same tick played again differ, down to the
-    first differing key of a JSON column."""
-    field = column
-    if isinstance(journaled, dict) and isinstance(again, dict):
-        keys = sorted(k for k in set(journaled) | set(again) if journaled.get(k) != again.get(k))
-        if keys:
-            field, journaled, again = (
-                f"{column} '{keys[0]}'",
-                journaled.get(keys[0]),
-                again.get(keys[0]),
-            )
-    return (
-        f"{where}: {field} is {json.dumps(journaled)} in the journal, but "
-        f"{json.dumps(again)} when tick {tick} is played again from the tick before"
-    )
-
-
-def _ids(rows: list[tuple[Any, ...]]) -> str:
-    return ", ".join(f"{r[0]}: {'/'.join(str(v) for v in r[1:7])}" for r in rows) or "none"
 
 
 def _exact_action(action: Mapping[str, Any]) -> dict[str, Any]:

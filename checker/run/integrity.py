@@ -16,8 +16,8 @@ the table, the row and, where it can be told, the field:
    totals equal what the fills add up to, its open orders are the ``open`` rows of
    ``orders``, every order's ``filled`` is the sum of its fills.
 
-The executor then plays the last tick again from the one before and compares (see
-``Executor.resume``).
+The executor then plays the last tick again from the one before, into a scratch journal,
+and :func:`differences` says where the two differ (see ``Executor.resume``).
 """
 
 from __future__ import annotations
@@ -253,3 +253,46 @@ def _agree(
                         )
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         problems.add(f"{where}: the venue's state cannot be read ({type(exc).__name__}: {exc})")
+
+
+def differences(journal: Journal, again: Journal, tick: int) -> list[str]:
+    """Where ``tick`` in ``journal`` differs from the same tick played again into
+    ``again``: its row (down to the first differing key of a JSON column), the order rows
+    it wrote, its fills."""
+    journaled, replayed = journal.tick(tick), again.tick(tick)
+    assert journaled is not None and replayed is not None
+    problems = [
+        _difference(f"ticks row {tick}", column, journaled[column], replayed[column], tick)
+        for column in journaled
+        if column != "hash" and journaled[column] != replayed[column]
+    ]
+    ours, theirs = journal.rows_of(tick), again.rows_of(tick)
+    for table, mine, other in (("orders", ours[0], theirs[0]), ("fills", ours[1], theirs[1])):
+        if mine != other:
+            problems.append(
+                f"the {table} rows of tick {tick} ({_ids(mine)}) differ from those of "
+                f"tick {tick} played again ({_ids(other)})"
+            )
+    return problems
+
+
+def _difference(where: str, column: str, journaled: Any, again: Any, tick: int) -> str:
+    """Where a journaled tick row and the same tick played again differ, down to the
+    first differing key of a JSON column."""
+    field = column
+    if isinstance(journaled, dict) and isinstance(again, dict):
+        keys = sorted(k for k in set(journaled) | set(again) if journaled.get(k) != again.get(k))
+        if keys:
+            field, journaled, again = (
+                f"{column} '{keys[0]}'",
+                journaled.get(keys[0]),
+                again.get(keys[0]),
+            )
+    return (
+        f"{where}: {field} is {json.dumps(journaled)} in the journal, but "
+        f"{json.dumps(again)} when tick {tick} is played again from the tick before"
+    )
+
+
+def _ids(rows: list[tuple[Any, ...]]) -> str:
+    return ", ".join(f"{r[0]}: {'/'.join(str(v) for v in r[1:7])}" for r in rows) or "none"
