@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow crosscheck malformed bench bench-verify bench-executor bench-cache bench-planted bench-trust schema clean
+.PHONY: verify test lint typecheck test-slow faults crosscheck malformed bench bench-verify bench-executor bench-cache bench-planted bench-trust schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,13 @@ typecheck: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -n 2 -m "not slow" tests
 
-test-slow: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -m slow tests
+test-slow: $(STAMP) faults
+	$(BIN)/python -m pytest -n 2 -m slow tests --deselect tests/test_faults.py --deselect tests/test_data_faults.py
+
+# The long fault campaigns of the executor (signals, damaged journals, full disk, bad
+# market data); each prints its figures (-rP shows them).
+faults: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m slow -rP tests/test_faults.py tests/test_data_faults.py
 
 # The long malformed-input campaign: 1,000 mutated model files through `seqprove verify`
 # (part of test-slow too); prints its figures.

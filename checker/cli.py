@@ -5,6 +5,7 @@ refuted or a structural rule broken; 2 something unknown and nothing refuted; 3 
 input (a bad model file, option or path); 4 internal error (a bug in seqprove).
 """
 
+# ruff: noqa: E402  (Ctrl-C is handled while the imports below load)
 from __future__ import annotations
 
 import contextlib
@@ -13,6 +14,7 @@ import gc
 import json
 import math
 import os
+import signal
 import sys
 import threading
 import time
@@ -21,6 +23,21 @@ from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
+
+
+def _interrupted_while_loading(signum: int, frame: object) -> None:
+    """Ctrl-C while the modules below load ends the command like an interrupted run
+    (exit 130), not with a traceback out of an import."""
+    os.write(2, b"aborted\n")
+    raise SystemExit(130)
+
+
+_LOADING = (
+    threading.current_thread() is threading.main_thread()
+    and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+)
+if _LOADING:
+    signal.signal(signal.SIGINT, _interrupted_while_loading)
 
 import click
 from rich.console import Console
@@ -607,13 +624,14 @@ def run(
 
     Exit codes: 0 the run ended normally (end of data, or a final step reached);
     1 a limit broke during the run; 2 the assumption monitor stopped it;
-    3 bad input or a model without a proof; 4 internal error."""
+    3 bad input or a model without a proof; 4 internal error; 5 the journal is in use
+    by another run; 6 the journal cannot be written (the disk is full, read-only)."""
     from checker.lang.loader import load_model
     from checker.lang.numbers import NumberTooLarge, read_number
     from checker.run.data import DataError, read_feed
     from checker.run.executor import Executor
+    from checker.run.files import open_run_journal
     from checker.run.gate import check as check_gate
-    from checker.run.journal import Journal
     from checker.run.report import RunReport, plot, print_run
     from checker.verify.trace import json_value
 
@@ -654,16 +672,9 @@ def run(
         _fail(exc.diagnostics)
     stem = f"{loaded.strategy}-{data_file.stem}"
     journal_path = None if no_journal else journal or Path("runs") / f"{stem}.sqlite"
-    if journal_path is not None:
-        if resume and not journal_path.is_file():
-            raise UsageError(f"--resume: there is no journal {journal_path}")
-        if not resume and journal_path.exists():
-            raise UsageError(
-                f"journal {journal_path} exists: pass --resume to continue that run, "
-                "or choose another --journal"
-            )
-        journal_path.parent.mkdir(parents=True, exist_ok=True)
-    book = None if journal_path is None else Journal(journal_path, fsync=fsync, existing=resume)
+    book = None
+    if journal_path is not None:  # locked until closed; see checker.run.files
+        book = open_run_journal(journal_path, resume=resume, fsync=fsync)
     started = time.monotonic()
     try:
         executor = Executor(
@@ -740,7 +751,7 @@ def data() -> None:
 def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -> None:
     """Write reproducible BTC-like market data for a stress scenario."""
     from checker.lang.loader import load_model
-    from checker.run.data import columns_for
+    from checker.run.data import columns_for, unsynthesizable
     from checker.run.synth import COLUMNS as SYNTH_COLUMNS
     from checker.run.synth import synthesize, write_table
 
@@ -751,7 +762,7 @@ def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -
         except ModelError as exc:
             _fail(exc.diagnostics)
         columns = columns_for(loaded)
-        missing = [n for n in columns if n not in SYNTH_COLUMNS]
+        missing = unsynthesizable(loaded, SYNTH_COLUMNS)
         if missing:
             raise UsageError(
                 f"--model {model}: no synthetic column for input(s) {', '.join(missing)}"
@@ -791,7 +802,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_INTERNAL)
     except SeqproveError as exc:
         _echo(f"seqprove: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(getattr(exc, "exit_code", EXIT_BAD_INPUT))  # the journal's lock: 5, 6
     except Exception as exc:
         _echo(
             f"seqprove: internal error ({type(exc).__name__}: {exc}). This is a bug "
@@ -805,3 +816,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 stream.flush()
             except BrokenPipeError:
                 _drop_closed(stream)
+
+
+if _LOADING:  # loaded: Ctrl-C is a KeyboardInterrupt again (main() reports it as 130)
+    signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -38,7 +38,8 @@ from checker.lang.schema import FLOW_SOURCES
 from checker.model import Model, Value, Variable, decimal_text
 from checker.run.data import Feed, Row
 from checker.run.gate import param_text
-from checker.run.journal import FORMAT, Journal, TickRecord
+from checker.run.integrity import damage, differences
+from checker.run.journal import FORMAT, Journal, JournalDamaged, TickRecord
 from checker.run.venue import Fill, Num, PaperVenue, VenueError
 from checker.verify.trace import json_value
 
@@ -218,7 +219,8 @@ class Executor:
         }
 
     def start(self) -> None:
-        """Begin a new run: write the metadata and tick 0, the initial configuration."""
+        """Begin a new run: write the metadata and tick 0, the initial configuration (a
+        journal being created gets its name once both are in it)."""
         if self.journal is not None:
             if self.journal.last_tick() is not None:
                 raise RunError(f"journal {self.journal.path} already holds a run; pass --resume")
@@ -229,38 +231,71 @@ class Executor:
             event = {"kind": "limit", "limits": broken, "message": _limit_message(broken)}
             self.outcome = Outcome("limit", 0, self.config.step, _limit_message(broken))
         self._commit(0, None, None, {}, [], event, [], [])
+        if self.journal is not None:
+            self.journal.publish()
 
     def resume(self) -> None:
-        """Continue the run in the journal from its last committed tick."""
+        """Continue the run in the journal from its last committed tick, once the journal
+        is found whole (:func:`checker.run.integrity.damage`) and its last tick, played
+        again from the tick before, comes out as it is journaled.
+
+        Raises
+        ------
+        JournalDamaged
+            When the journal does not agree with its checksums or with itself.
+        RunError
+            When it is a run of another model, params, data or venue settings.
+        """
         assert self.journal is not None
-        meta = self.journal.meta()
+        journal = self.journal
+        if journal.final is not None:  # a new journal, in place of one that held no run
+            self.start()
+            return
+        problems = damage(journal)
+        if problems:
+            raise JournalDamaged(journal.path, problems + self._detail())
+        try:
+            meta = journal.meta()
+        except ValueError as exc:
+            raise JournalDamaged(journal.path, [f"meta is not JSON ({exc})"]) from None
         if not meta:
-            raise RunError(f"journal {self.journal.path} holds no run to resume")
+            raise RunError(f"journal {journal.path} holds no run to resume")
         mine = self.meta()
         for key in ("format", "model_sha256", "params", "data_sha256", "contract_size"):
             if meta.get(key) != mine[key]:
                 raise RunError(
-                    f"journal {self.journal.path} is a run of another {key.replace('_', ' ')} "
+                    f"journal {journal.path} is a run of another {key.replace('_', ' ')} "
                     f"({meta.get(key)}, now {mine[key]})"
                 )
         if meta.get("slippage_bps") != mine["slippage_bps"]:
-            raise RunError(f"journal {self.journal.path} ran with another slippage")
-        last = self.journal.last_tick()
+            raise RunError(f"journal {journal.path} ran with another slippage")
+        last = journal.last_tick()
         if last is None:
             self.start()
             return
-        for row in self.journal.ticks():
+        if last["tick"] > len(self.feed.rows):
+            raise JournalDamaged(
+                journal.path,
+                [
+                    f"ticks row {last['tick']}: after the last row of the data "
+                    f"({len(self.feed.rows)})"
+                ],
+            )
+        for row in journal.ticks():
             mid = None if row["mid"] is None else Fraction(row["mid"])
             point = (mid, Fraction(row["position"]), Fraction(row["equity"]))
             self.stats.add(row["tick"], row["actions"], row["event"], 0, point)
-        self.stats.fills = self.journal.count("fills")
-        values = {v.name: from_json(v, last["state"][v.name]) for v in self.state_vars}
-        self.config = Config(last["step"], values)
-        self.venue = PaperVenue.restore(last["venue"])
-        self.reads = {
-            k: int(v) if v.lstrip("-").isdigit() else Fraction(v) for k, v in last["reads"].items()
-        }
-        self.next_tick = last["tick"] + 1
+        self.stats.fills = journal.count("fills")
+        try:
+            self._restore(last)
+        except (KeyError, TypeError, ValueError, VenueError) as exc:
+            raise JournalDamaged(
+                journal.path,
+                [f"ticks row {last['tick']} cannot be restored ({type(exc).__name__}: {exc})"],
+            ) from None
+        problems = self._replayed(last)
+        if problems:
+            raise JournalDamaged(journal.path, problems)
         self.outcome = self._ended(last)
         resumes = [
             *meta.get("resumes", []),
@@ -269,7 +304,54 @@ class Executor:
         update: dict[str, Any] = {"resumes": resumes}
         if self.admitted_by.startswith("UNPROVEN"):
             update["admitted_by"] = self.admitted_by  # once unproven, the run stays marked
-        self.journal.set_meta(update)
+        journal.set_meta(update)
+
+    def _detail(self) -> list[str]:
+        """For a journal found damaged: which fields of its last tick differ from that
+        tick played again, when the rows can be read at all (else nothing more)."""
+        try:
+            last = self.journal.last_tick() if self.journal is not None else None
+            return [] if last is None else self._replayed(last)
+        except Exception:  # the damage is already reported; this only adds detail
+            return []
+
+    def _restore(self, row: Mapping[str, Any]) -> None:
+        """Take the configuration, the venue and the flows' last reads from a tick row."""
+        values = {v.name: from_json(v, row["state"][v.name]) for v in self.state_vars}
+        if row["step"] not in self.model.steps:
+            raise ValueError(f"no step {row['step']!r} in the model")
+        self.config = Config(row["step"], values)
+        self.venue = PaperVenue.restore(row["venue"])
+        self.reads = {
+            k: int(v) if v.lstrip("-").isdigit() else Fraction(v) for k, v in row["reads"].items()
+        }
+        self.next_tick = row["tick"] + 1
+
+    def _replayed(self, last: Mapping[str, Any]) -> list[str]:
+        """Play the last journaled tick again, from the tick before it, in a scratch
+        journal, and say where the journal differs: a state, an order or a fill the
+        venue and the model would not have."""
+        assert self.journal is not None
+        tick = last["tick"]
+        scratch = Executor(
+            self.model,
+            self.feed,
+            Journal(":memory:"),
+            slippage_bps=self.venue.slippage_bps,
+            admitted_by=self.admitted_by,
+        )
+        if tick == 0:
+            scratch.start()
+        else:
+            before = self.journal.tick(tick - 1)
+            assert before is not None
+            try:
+                scratch._restore(before)
+            except (KeyError, TypeError, ValueError, VenueError) as exc:
+                return [f"ticks row {tick - 1} cannot be restored ({type(exc).__name__}: {exc})"]
+            scratch._tick(tick, self.feed.rows[tick - 1])
+        assert scratch.journal is not None
+        return differences(self.journal, scratch.journal, tick)
 
     def _ended(self, last: Mapping[str, Any]) -> Outcome | None:
         event = last["event"]

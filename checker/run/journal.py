@@ -1,10 +1,19 @@
-"""The run journal: SQLite in WAL mode, one transaction per tick.
+"""The run journal: SQLite in WAL mode, one transaction per tick, every row checksummed.
 
 Each tick's row (inputs, transition, prover results, actions, state, the venue's compact
 state), the orders it changed and the fills it got are committed together, before the
 next tick's actions go out. A run killed at any moment therefore resumes from the last
 committed tick: the venue and the model are restored from that row, and the tick that was
 cut short is played again from the start, with the same client order ids.
+
+Every tick row carries a SHA-256 ``hash`` chained over the run: it covers the row, the
+fills of that tick, the digests of the orders the tick wrote (column ``orders``) and the
+previous row's hash; tick 0's covers the run's settings in ``meta``. A changed byte
+anywhere breaks the chain where it was changed (:mod:`checker.run.integrity` checks it
+on resume).
+
+A new journal is written under a temporary name beside its final one and renamed once it
+holds its settings and tick 0, so a run killed while it starts leaves no journal behind.
 
 With ``synchronous=NORMAL`` (the default) a committed tick survives the process being
 killed (SIGKILL, out of memory); ``fsync=True`` (``synchronous=FULL``) makes it survive
@@ -13,7 +22,9 @@ the machine losing power too, at the cost of a disk flush per tick.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -22,9 +33,37 @@ from typing import Any
 
 from checker.errors import SeqproveError
 from checker.model import decimal_text
+from checker.run.lock import JournalUnwritable, RunLock, why_unwritable
 from checker.run.venue import Fill, Num, Order
 
-FORMAT = "seqprove-journal/1"
+FORMAT = "seqprove-journal/2"
+
+SETTINGS = ("format", "model_sha256", "params", "data_sha256", "contract_size", "slippage_bps")
+"""The ``meta`` keys that say what the run is, covered by tick 0's hash (not the file
+names or the start time: the same model and data give the same journal, hash for hash)."""
+
+TICK_COLUMNS = (
+    "tick",
+    "line",
+    "time",
+    "step",
+    "transition",
+    "inputs",
+    "provers",
+    "actions",
+    "state",
+    "event",
+    "mid",
+    "position",
+    "equity",
+    "venue",
+    "reads",
+    "orders",
+    "hash",
+)
+ORDER_COLUMNS = ("cid", "tick", "side", "qty", "price", "filled", "status", "written")
+FILL_COLUMNS = ("fill_id", "cid", "tick", "side", "qty", "price", "kind")
+RUN_TABLES = {"meta", "ticks", "orders", "fills"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,11 +82,14 @@ CREATE TABLE IF NOT EXISTS ticks (
     position TEXT NOT NULL,     -- the venue's net position, exact
     equity TEXT NOT NULL,       -- the venue's marked-to-market PnL, exact
     venue TEXT NOT NULL,        -- JSON: the venue's compact state (open orders, accounting)
-    reads TEXT NOT NULL         -- JSON: venue quantities at the strategy's last read
+    reads TEXT NOT NULL,        -- JSON: venue quantities at the strategy's last read
+    orders TEXT NOT NULL,       -- JSON: {cid: digest} of the order rows this tick wrote
+    hash TEXT NOT NULL          -- SHA-256 over this row, its fills, the previous hash
 );
 CREATE TABLE IF NOT EXISTS orders (
     cid TEXT PRIMARY KEY, tick INTEGER NOT NULL, side TEXT NOT NULL, qty TEXT NOT NULL,
-    price TEXT, filled TEXT NOT NULL, status TEXT NOT NULL
+    price TEXT, filled TEXT NOT NULL, status TEXT NOT NULL,
+    written INTEGER NOT NULL    -- the tick that last wrote this row
 );
 CREATE TABLE IF NOT EXISTS fills (
     fill_id TEXT PRIMARY KEY, cid TEXT NOT NULL, tick INTEGER NOT NULL, side TEXT NOT NULL,
@@ -79,6 +121,18 @@ class JournalError(SeqproveError):
     """A file that is not a journal, or a journal without a run where one is needed."""
 
 
+class JournalDamaged(JournalError):
+    """A journal whose content does not agree with its checksums or with itself."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        self.problems = problems
+        shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+        super().__init__(
+            f"journal {path} is damaged: {shown}. It is refused and left as it is; "
+            "keep it for inspection and start the run again with another --journal"
+        )
+
+
 def _num(value: Num) -> str:
     """Exact decimal text (``60000.5``), or ``p/q`` when no decimal is exact."""
     return str(value) if isinstance(value, int) else decimal_text(value)
@@ -86,6 +140,39 @@ def _num(value: Num) -> str:
 
 def _j(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+def digest(values: Iterable[Any]) -> str:
+    """SHA-256 of a row's values as the journal stores them."""
+    return hashlib.sha256(_j(list(values)).encode()).hexdigest()
+
+
+def settings_hash(meta: Mapping[str, Any]) -> str:
+    """What tick 0's hash chains from: the run's settings as stored (JSON text)."""
+    return digest([[k, meta.get(k)] for k in SETTINGS])
+
+
+def tick_hash(prev: str, row: Iterable[Any], fills: Iterable[Iterable[Any]]) -> str:
+    """The hash of a tick row (without its ``hash``), given its fills and the previous
+    row's hash."""
+    return digest([prev, list(row), sorted(list(f) for f in fills)])
+
+
+def write_failure(path: Path | str, exc: sqlite3.Error, what: str) -> SeqproveError:
+    """A failed write in words: the disk is full, the file is read-only, or damaged."""
+    text = str(exc)
+    if "full" in text:
+        why = "the disk is full"
+    elif "readonly" in text or "read-only" in text:
+        why = "it is read-only"
+    elif "disk I/O error" in text or "unable to open" in text:
+        why = f"the disk reported an error ({text})"
+    else:
+        return JournalDamaged(path, [f"SQLite: {text}"])
+    return JournalUnwritable(
+        f"journal {path} cannot be written, {why}: {what}; the journal is rolled back "
+        "to its last whole tick, and `--resume` continues from it once it can be written"
+    )
 
 
 class Journal:
@@ -101,6 +188,10 @@ class Journal:
             When the file is not a journal (not SQLite, or no run in it).
         """
         self.path = path
+        self.final: Path | None = None  # where a journal being created goes once whole
+        self.lock: RunLock | None = None
+        self.fsync = fsync
+        self._prev: str | None = None  # hash of the last tick row written
         try:
             self.db = sqlite3.connect(str(path), isolation_level=None)
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
@@ -110,77 +201,149 @@ class Journal:
             if str(path) != ":memory:":
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
-            self.db.executescript(_SCHEMA)
+            if not existing:
+                self.db.executescript(_SCHEMA)
+        except sqlite3.OperationalError as exc:
+            if any(w in str(exc) for w in ("full", "readonly", "unable to open", "I/O")):
+                raise write_failure(path, exc, "it cannot be opened for writing") from None
+            raise JournalError(f"{path} is not a seqprove journal ({exc})") from None
         except sqlite3.DatabaseError as exc:
+            if "malformed" in str(exc):
+                raise JournalDamaged(path, [f"SQLite: {exc}"]) from None
             raise JournalError(f"{path} is not a seqprove journal ({exc})") from None
 
     def close(self) -> None:
         self.db.close()
+        if self.final is not None:  # never published: the run did not start
+            remove_journal_files(Path(self.path))
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    def publish(self) -> None:
+        """Give a journal being created its final name, now that it holds a run: close
+        it (SQLite checkpoints the WAL into the file), flush it, rename it, and open it
+        again. A journal not being created is left alone."""
+        if self.final is None:
+            return
+        tmp, final = Path(self.path), self.final
+        try:
+            self.db.close()
+            with tmp.open("rb+") as handle:
+                os.fsync(handle.fileno())
+            for suffix in ("-wal", "-shm"):  # a stale WAL must not be replayed on it
+                remove_journal_files(final.with_name(final.name + suffix))
+            tmp.replace(final)
+            directory = os.open(final.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+        except OSError as exc:
+            remove_journal_files(tmp)
+            self.final = None
+            raise JournalUnwritable(
+                f"journal {final} cannot be created: {why_unwritable(final, exc)}"
+            ) from None
+        self.final = None
+        self.path = final
+        self.db = sqlite3.connect(str(final), isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'NORMAL'}")
 
     # -- metadata ---------------------------------------------------------------------------
     def meta(self) -> dict[str, Any]:
         return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
 
     def set_meta(self, values: Mapping[str, Any]) -> None:
-        with self.db:
-            self.db.execute("BEGIN")
-            self.db.executemany(
-                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                [(k, _j(v)) for k, v in values.items()],
-            )
+        try:
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                    [(k, _j(v)) for k, v in values.items()],
+                )
+        except sqlite3.OperationalError as exc:
+            raise write_failure(self.path, exc, "the run's settings were not saved") from None
 
     # -- ticks --------------------------------------------------------------------------------
+    def _previous_hash(self, tick: int) -> str:
+        if self._prev is not None:
+            return self._prev
+        row = self.db.execute("SELECT hash FROM ticks ORDER BY tick DESC LIMIT 1").fetchone()
+        if row is not None:
+            return str(row[0])
+        raw = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        return settings_hash(raw)
+
     def write_tick(
         self, record: TickRecord, orders: Iterable[Order], fills: Iterable[Fill]
     ) -> None:
-        """Commit one tick with the orders it changed and the fills it got, atomically."""
-        with self.db:
-            self.db.execute("BEGIN")
-            self.db.execute(
-                "INSERT INTO ticks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    record.tick,
-                    record.line,
-                    record.time,
-                    record.step,
-                    record.transition,
-                    _j(record.inputs),
-                    _j(record.provers),
-                    _j(record.actions),
-                    _j(record.state),
-                    None if record.event is None else _j(record.event),
-                    record.mid,
-                    record.position,
-                    record.equity,
-                    _j(record.venue),
-                    _j(record.reads),
-                ),
+        """Commit one tick with the orders it changed and the fills it got, atomically.
+
+        Raises
+        ------
+        JournalUnwritable
+            When the disk is full or the file cannot be written: nothing of the tick is
+            kept, and the journal ends at the tick before.
+        """
+        tick = record.tick
+        order_rows = [
+            (
+                o.cid,
+                o.tick,
+                o.side,
+                _num(o.qty),
+                None if o.price is None else _num(o.price),
+                _num(o.filled),
+                o.status,
+                tick,
             )
-            self.db.executemany(
-                "INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?,?,?)",
-                [
-                    (
-                        o.cid,
-                        o.tick,
-                        o.side,
-                        _num(o.qty),
-                        None if o.price is None else _num(o.price),
-                        _num(o.filled),
-                        o.status,
-                    )
-                    for o in orders
-                ],
-            )
-            self.db.executemany(
-                "INSERT INTO fills VALUES (?,?,?,?,?,?,?)",
-                [
-                    (f.fill_id, f.cid, f.tick, f.side, _num(f.qty), _num(f.price), f.kind)
-                    for f in fills
-                ],
-            )
+            for o in orders
+        ]
+        fill_rows = [
+            (f.fill_id, f.cid, f.tick, f.side, _num(f.qty), _num(f.price), f.kind) for f in fills
+        ]
+        row = (
+            tick,
+            record.line,
+            record.time,
+            record.step,
+            record.transition,
+            _j(record.inputs),
+            _j(record.provers),
+            _j(record.actions),
+            _j(record.state),
+            None if record.event is None else _j(record.event),
+            record.mid,
+            record.position,
+            record.equity,
+            _j(record.venue),
+            _j(record.reads),
+            _j({o[0]: digest(o) for o in order_rows}),
+        )
+        chained = tick_hash(self._previous_hash(tick), row, fill_rows)
+        try:
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.execute(
+                    "INSERT INTO ticks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (*row, chained),
+                )
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?,?,?,?)", order_rows
+                )
+                self.db.executemany("INSERT INTO fills VALUES (?,?,?,?,?,?,?)", fill_rows)
+        except sqlite3.OperationalError as exc:
+            raise write_failure(self.path, exc, f"tick {tick} was not journaled") from None
+        self._prev = chained
 
     def last_tick(self) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM ticks ORDER BY tick DESC LIMIT 1").fetchone()
+        return None if row is None else self._tick(row)
+
+    def tick(self, number: int) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM ticks WHERE tick = ?", (number,)).fetchone()
         return None if row is None else self._tick(row)
 
     def ticks(self) -> Iterator[dict[str, Any]]:
@@ -204,12 +367,17 @@ class Journal:
         ]
 
     def _tick(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        names = [d[0] for d in self.db.execute("SELECT * FROM ticks LIMIT 0").description]
-        out = dict(zip(names, row, strict=True))
-        for key in ("inputs", "provers", "actions", "state", "event", "venue", "reads"):
+        out = dict(zip(TICK_COLUMNS, row, strict=True))
+        for key in ("inputs", "provers", "actions", "state", "event", "venue", "reads", "orders"):
             if out[key] is not None:
                 out[key] = json.loads(out[key])
         return out
+
+    def rows_of(self, tick: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The order rows last written by ``tick`` and the fills of ``tick``."""
+        orders = list(self.db.execute("SELECT * FROM orders WHERE written = ? ORDER BY 1", (tick,)))
+        fills = list(self.db.execute("SELECT * FROM fills WHERE tick = ? ORDER BY 1", (tick,)))
+        return orders, fills
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every run table, for comparing two journals."""
@@ -217,3 +385,9 @@ class Journal:
             table: list(self.db.execute(f"SELECT * FROM {table} ORDER BY 1"))
             for table in ("ticks", "orders", "fills")
         }
+
+
+def remove_journal_files(path: Path) -> None:
+    """Remove a journal file with its WAL and shared-memory files, those that exist."""
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        each.unlink(missing_ok=True)
