@@ -576,3 +576,20 @@ def test_journal_of_an_older_format_is_refused_by_name(setup: Setup, tmp_path: P
     run = run_cli(*args(setup, journal, "--resume"))
     assert run.code == 3
     assert "is a run of another format (seqprove-journal/1, now seqprove-journal/2)" in run.err
+
+
+def test_journal_whose_schema_is_not_utf8_is_refused_as_damaged(tmp_path: Path) -> None:
+    # a flipped byte in a table's name in SQLite's schema made reading the schema raise
+    # UnicodeDecodeError, an internal error
+    from checker.run.files import open_run_journal
+    from checker.run.journal import JournalDamaged
+
+    path = tmp_path / "journal.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE meta (key TEXT, value TEXT)")
+        db.execute("CREATE TABLE ticks (tick INTEGER)")
+        db.execute("INSERT INTO ticks VALUES (0)")
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("UPDATE sqlite_master SET name = CAST(X'F7F7' AS TEXT) WHERE name = 'ticks'")
+    with pytest.raises(JournalDamaged, match="not UTF-8"):
+        open_run_journal(path, resume=True)

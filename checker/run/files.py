@@ -33,7 +33,7 @@ def holds_no_run(path: Path) -> bool:
             return "ticks" not in tables or db.execute("SELECT 1 FROM ticks").fetchone() is None
         finally:
             db.close()
-    except sqlite3.Error:
+    except (sqlite3.Error, UnicodeDecodeError):  # damaged: not a journal left empty
         return False
 
 

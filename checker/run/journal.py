@@ -211,6 +211,9 @@ class Journal:
             if "malformed" in str(exc):
                 raise JournalDamaged(path, [f"SQLite: {exc}"]) from None
             raise JournalError(f"{path} is not a seqprove journal ({exc})") from None
+        except UnicodeDecodeError:  # a table's name in the schema is no longer text
+            self.db.close()
+            raise JournalDamaged(path, ["SQLite's schema is not UTF-8 text"]) from None
 
     def close(self) -> None:
         self.db.close()
