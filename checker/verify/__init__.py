@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import z3
 
 from checker.analysis import structural_findings
+from checker.audit import confirm
 from checker.engines import Deadline, Unroller
 from checker.engines.base import Outcome
 from checker.engines.bmc import bmc_together
@@ -139,6 +140,7 @@ def verify_model(
             outcome = together[lim.name]
         else:
             outcome = prove(system, unroller, lim.name, prop, options, deadline, lemmas)
+        outcome = confirm(model, lim.name, outcome)  # every proof re-checked independently
         seconds = time.monotonic() - begun
         if outcome.engine == "houdini":
             seconds = lemma_seconds  # one search proved all the limits it kept
