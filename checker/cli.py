@@ -297,9 +297,8 @@ def _verify_files(
                     if hit is None:
                         cache.put(item, options, reports[-1])
                     name = record_path(item, proofs).name if record is not None else ""
-                    remember(
-                        DEFAULT_CACHE, file, overrides, options, cache_key(item, options), name
-                    )
+                    key = cache_key(item, options)  # both keyed on the bytes verified
+                    remember(DEFAULT_CACHE, item.source_sha256, overrides, options, key, name)
     if exporter is not None:
         manifest = exporter.write()
         count = sum(len(e["obligations"]) for e in exporter.entries)

@@ -52,11 +52,12 @@ def _solver_version() -> str:
         return "unknown"
 
 
-def source_key(path: Path, overrides: Mapping[str, str], options: Options) -> str:
-    """What a report depends on, read without loading the model."""
+def source_key(sha256: str, overrides: Mapping[str, str], options: Options) -> str:
+    """What a report depends on, read without loading the model: ``sha256`` is the
+    digest of the file's bytes, the very bytes that were (or will be) parsed."""
     blob = json.dumps(
         {
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "sha256": sha256,
             "overrides": sorted(overrides.items()),
             "options": dataclasses.asdict(options),
             "seqprove": checker.__version__,
@@ -68,17 +69,25 @@ def source_key(path: Path, overrides: Mapping[str, str], options: Options) -> st
 
 
 def remember(
-    cache: Path, path: Path, overrides: Mapping[str, str], options: Options, key: str, record: str
+    cache: Path,
+    sha256: str,
+    overrides: Mapping[str, str],
+    options: Options,
+    key: str,
+    record: str,
 ) -> None:
-    """Index the entry ``key`` (and the proof record it needs, if any) under the file's
-    source key. Best effort: an index that cannot be written only costs speed."""
+    """Index the entry ``key`` (and the proof record it needs, if any) under the source
+    key of the bytes that were verified, whose digest is ``sha256`` (the model's
+    ``source_sha256``). Never the file read again: it may have changed since it was
+    loaded, and the report would then answer for bytes it is not about. Best effort: an
+    index that cannot be written only costs speed."""
     folder = cache / INDEX
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".index-", suffix=".json")
         with os.fdopen(fd, "w") as out:
             json.dump({"key": key, "record": record}, out)
-        Path(tmp).replace(folder / f"{source_key(path, overrides, options)}.json")
+        Path(tmp).replace(folder / f"{source_key(sha256, overrides, options)}.json")
     except OSError:
         return
 
@@ -89,8 +98,9 @@ def lookup(
     """The cached report of ``path``, or None. A report that is a proof is returned
     only when its proof record is still in ``proofs`` (``seqprove run`` needs it)."""
     try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
         index = json.loads(
-            (cache / INDEX / f"{source_key(path, overrides, options)}.json").read_text()
+            (cache / INDEX / f"{source_key(digest, overrides, options)}.json").read_text()
         )
         key, record = str(index["key"]), index["record"]
     except (OSError, ValueError, KeyError, TypeError):

@@ -568,3 +568,36 @@ def test_a_cached_verify_imports_neither_sympy_nor_z3(tmp_path: Path) -> None:
     ]
     assert "HEAVY ['sympy', 'z3']" in runs[0] or "'sympy'" in runs[0]
     assert "HEAVY []" in runs[1] and "cached" in runs[1]
+
+
+def test_an_edit_while_verifying_is_not_indexed_to_the_old_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the quick index re-read the file after verifying it, so an edit made
+    while a run was verifying was indexed to the report of the bytes before the edit,
+    and the next `verify` answered `cached: true`, all proved, for a file that
+    `--no-cache` refutes. The index is now keyed on the digest of the bytes parsed."""
+    model = tmp_path / "perp.yaml"
+    model.write_text((ROOT / "models" / "perp_market_maker.yaml").read_text())
+    proofs = tmp_path / "proofs"
+    original = checker.verify.verify_file_model
+
+    def edit_then_verify(item: Model, *args: Any, **kwargs: Any) -> ModelReport:
+        # the file is loaded; someone saves a broken version while it is being verified
+        model.write_text(
+            model.read_text().replace(
+                "position: {type: int, init: 0}", "position: {type: int, init: 150}"
+            )
+        )
+        return original(item, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(checker.verify, "verify_file_model", edit_then_verify)
+        during = run_cli("verify", "--json", "--proofs", str(proofs), str(model))
+    assert during.code == 0  # the report is about the bytes loaded, which were proved
+    after = run_cli("verify", "--json", "--proofs", str(proofs), str(model))
+    fresh = run_cli("verify", "--json", "--no-cache", "--proofs", str(proofs), str(model))
+    assert fresh.code == 1
+    report = json.loads(after.out)["models"][0]
+    assert after.code == 1 and not report["cached"]
+    assert "REFUTED" in {lim["verdict"].upper() for lim in report["limits"]}
