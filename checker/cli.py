@@ -280,7 +280,7 @@ def _verify_files(
                 done = sum(len(r.limits) for r in reports) + finished
                 bar.update(bar.task_ids[0], description=message, completed=done)
 
-        for file, item in zip(files, loaded, strict=True):
+        for item in loaded:
             if isinstance(item, ModelReport):
                 reports.append(item)
                 continue
