@@ -23,6 +23,7 @@ from pathlib import Path
 import checker
 from checker.options import Options
 from checker.results import ModelReport
+from checker.run.seal import sealed
 
 INDEX = "index"
 ENTRY_FORMAT = "seqprove-cache/1"
@@ -92,11 +93,22 @@ def remember(
         return
 
 
+def _sealed_record(path: Path) -> bool:
+    """Whether the proof record at ``path`` is there and sealed by this installation
+    (``seqprove run`` admits no other)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and sealed(data)
+
+
 def lookup(
     cache: Path, path: Path, overrides: Mapping[str, str], options: Options, proofs: Path
 ) -> ModelReport | None:
     """The cached report of ``path``, or None. A report that is a proof is returned
-    only when its proof record is still in ``proofs`` (``seqprove run`` needs it)."""
+    only when its proof record is still in ``proofs`` with a valid seal (``seqprove
+    run`` needs it)."""
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         index = json.loads(
@@ -106,6 +118,6 @@ def lookup(
     except (OSError, ValueError, KeyError, TypeError):
         return None
     report = read_entry(cache / f"{key}.json", key, str(path))
-    if report is None or (record and not (proofs / record).is_file()):
+    if report is None or (record and not _sealed_record(proofs / str(record))):
         return None
     return dataclasses.replace(report, cached=True, seconds=0.0)
