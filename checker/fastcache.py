@@ -32,11 +32,16 @@ ENTRY_FORMAT = "seqprove-cache/1"
 def read_entry(path: Path, key: str, file: str) -> ModelReport | None:
     """The report stored in the cache entry ``path`` under ``key``, naming ``file`` (the
     same content may live at another path); None when the entry is missing, unreadable,
-    corrupt or foreign."""
+    corrupt, foreign or not sealed by this installation (``verify`` writes a sealed proof
+    record for a proof it reads from the cache, so an entry written by hand must not
+    count)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not (
-            isinstance(data, dict) and data.get("format") == ENTRY_FORMAT and data.get("key") == key
+            isinstance(data, dict)
+            and data.get("format") == ENTRY_FORMAT
+            and data.get("key") == key
+            and sealed(data)  # written by this installation: see checker.run.seal
         ):
             return None
         report = ModelReport.from_json(data.get("report"))
