@@ -28,6 +28,7 @@ only when both answer ``unsat`` on every one.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -296,6 +297,10 @@ class Check:
     answers: dict[str, str]
     seconds: dict[str, float]
     problem: str = ""
+    against: str = "file"
+    """``file``: the obligation file of the certificate, parsed by each solver;
+    ``model``: the obligation rebuilt from the model file (only the claim taken from the
+    certificate)."""
 
     @property
     def ok(self) -> bool:
@@ -431,22 +436,24 @@ def _rebuilt(model: Model, proof: dict[str, Any], timeout_ms: int) -> list[Check
     limit = str(proof.get("limit"))
     where = f"{model.file} (rebuilt)"
     if limit not in {lim.name for lim in model.limits}:
-        return [Check(model.strategy, limit, "claim", where, {}, {}, "the model has no such limit")]
+        return [Check(model.strategy, limit, "claim", where, {}, {}, "no such limit", "model")]
     try:
         claim = audit.claim_from_json(proof.get("claim"))
     except ValueError as exc:
-        return [Check(model.strategy, limit, "claim", where, {}, {}, str(exc))]
+        return [Check(model.strategy, limit, "claim", where, {}, {}, str(exc), "model")]
     begun = time.monotonic()
     verdict = audit.check(model, limit, claim)
     spent = time.monotonic() - begun
     if verdict.obligation == "claim":
-        return [Check(model.strategy, limit, "claim", where, {}, {}, verdict.reason)]
+        return [Check(model.strategy, limit, "claim", where, {}, {}, verdict.reason, "model")]
+    share = spent / max(1, len(verdict.answers))
     checks = [
-        Check(
-            model.strategy, limit, name, where, {"z3": answer}, {"z3": spent / len(verdict.answers)}
-        )
+        Check(model.strategy, limit, name, where, {"z3": answer}, {"z3": share}, "", "model")
         for name, answer in verdict.answers
     ]
+    if verdict.status == "undecided":  # say why: a resource limit is not a refutation
+        last = checks.pop()
+        checks.append(dataclasses.replace(last, problem=f"undecided: {verdict.reason}"))
     if not verdict.holds:
         return checks
     _, obs = audit.obligations(model, limit, claim)

@@ -446,6 +446,7 @@ def recheck(
                             "answers": c.answers,
                             "seconds": {k: round(v, 3) for k, v in c.seconds.items()},
                             "problem": c.problem or None,
+                            "against": c.against,
                             "ok": c.ok,
                         }
                         for c in checks
@@ -459,12 +460,12 @@ def recheck(
     else:
         out = _console(stderr=False)
         table = Table(title=f"certificate {directory}", title_justify="left")
-        for column in ("strategy", "limit", "obligation", *SOLVERS, "result"):
+        for column in ("strategy", "limit", "against", "obligation", *SOLVERS, "result"):
             table.add_column(column)
         for c in checks:
             answers = [c.answers.get(name, "-") for name in SOLVERS]
             verdict = "ok" if c.ok else f"FAILED {c.problem}".strip()
-            table.add_row(c.strategy, c.limit, c.obligation, *answers, verdict)
+            table.add_row(c.strategy, c.limit, c.against, c.obligation, *answers, verdict)
         out.print(table)
         for problem in problems:
             out.print(f"[bold red]{problem}[/]")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from checker import audit
 from checker.certify import FORMAT, Exporter, obligations, recheck, smt2
 from checker.engines.base import Deadline
 from checker.engines.bmc import Unroller
@@ -361,3 +362,14 @@ def test_the_key_is_private_and_a_key_open_to_others_is_refused(
     assert "open to other users" in str(seal_problem(record))
     with pytest.raises(KeyFileError, match="open to other users"):
         seal({"a": 1})
+
+
+def test_an_undecided_recheck_is_refused_with_its_reason(
+    certificate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim z3 cannot decide within its resource limit is not admitted, and the
+    reason says it was undecided (not refuted)."""
+    root = copy_of(certificate, tmp_path)
+    monkeypatch.setattr(audit.check, "__defaults__", (1, audit.WALL_SECONDS))
+    decision = gate_check(load_model(root / PERP.name), root / "proofs")
+    assert not decision.admitted and "undecided: z3 answered unknown" in decision.reason
