@@ -432,6 +432,7 @@ class Semantics:
 
     def claim(self, text: str, j: int) -> z3.BoolRef:
         """A claim's SMT-LIB2 term, read over the configuration at position ``j``."""
+        _one_term(text)
         decls: dict[str, z3.FuncDeclRef] = {STEP: self.template_step.decl()}
         decls.update({current(n): c.decl() for n, c in self.template.items()})
         try:
@@ -459,6 +460,27 @@ class Semantics:
                     z3.Or(fa.step != fb.step, *(fa.state[n] != fb.state[n] for n in fa.state))
                 )
         return z3.And(*parts) if parts else z3.BoolVal(True, self.ctx)
+
+
+def _one_term(text: str) -> None:
+    """Raise ValueError unless ``text`` is one SMT-LIB2 term and nothing else: no
+    command may ride along (``(reset)``, ``(set-option ...)``), so no comment, string or
+    quoted symbol either (the claims of seqprove have none)."""
+    if any(c in text for c in ';"|'):
+        raise ValueError("the claim has a comment, a string or a quoted symbol")
+    depth, data = 0, 0
+    for token in text.replace("(", " ( ").replace(")", " ) ").split():
+        if token == "(":
+            data += depth == 0
+            depth += 1
+        elif token == ")":
+            depth -= 1
+            if depth < 0:
+                raise ValueError("the claim is not one term (a parenthesis closes too early)")
+        elif depth == 0:
+            data += 1
+    if depth != 0 or data != 1:
+        raise ValueError("the claim is not one term")
 
 
 def _constants(term: z3.ExprRef) -> set[str]:

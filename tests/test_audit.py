@@ -108,7 +108,11 @@ def test_true_and_false_are_refused_as_invariants() -> None:
 def test_a_claim_that_is_not_one_term_over_the_state_is_refused() -> None:
     m = load_model(PERP)
     for text, why in [
-        ("true) (assert false", "not one boolean term"),
+        ("true) (assert false", "not one term"),
+        ("true) (reset) (assert (= 1 1)", "not one term"),
+        ("true (set-option :rlimit 1)", "not one term"),
+        ("(and true) ; a comment", "comment"),
+        ("(= |cur.position| 0)", "quoted symbol"),
         ("(<= in.spread 100)", "unknown constant"),
         ("(<= cur.spread 100)", "unknown constant"),
         ("(+ cur.position 1)", "not one boolean term"),
