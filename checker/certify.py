@@ -21,9 +21,15 @@ step counter (steps are numbered in file order, from 0). ``manifest.json`` lists
 file with its SHA-256, the model's content hash and params, the engine, the solver
 versions and times.
 
-``seqprove recheck DIR`` reads only those files: it checks every hash, then gives every
-obligation to cvc5 and to z3, each parsing the file itself, and accepts the certificate
-only when both answer ``unsat`` on every one.
+The manifest also keeps each limit's *claim* (:mod:`checker.audit`): the invariant, or k
+and the lemmas, as SMT-LIB2 text over ``pc.cur`` and ``cur.x``. The files alone prove
+nothing about a model (``(assert false)`` is unsat too), so :func:`check_model`, used by
+the gate of ``seqprove run`` and by ``seqprove recheck --model``, takes only the claims
+from a certificate and checks their obligations rebuilt from the model file by the
+independent encoding, with z3 there and cvc5 on the text generated from it.
+``seqprove recheck DIR`` also checks every file's hash and gives every obligation file to
+cvc5 and to z3, each parsing the file itself, and accepts the certificate only when
+every answer is ``unsat``.
 """
 
 from __future__ import annotations

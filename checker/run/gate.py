@@ -4,9 +4,12 @@ proved for exactly this file content and these params.
 ``seqprove verify`` writes a *proof record* (JSON) for every model whose limits are all
 proved with the sanity checks on and no structural error. A record is keyed by the SHA-256
 of the file's bytes together with the effective params, so editing the file or changing a
-param needs a new proof. The record keeps what a certificate needs later: the engine of
-every limit, its inductive invariant where the engine has one, and the tool and solver
-versions.
+param needs a new proof. The record keeps the engine of every limit, its inductive
+invariant where the engine has one, and the tool and solver versions, and is sealed
+(:mod:`checker.run.seal`): the gate admits a record only with a valid HMAC under this
+installation's key, so a record is evidence for this installation only. A certificate
+(``verify --export``) is evidence for anyone: the gate re-checks its claims against the
+model (:func:`checker.certify.check_model`).
 """
 
 from __future__ import annotations
