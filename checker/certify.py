@@ -396,15 +396,23 @@ def _load_recorded(proof: dict[str, Any]) -> tuple[Model | None, str]:
     return model, ""
 
 
+def _items(proof: dict[str, Any]) -> list[dict[str, Any]]:
+    """The obligation files an entry lists; anything else in the list is ignored (the
+    files are for readers and other solvers: the claims are what the model is checked
+    against)."""
+    items = proof.get("obligations")
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
 def _solve_files(directory: Path, proof: dict[str, Any], timeout_ms: int) -> list[Check]:
     """The obligation files of one manifest entry: each unaltered, each unsat under
     every solver (each parsing the file itself)."""
     checks = []
-    for item in proof.get("obligations", []):
+    for item in _items(proof):
         path = directory / str(item.get("path", ""))
         common = (
-            proof["strategy"],
-            proof["limit"],
+            str(proof.get("strategy")),
+            str(proof.get("limit")),
             str(item.get("obligation")),
             str(item.get("path")),
         )
@@ -427,10 +435,10 @@ def _solve_files(directory: Path, proof: dict[str, Any], timeout_ms: int) -> lis
 def _intact(directory: Path, proof: dict[str, Any]) -> list[str]:
     """The obligation files of one entry that are missing or altered (hashes only)."""
     bad = []
-    for item in proof.get("obligations", []):
+    for item in _items(proof):
         path = directory / str(item.get("path", ""))
         if not path.is_file() or sha256(path) != item.get("sha256"):
-            bad.append(f"{proof['limit']}/{item.get('obligation')}")
+            bad.append(f"{proof.get('limit')}/{item.get('obligation')}")
     return bad
 
 
@@ -524,12 +532,15 @@ def recheck(
         return [], [f"cannot read {directory / MANIFEST}: {exc}"]
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         return [], [f"{directory / MANIFEST} is not a seqprove certificate manifest"]
+    entries = manifest.get("proofs", [])
+    if not isinstance(entries, list) or not all(isinstance(p, dict) for p in entries):
+        return [], [f"{directory / MANIFEST}: its proofs are not a list of entries"]
     problems: list[str] = []
     found: list[Check] = []
     if models is None:
         models = []
         groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for proof in manifest.get("proofs", []):
+        for proof in entries:
             what = (str(proof.get("model_sha256")), json.dumps(proof.get("params"), sort_keys=True))
             groups.setdefault(what, []).append(proof)
         for group in groups.values():

@@ -373,3 +373,20 @@ def test_an_undecided_recheck_is_refused_with_its_reason(
     monkeypatch.setattr(audit.check, "__defaults__", (1, audit.WALL_SECONDS))
     decision = gate_check(load_model(root / PERP.name), root / "proofs")
     assert not decision.admitted and "undecided: z3 answered unknown" in decision.reason
+
+
+def test_a_malformed_manifest_fails_without_a_crash(tmp_path: Path) -> None:
+    """Forged manifests of odd shapes are failures of the certificate (exit 1), never
+    an internal error."""
+    refuted = tmp_path / "refuted.yaml"
+    refuted.write_text((BAD_MODELS / "refuted_initial.yaml").read_text())
+    m = load_model(refuted)
+    entry = {"model_sha256": m.source_sha256, "params": param_text(m.params),
+             "limit": "position_limit", "obligations": ["x", 3]}  # fmt: skip
+    for proofs in ({"not": "a list"}, [1, 2], [{}], [entry]):
+        folder = tmp_path / f"m{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        (folder / "manifest.json").write_text(json.dumps({"format": FORMAT, "proofs": proofs}))
+        assert run_cli("recheck", str(folder)).code == 1
+        assert run_cli("recheck", str(folder), "--model", str(refuted)).code == 1
+        assert not gate_check(m, folder).admitted
