@@ -241,6 +241,9 @@ def test_a_certificate_of_assert_false_obligations_for_a_refuted_model_is_refuse
     decision = gate_check(m, forged)
     assert not decision.admitted and "position_limit/safety not re-proved" in decision.reason
     for folder in (bare, forged):
+        refused = run_cli("run", str(refuted), "--data", str(tmp_path / "never-read.csv"),
+                          "--no-journal", "--no-plot", "--proofs", str(folder))  # fmt: skip
+        assert refused.code == 3 and "refused" in refused.err and "not re-proved" in refused.err
         run = run_cli("recheck", "--json", str(folder), "--model", str(refuted))
         assert run.code == 1 and not json.loads(run.out)["ok"]
         assert run_cli("recheck", str(folder)).code == 1  # the recorded model, by default
@@ -327,6 +330,10 @@ def test_a_hand_written_proof_record_is_refused(certificate: Path, tmp_path: Pat
     record_path(refuted, records).write_text(json.dumps(hand))
     decision = gate_check(refuted, records)
     assert not decision.admitted and "has no seal" in decision.reason
+    refused = run_cli("run", str(BAD_MODELS / "refuted_initial.yaml"), "--data",
+                      str(tmp_path / "never-read.csv"), "--no-journal", "--no-plot",
+                      "--proofs", str(records))  # fmt: skip
+    assert refused.code == 3 and "is refused: it has no seal" in refused.err
     hand["mac"] = "0" * 64
     record_path(refuted, records).write_text(json.dumps(hand))
     assert "seal is not valid" in gate_check(refuted, records).reason
