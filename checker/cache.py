@@ -39,11 +39,15 @@ verdicts of the limits are not affected.
 Files
 -----
 One JSON file per key, ``<key>.json``, holding ``format``, ``key``, ``file`` (the path
-verified when it was stored), ``created`` (UTC, ISO 8601) and ``report`` (the
-:meth:`ModelReport.to_json` of the report). A file is written to a temporary file in
+verified when it was stored), ``created`` (UTC, ISO 8601), ``report`` (the
+:meth:`ModelReport.to_json` of the report) and ``mac``, the entry's seal under this
+installation's key (:mod:`checker.run.seal`). ``verify`` writes a proof record for a
+proof it reads from the cache, so an entry without a valid seal (written by hand, or
+by another installation) is a miss. A file is written to a temporary file in
 the same folder and renamed over the entry (:func:`os.replace`), so a reader sees the
 old entry or the new one, never half of one. A file that cannot be read, is not JSON,
-has another format or key, or holds a report that does not fit the model is a miss.
+has another format or key, has no valid seal, or holds a report that does not fit the
+model is a miss.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ from checker.model import Model
 from checker.options import DEFAULT_CACHE, Options
 from checker.results import ModelReport, Verdict
 from checker.run.gate import param_text
+from checker.run.seal import seal
 
 CACHE_FORMAT = ENTRY_FORMAT
 """The ``format`` of a cache file; a file of any other format is a miss."""
@@ -175,13 +180,15 @@ class Cache:
         if not cacheable(report, options):
             return
         key = cache_key(model, options)
-        entry: dict[str, Any] = {
-            "format": CACHE_FORMAT,
-            "key": key,
-            "file": model.file,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "report": report.to_json(),
-        }
+        entry: dict[str, Any] = seal(
+            {
+                "format": CACHE_FORMAT,
+                "key": key,
+                "file": model.file,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "report": report.to_json(),
+            }
+        )
         self.directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".cache-", suffix=".tmp")
         try:

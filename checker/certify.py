@@ -21,13 +21,20 @@ step counter (steps are numbered in file order, from 0). ``manifest.json`` lists
 file with its SHA-256, the model's content hash and params, the engine, the solver
 versions and times.
 
-``seqprove recheck DIR`` reads only those files: it checks every hash, then gives every
-obligation to cvc5 and to z3, each parsing the file itself, and accepts the certificate
-only when both answer ``unsat`` on every one.
+The manifest also keeps each limit's *claim* (:mod:`checker.audit`): the invariant, or k
+and the lemmas, as SMT-LIB2 text over ``pc.cur`` and ``cur.x``. The files alone prove
+nothing about a model (``(assert false)`` is unsat too), so :func:`check_model`, used by
+the gate of ``seqprove run`` and by ``seqprove recheck --model``, takes only the claims
+from a certificate and checks their obligations rebuilt from the model file by the
+independent encoding, with z3 there and cvc5 on the text generated from it.
+``seqprove recheck DIR`` also checks every file's hash and gives every obligation file to
+cvc5 and to z3, each parsing the file itself, and accepts the certificate only when
+every answer is ``unsat``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -39,7 +46,7 @@ from typing import Any
 
 import z3
 
-from checker import __version__
+from checker import __version__, audit
 from checker.engines.base import Outcome
 from checker.model import Model
 from checker.run.gate import param_text
@@ -230,6 +237,7 @@ class Exporter:
                     "expected": "unsat",
                 }
             )
+        claim = audit.claim_of(model, outcome.invariant, outcome.k, outcome.lemmas)
         self.entries.append(
             {
                 "file": str(Path(model.file).resolve()),
@@ -240,6 +248,7 @@ class Exporter:
                 "engine": engine,
                 "k": outcome.k,
                 "seconds": round(seconds, 3),
+                "claim": None if claim is None else claim.to_json(),
                 "obligations": files,
             }
         )
@@ -294,10 +303,15 @@ class Check:
     answers: dict[str, str]
     seconds: dict[str, float]
     problem: str = ""
+    against: str = "file"
+    """``file``: the obligation file of the certificate, parsed by each solver;
+    ``model``: the obligation rebuilt from the model file (only the claim taken from the
+    certificate)."""
 
     @property
     def ok(self) -> bool:
-        return not self.problem and all(a == "unsat" for a in self.answers.values())
+        answers = self.answers.values()
+        return not self.problem and bool(answers) and all(a == "unsat" for a in answers)
 
 
 def z3_answer(path: Path, timeout_ms: int) -> str:
@@ -336,51 +350,211 @@ def cvc5_answer(path: Path, timeout_ms: int) -> str:
     return answer
 
 
+def cvc5_text(text: str, timeout_ms: int) -> str:
+    """cvc5's answer on the SMT-LIB2 ``text`` (generated here, not read from a file)."""
+    import cvc5
+
+    tm = cvc5.TermManager()
+    solver = cvc5.Solver(tm)
+    solver.setOption("tlimit-per", str(timeout_ms))
+    symbols = cvc5.SymbolManager(tm)
+    parser = cvc5.InputParser(solver, symbols)
+    answer = "no check-sat"
+    try:
+        parser.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, text, "rebuilt")
+        while True:
+            command = parser.nextCommand()
+            if command.isNull():
+                break
+            out = command.invoke(solver, symbols).strip()
+            if out in ("sat", "unsat", "unknown"):
+                answer = out
+    except RuntimeError as exc:
+        return f"error ({exc})"
+    return answer
+
+
 SOLVERS: dict[str, Callable[[Path, int], str]] = {"cvc5": cvc5_answer, "z3": z3_answer}
 
 
-def recheck(
-    directory: Path, timeout_ms: int = 60_000, only: tuple[str, dict[str, str]] | None = None
+def _load_recorded(proof: dict[str, Any]) -> tuple[Model | None, str]:
+    """The model a manifest entry names, loaded from its recorded path with its params;
+    None and why when it cannot be (missing, edited since, not a model)."""
+    from checker.errors import ModelError
+    from checker.lang.loader import load_model
+
+    path = Path(str(proof.get("file", "")))
+    if not path.is_file():
+        return None, f"{path}: the model file is not there (give it with --model)"
+    if sha256(path) != proof.get("model_sha256"):
+        return None, f"{path}: the model changed since this certificate was made"
+    params = proof.get("params")
+    try:
+        model = load_model(path, {str(k): str(v) for k, v in dict(params or {}).items()})
+    except (ModelError, TypeError, ValueError) as exc:
+        return None, f"{path}: cannot load the model: {exc}"
+    return model, ""
+
+
+def _items(proof: dict[str, Any]) -> list[dict[str, Any]]:
+    """The obligation files an entry lists; anything else in the list is ignored (the
+    files are for readers and other solvers: the claims are what the model is checked
+    against)."""
+    items = proof.get("obligations")
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def _solve_files(directory: Path, proof: dict[str, Any], timeout_ms: int) -> list[Check]:
+    """The obligation files of one manifest entry: each unaltered, each unsat under
+    every solver (each parsing the file itself)."""
+    checks = []
+    for item in _items(proof):
+        path = directory / str(item.get("path", ""))
+        common = (
+            str(proof.get("strategy")),
+            str(proof.get("limit")),
+            str(item.get("obligation")),
+            str(item.get("path")),
+        )
+        if not path.is_file():
+            checks.append(Check(*common, {}, {}, "file missing"))
+            continue
+        if sha256(path) != item.get("sha256"):
+            checks.append(Check(*common, {}, {}, "file altered (SHA-256 differs)"))
+            continue
+        answers: dict[str, str] = {}
+        seconds: dict[str, float] = {}
+        for name, answer in SOLVERS.items():
+            begun = time.monotonic()
+            answers[name] = answer(path, timeout_ms)
+            seconds[name] = time.monotonic() - begun
+        checks.append(Check(*common, answers, seconds))
+    return checks
+
+
+def _intact(directory: Path, proof: dict[str, Any]) -> list[str]:
+    """The obligation files of one entry that are missing or altered (hashes only)."""
+    bad = []
+    for item in _items(proof):
+        path = directory / str(item.get("path", ""))
+        if not path.is_file() or sha256(path) != item.get("sha256"):
+            bad.append(f"{proof.get('limit')}/{item.get('obligation')}")
+    return bad
+
+
+def _rebuilt(model: Model, proof: dict[str, Any], timeout_ms: int) -> list[Check]:
+    """Re-check the claim of one manifest entry against ``model`` itself: Init, Trans and
+    the limit rebuilt from the model by the independent encoding, only the invariant (or
+    k and the lemmas) taken from the certificate; z3 on that encoding, then cvc5 on the
+    SMT-LIB2 text of the same obligations."""
+    limit = str(proof.get("limit"))
+    where = f"{model.file} (rebuilt)"
+    if limit not in {lim.name for lim in model.limits}:
+        return [Check(model.strategy, limit, "claim", where, {}, {}, "no such limit", "model")]
+    try:
+        claim = audit.claim_from_json(proof.get("claim"))
+    except ValueError as exc:
+        return [Check(model.strategy, limit, "claim", where, {}, {}, str(exc), "model")]
+    begun = time.monotonic()
+    verdict = audit.check(model, limit, claim)
+    spent = time.monotonic() - begun
+    if verdict.obligation == "claim":
+        return [Check(model.strategy, limit, "claim", where, {}, {}, verdict.reason, "model")]
+    share = spent / max(1, len(verdict.answers))
+    checks = [
+        Check(model.strategy, limit, name, where, {"z3": answer}, {"z3": share}, "", "model")
+        for name, answer in verdict.answers
+    ]
+    if verdict.status == "undecided":  # say why: a resource limit is not a refutation
+        last = checks.pop()
+        checks.append(dataclasses.replace(last, problem=f"undecided: {verdict.reason}"))
+    if not verdict.holds:
+        return checks
+    _, obs = audit.obligations(model, limit, claim)
+    header = f"seqprove {__version__}: {model.strategy}, limit {limit}, rebuilt from the model"
+    for check, ob in zip(checks, obs, strict=True):
+        begun = time.monotonic()
+        check.answers["cvc5"] = cvc5_text(ob.smt2(f"{header}, obligation {ob.name}"), timeout_ms)
+        check.seconds["cvc5"] = time.monotonic() - begun
+    return checks
+
+
+def check_model(
+    directory: Path, model: Model, timeout_ms: int = 60_000, solve_files: bool = False
 ) -> tuple[list[Check], list[str]]:
-    """Re-check every obligation listed in the manifest of ``directory`` with every
-    solver (with ``only``, those of the model with that content hash and params).
-    Returns the checks and the certificate-level problems (a missing or altered file, a
-    model changed since, an unreadable manifest)."""
+    """Re-check the certificate in ``directory`` for ``model`` (the file given, with
+    its params): the manifest must hold a proof of every limit of exactly this content
+    and these params, its obligation files must be unaltered, and every claim must
+    hold against the model rebuilt (see :func:`_rebuilt`). With ``solve_files``, the
+    obligation files are also given to every solver. Returns the checks and the
+    certificate-level problems."""
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text())
+        proofs = [
+            p
+            for p in manifest.get("proofs", [])
+            if p.get("model_sha256") == model.source_sha256
+            and p.get("params") == param_text(model.params)
+        ]
+        if manifest.get("format") != FORMAT:
+            raise ValueError("not a seqprove certificate manifest")
+    except (OSError, ValueError, AttributeError) as exc:
+        return [], [f"{directory}: unreadable certificate manifest ({exc})"]
+    checks: list[Check] = []
     problems: list[str] = []
+    missing = [lim.name for lim in model.limits if lim.name not in {p.get("limit") for p in proofs}]
+    if missing:
+        problems.append(
+            f"{model.file}: the certificate {directory} has no proof of {', '.join(missing)} "
+            "for this content and these params"
+        )
+    for proof in proofs:
+        if solve_files:
+            checks += _solve_files(directory, proof, timeout_ms)
+        else:
+            problems += [f"{name}: file missing or altered" for name in _intact(directory, proof)]
+        checks += _rebuilt(model, proof, timeout_ms)
+    return checks, problems
+
+
+def recheck(
+    directory: Path, timeout_ms: int = 60_000, models: list[Model] | None = None
+) -> tuple[list[Check], list[str]]:
+    """Re-check the certificate in ``directory``: for each of ``models`` (by default,
+    each model the manifest names, loaded from its recorded path and params), every
+    obligation file is unaltered and unsat under every solver, and every claim holds
+    against the model rebuilt. Returns the checks and the certificate-level problems (a
+    missing or altered file, a model changed since or not found, an unreadable
+    manifest)."""
     try:
         manifest = json.loads((directory / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
         return [], [f"cannot read {directory / MANIFEST}: {exc}"]
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         return [], [f"{directory / MANIFEST} is not a seqprove certificate manifest"]
-    checks: list[Check] = []
-    for proof in manifest.get("proofs", []):
-        if only is not None and (proof["model_sha256"], proof["params"]) != only:
-            continue
-        model_file = Path(proof["file"])
-        changed = f"{model_file}: the model changed since this certificate was made"
-        if (
-            changed not in problems
-            and model_file.is_file()
-            and sha256(model_file) != proof["model_sha256"]
-        ):
-            problems.append(changed)
-        for item in proof["obligations"]:
-            path = directory / item["path"]
-            common = (proof["strategy"], proof["limit"], item["obligation"], item["path"])
-            if not path.is_file():
-                checks.append(Check(*common, {}, {}, "file missing"))
+    entries = manifest.get("proofs", [])
+    if not isinstance(entries, list) or not all(isinstance(p, dict) for p in entries):
+        return [], [f"{directory / MANIFEST}: its proofs are not a list of entries"]
+    problems: list[str] = []
+    found: list[Check] = []
+    if models is None:
+        models = []
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for proof in entries:
+            what = (str(proof.get("model_sha256")), json.dumps(proof.get("params"), sort_keys=True))
+            groups.setdefault(what, []).append(proof)
+        for group in groups.values():
+            model, problem = _load_recorded(group[0])
+            if model is not None:
+                models.append(model)
                 continue
-            if sha256(path) != item["sha256"]:
-                checks.append(Check(*common, {}, {}, "file altered (SHA-256 differs)"))
-                continue
-            answers: dict[str, str] = {}
-            seconds: dict[str, float] = {}
-            for name, answer in SOLVERS.items():
-                begun = time.monotonic()
-                answers[name] = answer(path, timeout_ms)
-                seconds[name] = time.monotonic() - begun
-            checks.append(Check(*common, answers, seconds))
-    if not checks and not problems:
+            # nothing to rebuild from: the files are still checked, and the problem kept
+            problems.append(problem)
+            found += [c for proof in group for c in _solve_files(directory, proof, timeout_ms)]
+    for model in models:
+        checks, more = check_model(directory, model, timeout_ms, solve_files=True)
+        found += checks
+        problems += more
+    if not found and not problems:
         problems.append("the manifest lists no obligation")
-    return checks, problems
+    return found, problems

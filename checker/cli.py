@@ -353,7 +353,7 @@ def _verify_files(
                 done = sum(len(r.limits) for r in reports) + finished
                 bar.update(bar.task_ids[0], description=message, completed=done)
 
-        for file, item in zip(files, loaded, strict=True):
+        for item in loaded:
             if isinstance(item, ModelReport):
                 reports.append(item)
                 continue
@@ -370,9 +370,8 @@ def _verify_files(
                     if hit is None:
                         cache.put(item, options, reports[-1])
                     name = record_path(item, proofs).name if record is not None else ""
-                    remember(
-                        DEFAULT_CACHE, file, overrides, options, cache_key(item, options), name
-                    )
+                    key = cache_key(item, options)  # both keyed on the bytes verified
+                    remember(DEFAULT_CACHE, item.source_sha256, overrides, options, key, name)
     if exporter is not None:
         manifest = exporter.write()
         count = sum(len(e["obligations"]) for e in exporter.entries)
@@ -455,19 +454,56 @@ def _emit(text: str, path: Path | None) -> None:
     show_default=True,
     help="Seconds each solver gets per obligation.",
 )
+@click.option(
+    "--model",
+    "model_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The model file the certificate must prove (repeatable); by default the files "
+    "the manifest names, at their recorded paths.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a param of the --model files (repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead.")
-def recheck(directory: Path, timeout: float, as_json: bool) -> None:
-    """Re-check a certificate written by `verify --export` with cvc5 and with z3.
+def recheck(
+    directory: Path,
+    timeout: float,
+    model_files: tuple[Path, ...],
+    params: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Re-check a certificate written by `verify --export` against its model.
 
-    Every obligation must be unaltered (its SHA-256 is in the manifest) and answered
-    `unsat` by both solvers. Exit codes: 0 every obligation holds; 1 one does not, or a
-    file is missing or altered, or the model changed since; 3 no certificate there."""
+    The claim of every limit (its invariant, or k and the lemmas) is checked against
+    the model itself, rebuilt from the model file by an independent encoding: by z3,
+    and by cvc5 on the SMT-LIB2 text of those obligations. Every obligation file must
+    also be unaltered and answered `unsat` by both solvers. Exit codes: 0 everything
+    holds; 1 something does not, a file is missing or altered, or the model is not the
+    one certified; 3 no certificate there, or a bad --model."""
     from checker.certify import SOLVERS
     from checker.certify import recheck as recheck_certificate
+    from checker.lang.loader import load_model
 
     if not (directory / "manifest.json").is_file():
         raise UsageError(f"{directory}: no certificate (manifest.json) there")
-    checks, problems = recheck_certificate(directory, int(timeout * 1000))
+    overrides = _params(params)
+    if overrides and not model_files:
+        raise UsageError("--param needs --model: the recorded models keep their params")
+    models = None
+    if model_files:
+        _check_overrides(overrides, list(model_files))
+        models = []
+        for file in model_files:
+            try:
+                models.append(load_model(file, overrides))
+            except ModelError as exc:
+                _fail(exc.diagnostics)
+    checks, problems = recheck_certificate(directory, int(timeout * 1000), models)
     failed = [c for c in checks if not c.ok]
     if as_json:
         _echo(
@@ -483,6 +519,7 @@ def recheck(directory: Path, timeout: float, as_json: bool) -> None:
                             "answers": c.answers,
                             "seconds": {k: round(v, 3) for k, v in c.seconds.items()},
                             "problem": c.problem or None,
+                            "against": c.against,
                             "ok": c.ok,
                         }
                         for c in checks
@@ -496,12 +533,12 @@ def recheck(directory: Path, timeout: float, as_json: bool) -> None:
     else:
         out = _console(stderr=False)
         table = Table(title=f"certificate {directory}", title_justify="left")
-        for column in ("strategy", "limit", "obligation", *SOLVERS, "result"):
+        for column in ("strategy", "limit", "against", "obligation", *SOLVERS, "result"):
             table.add_column(column)
         for c in checks:
             answers = [c.answers.get(name, "-") for name in SOLVERS]
             verdict = "ok" if c.ok else f"FAILED {c.problem}".strip()
-            table.add_row(c.strategy, c.limit, c.obligation, *answers, verdict)
+            table.add_row(c.strategy, c.limit, c.against, c.obligation, *answers, verdict)
         out.print(table)
         for problem in problems:
             out.print(f"[bold red]{problem}[/]")

@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,20 @@ def verify_text(text: str, timeout: float = 20.0, **params: str) -> ModelReport:
 @pytest.fixture
 def tmp_models(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests seal proof records with a key of their own, never the user's
+    (``SEQPROVE_KEY_FILE``; made on first use). Session-wide, so that module fixtures
+    that verify use it too; child processes inherit it."""
+    saved = os.environ.get("SEQPROVE_KEY_FILE")
+    os.environ["SEQPROVE_KEY_FILE"] = str(tmp_path_factory.mktemp("key") / "key")
+    yield
+    if saved is None:
+        del os.environ["SEQPROVE_KEY_FILE"]
+    else:
+        os.environ["SEQPROVE_KEY_FILE"] = saved
 
 
 @pytest.fixture(autouse=True)

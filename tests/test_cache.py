@@ -30,6 +30,7 @@ from checker.errors import InternalError
 from checker.lang.loader import load_model
 from checker.model import Model
 from checker.results import Finding, ModelReport, Report, Severity, Verdict
+from checker.run.seal import seal
 from checker.verify import Options, verify_file, verify_file_model
 from tests.conftest import BAD_MODELS, ROOT, run_cli
 
@@ -285,7 +286,7 @@ def _entry(model: Model, base: ModelReport, **changes: Any) -> str:
         "report": base.to_json(),
         **changes,
     }
-    return json.dumps(data)
+    return json.dumps(seal(data))
 
 
 @pytest.mark.parametrize(
@@ -344,7 +345,7 @@ def test_a_corrupt_or_foreign_file_is_a_miss(
     assert cache.get(model, OPTIONS) is None
 
 
-def test_a_hand_written_entry_of_the_right_shape_is_a_hit(
+def test_a_sealed_entry_of_the_right_shape_is_a_hit(
     cache: Cache, sample: Path, sample_report: ModelReport
 ) -> None:
     # the check above is not too strict: the same entry, unspoiled, is read
@@ -354,6 +355,29 @@ def test_a_hand_written_entry_of_the_right_shape_is_a_hit(
     hit = cache.get(model, OPTIONS)
     assert hit is not None
     assert hit.to_json() == {**sample_report.to_json(), "file": str(sample)}
+
+
+def test_a_hand_written_cache_entry_does_not_get_a_sealed_proof_record(
+    tmp_path: Path, sample: Path, sample_report: ModelReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: `verify` writes a proof record for a proof it reads from the cache, so
+    a hand-written cache entry saying "proved" for a refuted model got a sealed record,
+    and `run` admitted the model. Entries are sealed too; an unsealed one is a miss."""
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setattr("checker.cli.DEFAULT_CACHE", cache_dir)
+    model = load_model(sample)
+    assert sample_report.limits[0].verdict is Verdict.REFUTED
+    lie = sample_report.to_json()
+    lie["limits"] = [{**lim, "verdict": "proved", "counterexample": None} for lim in lie["limits"]]
+    data = json.loads(_entry(model, sample_report, report=lie))
+    del data["mac"]
+    Cache(cache_dir).directory.mkdir()
+    Cache(cache_dir).path(model, OPTIONS).write_text(json.dumps(data))
+    assert Cache(cache_dir).get(model, OPTIONS) is None
+    proofs = tmp_path / "proofs"
+    run = run_cli("verify", "--json", "--timeout", "10", "--proofs", str(proofs), str(sample))
+    assert run.code == 1 and not json.loads(run.out)["models"][0]["cached"]
+    assert not proofs.exists() or not list(proofs.iterdir())
 
 
 def test_no_cache_folder_is_a_miss(tmp_path: Path, sample: Path) -> None:
@@ -571,3 +595,36 @@ def test_a_cached_verify_imports_neither_sympy_nor_z3(tmp_path: Path) -> None:
     ]
     assert "HEAVY ['sympy', 'z3']" in runs[0] or "'sympy'" in runs[0]
     assert "HEAVY []" in runs[1] and "cached" in runs[1]
+
+
+def test_an_edit_while_verifying_is_not_indexed_to_the_old_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the quick index re-read the file after verifying it, so an edit made
+    while a run was verifying was indexed to the report of the bytes before the edit,
+    and the next `verify` answered `cached: true`, all proved, for a file that
+    `--no-cache` refutes. The index is now keyed on the digest of the bytes parsed."""
+    model = tmp_path / "perp.yaml"
+    model.write_text((ROOT / "models" / "perp_market_maker.yaml").read_text())
+    proofs = tmp_path / "proofs"
+    original = checker.verify.verify_file_model
+
+    def edit_then_verify(item: Model, *args: Any, **kwargs: Any) -> ModelReport:
+        # the file is loaded; someone saves a broken version while it is being verified
+        model.write_text(
+            model.read_text().replace(
+                "position: {type: int, init: 0}", "position: {type: int, init: 150}"
+            )
+        )
+        return original(item, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(checker.verify, "verify_file_model", edit_then_verify)
+        during = run_cli("verify", "--json", "--proofs", str(proofs), str(model))
+    assert during.code == 0  # the report is about the bytes loaded, which were proved
+    after = run_cli("verify", "--json", "--proofs", str(proofs), str(model))
+    fresh = run_cli("verify", "--json", "--no-cache", "--proofs", str(proofs), str(model))
+    assert fresh.code == 1
+    report = json.loads(after.out)["models"][0]
+    assert after.code == 1 and not report["cached"]
+    assert "REFUTED" in {lim["verdict"].upper() for lim in report["limits"]}

@@ -4,9 +4,12 @@ proved for exactly this file content and these params.
 ``seqprove verify`` writes a *proof record* (JSON) for every model whose limits are all
 proved with the sanity checks on and no structural error. A record is keyed by the SHA-256
 of the file's bytes together with the effective params, so editing the file or changing a
-param needs a new proof. The record keeps what a certificate needs later: the engine of
-every limit, its inductive invariant where the engine has one, and the tool and solver
-versions.
+param needs a new proof. The record keeps the engine of every limit, its inductive
+invariant where the engine has one, and the tool and solver versions, and is sealed
+(:mod:`checker.run.seal`): the gate admits a record only with a valid HMAC under this
+installation's key, so a record is evidence for this installation only. A certificate
+(``verify --export``) is evidence for anyone: the gate re-checks its claims against the
+model (:func:`checker.certify.check_model`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import z3
 from checker import __version__
 from checker.model import Model, Value, decimal_text
 from checker.results import ModelReport, Severity, Verdict
+from checker.run.seal import seal, seal_problem
 
 RECORD_FORMAT = "seqprove-proof-record/1"
 
@@ -86,6 +90,7 @@ def write_record(model: Model, report: ModelReport, directory: Path) -> Path | N
             for lim in report.limits
         ],
     }
+    record = seal(record)  # bound to this installation: see checker.run.seal
     directory.mkdir(parents=True, exist_ok=True)
     path = record_path(model, directory)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".record-", suffix=".json")
@@ -125,6 +130,9 @@ def check(model: Model, directory: Path) -> GateDecision:
     record = _read(path) if path.is_file() else None
     names = [lim.name for lim in model.limits]
     if record is not None:
+        unsealed = seal_problem(record)
+        if unsealed is not None:
+            return GateDecision(False, f"the proof record {path} is refused: {unsealed}")
         limits = record.get("limits", [])
         if (
             record.get("sha256") == model.source_sha256
@@ -156,30 +164,21 @@ def _why_missing(model: Model, directory: Path) -> str:
 
 
 def _check_certificate(model: Model, directory: Path) -> GateDecision:
-    from checker.certify import recheck
+    from checker.certify import check_model
 
-    try:
-        manifest = json.loads((directory / "manifest.json").read_text())
-        proofs = [
-            p
-            for p in manifest.get("proofs", [])
-            if p.get("model_sha256") == model.source_sha256
-            and p.get("params") == param_text(model.params)
-        ]
-    except (OSError, ValueError, AttributeError):
-        return GateDecision(False, f"{directory}: unreadable certificate manifest")
-    missing = [lim.name for lim in model.limits if lim.name not in {p["limit"] for p in proofs}]
-    if missing:
-        return GateDecision(
-            False,
-            f"{model.file}: the certificate {directory} has no proof of "
-            f"{', '.join(missing)} for this content and these params",
-        )
-    checks, problems = recheck(directory, only=(model.source_sha256, param_text(model.params)))
-    failed = [f"{c.limit}/{c.obligation}" for c in checks if not c.ok]
+    checks, problems = check_model(directory, model)
+    if not checks and problems:
+        return GateDecision(False, "; ".join(problems))
+    failed = [
+        f"{c.limit}/{c.obligation}" + (f" ({c.problem})" if c.problem else "")
+        for c in checks
+        if not c.ok
+    ]
     if failed or problems:
         why = "; ".join([*problems, f"{', '.join(failed)} not re-proved"] if failed else problems)
         return GateDecision(False, f"{model.file}: the certificate {directory} fails: {why}")
     return GateDecision(
-        True, f"certificate {directory} ({len(checks)} obligations re-checked by cvc5 and z3)"
+        True,
+        f"certificate {directory} ({len(checks)} obligations re-checked against the model "
+        "by z3 and cvc5)",
     )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import z3
 
 from checker.analysis import structural_findings
+from checker.audit import confirm
 from checker.engines import Budget, Unroller
 from checker.engines.base import Outcome
 from checker.engines.bmc import bmc_together
@@ -141,6 +142,7 @@ def verify_model(
             outcome = together[lim.name]
         else:
             outcome = prove(system, unroller, lim.name, prop, options, budget(), lemmas)
+        outcome = confirm(model, lim.name, outcome)  # every proof re-checked independently
         seconds = time.monotonic() - begun
         if outcome.engine == "houdini":
             seconds = lemma_seconds  # one search proved all the limits it kept
