@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow crosscheck bench bench-verify bench-executor bench-cache bench-planted schema clean
+.PHONY: verify test lint typecheck test-slow crosscheck adversarial bench bench-verify bench-executor bench-cache bench-planted schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +27,19 @@ typecheck: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -n 2 -m "not slow" tests
 
+# The long campaigns; the adversarial one (see below) is among them.
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m slow tests
 
 # The long cross-check of the prover by Hypothesis (part of test-slow too).
 crosscheck: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m slow tests/test_crosscheck.py
+
+# The long adversarial campaign of the verifier against the exhaustive oracle (part of
+# test-slow too): 250 random models per engine, from a random seed it prints
+# (ADVERSARIAL_SEED=N replays one).
+adversarial: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m slow -rA tests/test_adversarial.py
 
 bench: bench-cache bench-executor bench-verify bench-planted
 
