@@ -32,11 +32,12 @@ from tests.adversarial.models import GenModel, gen_models
 
 SHORT_DEPTH = 6
 LONG_DEPTH = 8
+SHORT_EXAMPLES = 12  # per engine
 SHRINK = os.environ.get("ADVERSARIAL_SHRINK") == "1"
 PHASES = tuple(p for p in Phase if SHRINK or p not in (Phase.shrink, Phase.explain))
 
 
-@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@settings(max_examples=60, derandomize=True, deadline=None, database=None)
 @given(gm=gen_models())
 def test_generated_models_are_valid_and_finite(gm: GenModel) -> None:
     """No generated file is skipped: every one loads, keeps the structural rules, and
@@ -50,7 +51,7 @@ def test_generated_models_are_valid_and_finite(gm: GenModel) -> None:
 
 @pytest.mark.parametrize("engine", campaign.ENGINES)
 @settings(
-    max_examples=10,
+    max_examples=SHORT_EXAMPLES,
     derandomize=True,
     deadline=None,
     database=None,

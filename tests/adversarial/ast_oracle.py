@@ -11,6 +11,7 @@ ranges, bool and enum inputs, int/bool/enum/real state.
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 from collections.abc import Mapping
 from fractions import Fraction
@@ -33,9 +34,14 @@ class _Expr:
         self.tree = ast.parse(self.text.strip(), mode="eval").body
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> Any:
+    return YAML(typ="safe").load(text)
+
+
 class AstSemantics:
     def __init__(self, text: str) -> None:
-        doc = YAML(typ="safe", pure=True).load(text)
+        doc = _parsed(text)
         self.params: dict[str, Any] = {}
         for name, value in (doc.get("params") or {}).items():
             self.params[name] = _number(value["value"] if isinstance(value, dict) else value)

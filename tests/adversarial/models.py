@@ -66,6 +66,7 @@ class _Names:
     has_sig: bool
     params: dict[str, int]
     clock: bool = False  # a state variable t that every transition increments
+    feed: str | None = None  # a variable most transitions set from an input
 
     @property
     def readable(self) -> list[str]:
@@ -255,6 +256,12 @@ def _dead_end_assumption(draw: Draw, n: _Names) -> tuple[str, str, int]:
     return guard, x, k
 
 
+def _feed(draw: Draw, n: _Names, var: str) -> str:
+    """``var`` set from an input."""
+    i = draw(st.sampled_from([name for name, _, _ in n.int_inputs]))
+    return str(draw(st.sampled_from([i, f"{var} + {i}", f"max({var}, {i})", f"{i} + 0"])))
+
+
 def _assignment(draw: Draw, n: _Names, var: str) -> str:
     if var in n.ints:
         kind = draw(st.integers(0, 6))
@@ -312,10 +319,16 @@ def gen_models(draw: Draw, dead_ends: bool = True) -> GenModel:
     that every run ends in a dead end after a few ticks (the shape that makes a
     bounded search see fewer runs than it should)."""
     ints = ["x"] + (["y"] if draw(st.booleans()) else [])
+    # a trap: x fed by an input, an assumption that makes x past k a dead end, a limit
+    # broken right there, and a clock whose limit breaks deeper (a search that only sees
+    # runs able to go on deeper misses the first)
+    trap = dead_ends and draw(st.booleans())
+    trap_k = draw(st.integers(0, 2)) if trap else 0
     int_inputs: list[tuple[str, int, int]] = []
-    for name in ("i", "j")[: draw(st.integers(0, 2))]:
+    for name in ("i", "j")[: draw(st.integers(1 if trap else 0, 2))]:
         lo = draw(st.integers(-2, 0))
-        int_inputs.append((name, lo, lo + draw(st.integers(0, 5 + lo))))
+        hi = 3 if trap and name == "i" else lo + draw(st.integers(0, 5 + lo))
+        int_inputs.append((name, lo, hi))
     n = _Names(
         ints=ints,
         has_flag=draw(st.booleans()),
@@ -325,16 +338,19 @@ def gen_models(draw: Draw, dead_ends: bool = True) -> GenModel:
         has_b=draw(st.booleans()),
         has_sig=draw(st.integers(0, 3)) == 0,
         params={"cap": draw(st.integers(0, 3))} if draw(st.booleans()) else {},
-        clock=dead_ends and draw(st.booleans()),
+        clock=trap or (dead_ends and draw(st.booleans())),
+        feed="x" if trap else None,
     )
     lines = ["strategy: adversarial"]
     if n.params:
         lines += ["params:"] + [f"  {k}: {v}" for k, v in n.params.items()]
     lines.append("state:")
+    inits = {"t": 0}
     if n.clock:
         lines.append("  t: {type: int, init: 0}")
     for x in ints:
-        lines.append(f"  {x}: {{type: int, init: {draw(st.integers(-1, 2))}}}")
+        inits[x] = draw(st.integers(-1, trap_k if trap and x == "x" else 2))
+        lines.append(f"  {x}: {{type: int, init: {inits[x]}}}")
     if n.has_flag:
         lines.append(f"  flag: {{type: bool, init: {draw(st.sampled_from(['false', 'true']))}}}")
     if n.has_mode:
@@ -352,7 +368,12 @@ def gen_models(draw: Draw, dead_ends: bool = True) -> GenModel:
         lines += ["inputs:", *declared]
     assumptions = []
     near: list[tuple[str, int]] = []  # (variable, value) where an assumption cuts runs
-    if n.clock and draw(st.integers(0, 2)) > 0:  # else t grows for ever
+    if trap:
+        k = trap_k
+        assumptions.append(str(draw(st.sampled_from([f"x <= {k}", f"not x > {k}", f"{k} >= x"]))))
+        limit = _relation(draw, "x", "<=", str(k))
+        clock_limit = _relation(draw, "t", "<=", str(draw(st.integers(0, 4))))
+    if n.clock and draw(st.integers(0, 2)) > (1 if trap else 0):  # else t grows for ever
         k = draw(st.integers(0, 4))
         assumptions.append(
             draw(
@@ -372,7 +393,7 @@ def gen_models(draw: Draw, dead_ends: bool = True) -> GenModel:
         near.append(("t", k + 1))
     elif n.clock:
         near.append(("t", draw(st.integers(1, 5))))  # a limit t <= c breaks at tick c + 1
-    if dead_ends and draw(st.integers(0, 9)) < (6 if n.clock else 8):
+    if dead_ends and draw(st.integers(0, 9)) < (3 if trap else 9):
         text, var, bound = _dead_end_assumption(draw, n)
         assumptions.append(text)
         near.append((var, bound))
@@ -422,31 +443,62 @@ def gen_models(draw: Draw, dead_ends: bool = True) -> GenModel:
             always=n.clock and last and draw(st.integers(0, 4)) > 0,
         )
 
-    # limits next to where runs end (broken in a dead end, or just before), the rest
-    # at random, in random order
-    exprs = []
+    # limits next to where runs end (broken in a dead end, or just before), limits a
+    # drifting variable breaks after a few ticks, the rest at random; in random order
+    exprs = [limit, clock_limit] if trap else []
     for var, value in near:
         if draw(st.booleans()):
             op = draw(st.sampled_from(["<=", "<", "!="]))
             exprs.append(_relation(draw, var, op, str(value + draw(st.integers(-2, 1)))))
+    for var in n.readable:
+        if len(exprs) < 3 and draw(st.integers(0, 2)) == 0:
+            up = draw(st.integers(1, 4))
+            exprs.append(
+                str(
+                    draw(
+                        st.sampled_from(
+                            [
+                                _relation(draw, var, "<=", str(inits[var] + up)),
+                                _relation(draw, var, ">=", str(inits[var] - up)),
+                                _relation(draw, var, "!=", str(inits[var] + up)),
+                                _relation(draw, f"abs({var})", "<=", str(abs(inits[var]) + up)),
+                            ]
+                        )
+                    )
+                )
+            )
     exprs += [
         _condition(draw, n, False)
         for _ in range(draw(st.integers(max(0, 2 - len(exprs)), 4 - len(exprs))))
     ]
     exprs = list(draw(st.permutations(exprs)))
-    limits = [(f"L{k}", e) for k, e in enumerate(exprs)]
     inputs = tuple(i for i, _, _ in int_inputs) + ("b",) * n.has_b + ("sig",) * n.has_sig
     head = "\n".join([*lines, *assume, *rest]) + "\n"
-    if assumptions and _vacuous(head, limits) and draw(st.integers(0, 9)) > 0:
+    if assumptions and _vacuous(head, exprs) and draw(st.integers(0, 19)) != 7:
         head = "\n".join([*lines, *rest]) + "\n"  # keep few models with no run at all
-    return GenModel(head, tuple(limits), inputs)
+    # most limits hold in the initial configuration (a limit broken there is easy)
+    broken = _broken_initially(head, exprs)
+    exprs = [
+        f"not ({e})" if k in broken and draw(st.booleans()) else e for k, e in enumerate(exprs)
+    ]
+    return GenModel(head, tuple((f"L{k}", e) for k, e in enumerate(exprs)), inputs)
 
 
-def _vacuous(head: str, limits: list[tuple[str, str]]) -> bool:
+def _broken_initially(head: str, exprs: list[str]) -> set[int]:
+    from tests.adversarial.ast_oracle import AstSemantics
+
+    limits = tuple((f"L{k}", e) for k, e in enumerate(exprs))
+    sem = AstSemantics(GenModel(head, limits).text())
+    broken = set(sem.broken(sem.initial()))
+    return {k for k in range(len(exprs)) if f"L{k}" in broken}
+
+
+def _vacuous(head: str, exprs: list[str]) -> bool:
     """Whether no inputs are admissible in the initial configuration."""
     from tests.adversarial.ast_oracle import AstSemantics
 
-    sem = AstSemantics(GenModel(head, tuple(limits)).text())
+    limits = tuple((f"L{k}", e) for k, e in enumerate(exprs))
+    sem = AstSemantics(GenModel(head, limits).text())
     start = sem.initial()
     return not any(sem.admissible(start, v) for v in sem.vectors())
 
@@ -484,7 +536,12 @@ def _transition(
             side = draw(st.sampled_from(['"buy"', '"sell"']))
             lines += ["    emit:", f"      - place(side={side}, qty=1)"]
     chosen = [v for v in variables if draw(st.integers(0, 2)) == 0]
-    assigned = [(v, _assignment(draw, n, v)) for v in chosen]
+    if n.feed and n.feed not in chosen and draw(st.integers(0, 2)) > 0:
+        chosen.append(n.feed)
+    assigned = [
+        (v, _feed(draw, n, v) if v == n.feed and draw(st.booleans()) else _assignment(draw, n, v))
+        for v in chosen
+    ]
     if n.clock:
         tick = str(draw(st.sampled_from(["t + 1", "1 + t", "t - -1", "(t + 1)"])))
         assigned.insert(draw(st.integers(0, len(assigned))), ("t", tick))
