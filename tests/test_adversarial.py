@@ -10,8 +10,8 @@ and in a shuffled file (:mod:`tests.adversarial.campaign` says exactly what is c
 The short run is part of ``make test``: deterministic (``derandomize``), a few models per
 engine, not shrunk (a failure prints the whole model; set ``ADVERSARIAL_SHRINK=1`` to
 shrink it). The long run is ``make adversarial`` (and part of ``make test-slow``): 250
-models per engine, shrunk, from a random seed it prints (``ADVERSARIAL_SEED=N`` replays
-one).
+models per engine (``ADVERSARIAL_EXAMPLES=N`` for more), shrunk, from a random seed it
+prints (``ADVERSARIAL_SEED=N`` replays one).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from tests.adversarial.models import GenModel, gen_models
 SHORT_DEPTH = 6
 LONG_DEPTH = 8
 SHORT_EXAMPLES = 12  # per engine
+LONG_EXAMPLES = int(os.environ.get("ADVERSARIAL_EXAMPLES", "250"))  # per engine
 SHRINK = os.environ.get("ADVERSARIAL_SHRINK") == "1"
 PHASES = tuple(p for p in Phase if SHRINK or p not in (Phase.shrink, Phase.explain))
 
@@ -71,7 +72,7 @@ def test_campaign_verifier_agrees_with_exhaustive_oracle(engine: str) -> None:
 
     @hypothesis_seed(chosen)
     @settings(
-        max_examples=250,
+        max_examples=LONG_EXAMPLES,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -214,6 +214,8 @@ def check(gm: GenModel, engine: str, depth: int, seed: int, timeout: float = 3.0
                 )
     if problems:
         STATS["failing checks"] += 1
+        order = ", ".join(n for n, _ in shuffled)
+        problems.append(f"(the shuffled file lists its limits as {order})")
         raise AssertionError(_explain(gm, engine, ex, problems, answers))
 
 
