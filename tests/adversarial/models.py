@@ -17,7 +17,7 @@ ones and true ones, and one expression written many equivalent ways (``a <= b``,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
@@ -35,7 +35,6 @@ class GenModel:
 
     head: str
     limits: tuple[tuple[str, str], ...]
-    inputs: tuple[str, ...] = field(default=())
 
     def text(self, limits: tuple[tuple[str, str], ...] | None = None) -> str:
         chosen = self.limits if limits is None else limits
@@ -314,10 +313,11 @@ def _assignment(draw: Draw, n: _Names, var: str) -> str:
 def gen_models(draw: Draw, dead_ends: bool = True) -> GenModel:
     """A small valid model. ``dead_ends`` makes state-reading assumptions likely.
 
-    Half the models have a clock: a variable ``t`` that every transition increments,
+    Many models have a clock: a variable ``t`` that every transition increments, often
     with an assumption bounding it and an unguarded last transition in every step, so
-    that every run ends in a dead end after a few ticks (the shape that makes a
-    bounded search see fewer runs than it should)."""
+    that every run ends in a dead end after a few ticks; about half set a trap (see
+    below). Both are shapes that make a bounded search that only sees runs able to go
+    on deeper miss what it should find."""
     ints = ["x"] + (["y"] if draw(st.booleans()) else [])
     # a trap: x fed by an input, an assumption that makes x past k a dead end, a limit
     # broken right there, and a clock whose limit breaks deeper (a search that only sees
@@ -472,7 +472,6 @@ def gen_models(draw: Draw, dead_ends: bool = True) -> GenModel:
         for _ in range(draw(st.integers(max(0, 2 - len(exprs)), 4 - len(exprs))))
     ]
     exprs = list(draw(st.permutations(exprs)))
-    inputs = tuple(i for i, _, _ in int_inputs) + ("b",) * n.has_b + ("sig",) * n.has_sig
     head = "\n".join([*lines, *assume, *rest]) + "\n"
     if assumptions and _vacuous(head, exprs) and draw(st.integers(0, 19)) != 7:
         head = "\n".join([*lines, *rest]) + "\n"  # keep few models with no run at all
@@ -481,7 +480,7 @@ def gen_models(draw: Draw, dead_ends: bool = True) -> GenModel:
     exprs = [
         f"not ({e})" if k in broken and draw(st.booleans()) else e for k, e in enumerate(exprs)
     ]
-    return GenModel(head, tuple((f"L{k}", e) for k, e in enumerate(exprs)), inputs)
+    return GenModel(head, tuple((f"L{k}", e) for k, e in enumerate(exprs)))
 
 
 def _broken_initially(head: str, exprs: list[str]) -> set[int]:
