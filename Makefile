@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow faults crosscheck malformed bench bench-verify bench-executor bench-cache bench-planted bench-trust schema clean
+.PHONY: verify test lint typecheck test-slow faults crosscheck malformed adversarial bench bench-verify bench-executor bench-cache bench-planted bench-trust schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,8 @@ typecheck: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -n 2 -m "not slow" tests
 
+# The long campaigns: the adversarial and malformed-input ones among them, then the
+# fault campaigns (below) on their own.
 test-slow: $(STAMP) faults
 	$(BIN)/python -m pytest -n 2 -m slow tests --deselect tests/test_faults.py --deselect tests/test_data_faults.py
 
@@ -43,6 +45,12 @@ malformed: $(STAMP)
 # The long cross-check of the prover by Hypothesis (part of test-slow too).
 crosscheck: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m slow tests/test_crosscheck.py
+
+# The long adversarial campaign of the verifier against the exhaustive oracle (part of
+# test-slow too): 250 random models per engine, from a random seed it prints
+# (ADVERSARIAL_SEED=N replays one).
+adversarial: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m slow -rA tests/test_adversarial.py
 
 bench: bench-cache bench-executor bench-verify bench-planted bench-trust
 

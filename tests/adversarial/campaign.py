@@ -1,0 +1,250 @@
+"""The verifier against the bounded exhaustive oracles, limit by limit.
+
+For a generated model (finite inputs, so the oracle is complete up to its depth D):
+- the two oracles (interpreter and ``ast``) see the same configurations at every depth,
+  the same dead ends and the same shortest breaking depth for every limit;
+- a limit the oracle breaks at d <= D is REFUTED with a counterexample of exactly d
+  ticks; a PROVED limit is not broken within D (nor ever, when the oracle saw every
+  reachable configuration); a REFUTED limit of length L <= D breaks at L in the oracle,
+  and one of length L > D is not broken within D; every counterexample replays in the
+  ``ast`` oracle;
+- the verdict and length of a limit are the same with the file's limits shuffled and
+  with the limit alone in the file;
+- BMC alone never says PROVED; UNKNOWN is allowed only where the oracle does not break
+  the limit within D, and then only from a time-out or an engine incomplete by design
+  (BMC past its bound, k-induction past its largest k, Spacer's own unknown), or for a
+  model with no admissible inputs in its initial configuration (the checker's loud
+  "vacuous" answer).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from checker.lang.loader import load_text
+from checker.results import LimitResult, ModelReport, Severity, Verdict
+from checker.verify import Options, verify_model
+from tests.adversarial.ast_oracle import AstSemantics
+from tests.adversarial.models import GenModel
+from tests.adversarial.oracle import Exploration, InterpreterSemantics, explore
+
+ENGINES = ("portfolio", "bmc", "kind", "spacer")
+
+STATS: Counter[str] = Counter()
+"""What the campaign saw (models, dead ends, verdicts, unknowns by cause), for the
+summary the long run prints."""
+
+
+@dataclass
+class Answer:
+    verdict: Verdict
+    length: int | None
+    engine: str
+    reason: str
+
+    def __str__(self) -> str:
+        length = f" length {self.length}" if self.length is not None else ""
+        why = f" ({self.reason})" if self.reason else ""
+        return f"{self.verdict.name}{length} by {self.engine}{why}"
+
+
+def _answer(result: LimitResult) -> Answer:
+    ce = result.counterexample
+    return Answer(result.verdict, ce.length if ce else None, result.engine, result.reason)
+
+
+def _timed_out(a: Answer) -> bool:
+    return a.verdict is Verdict.UNKNOWN and "time limit" in a.reason
+
+
+@dataclass
+class Failure:
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, text: str) -> None:
+        self.problems.append(text)
+
+
+def oracles(gm: GenModel, depth: int) -> Exploration:
+    """The interpreter oracle, checked against the ``ast`` oracle."""
+    text = gm.text()
+    model = load_text(text, "generated.yaml")
+    by_interpreter = explore(InterpreterSemantics(model), depth)
+    by_ast = explore(AstSemantics(text), by_interpreter.depth)
+    assert by_ast.depth == by_interpreter.depth, "the oracles stopped at different depths"
+    for d, (a, b) in enumerate(zip(by_interpreter.levels, by_ast.levels, strict=False)):
+        assert a == b, (
+            f"the two oracles disagree at depth {d}:\n{text}\n"
+            f"interpreter only: {sorted(a - b)}\nast only: {sorted(b - a)}"
+        )
+    assert len(by_interpreter.levels) == len(by_ast.levels), f"levels differ\n{text}"
+    assert by_interpreter.shortest == by_ast.shortest, f"shortest differ\n{text}"
+    assert by_interpreter.dead_ends == by_ast.dead_ends, f"dead ends differ\n{text}"
+    return by_interpreter
+
+
+def _options(engine: str, timeout: float) -> Options:
+    return Options(engine=engine, timeout=timeout, sanity=False, bmc_depth=12, max_k=12)
+
+
+def _verify(text: str, engine: str, timeout: float) -> ModelReport | str:
+    """The verifier's report, or the exception it raised, as text."""
+    model = load_text(text, "generated.yaml")
+    try:
+        return verify_model(model, _options(engine, timeout))
+    except Exception as exc:  # a crash is a finding like any other
+        return f"{type(exc).__name__}: {exc}"
+
+
+def judge(limit: str, a: Answer, ex: Exploration, engine: str) -> list[str]:
+    """What is wrong with answer ``a`` for ``limit`` given the oracle's exploration."""
+    d = ex.shortest[limit]
+    wrong = []
+    if a.verdict is Verdict.PROVED:
+        if engine == "bmc":
+            wrong.append("BMC alone said PROVED")
+        if d is not None:
+            wrong.append(f"PROVED, but the oracle breaks it at tick {d}")
+    elif a.verdict is Verdict.REFUTED:
+        assert a.length is not None
+        if d is not None and a.length != d:
+            wrong.append(f"REFUTED with length {a.length}, but the shortest run has {d} ticks")
+        if d is None and a.length <= ex.depth:
+            wrong.append(f"REFUTED with length {a.length}, but no run of <= {ex.depth} breaks it")
+        if d is None and ex.complete:
+            wrong.append("REFUTED, but the oracle saw every reachable configuration")
+    elif d is not None:  # a time-out too: the model is tiny and the run short
+        wrong.append(f"UNKNOWN ({a.reason}), but the oracle breaks it at tick {d}")
+    elif a.engine == "sanity" and a.reason.startswith("vacuous") and ex.initial_dead_end:
+        pass  # the contract asks for a loud warning; UNKNOWN is the checker's choice
+    elif not _timed_out(a) and not _incomplete_by_design(engine, a):
+        wrong.append(f"UNKNOWN for a reason other than a time-out: {a.reason}")
+    return wrong
+
+
+def _incomplete_by_design(engine: str, a: Answer) -> bool:
+    reason = a.reason
+    if engine == "bmc":
+        return reason.startswith("bounded:")
+    if engine == "kind":
+        return reason.startswith("not k-inductive")
+    if engine == "spacer":
+        return "solver returned unknown" in reason or "spacer" in reason
+    return reason.startswith("spacer:")  # the portfolio ran out of engines
+
+
+def replay_in_ast(gm: GenModel, result: LimitResult) -> str | None:
+    """Replay a counterexample in the ``ast`` oracle; None when it is a real run that
+    ends by breaking the limit, else what is wrong."""
+    sem = AstSemantics(gm.text())
+    assert result.counterexample is not None
+    config = sem.initial()
+    ticks = result.counterexample.ticks
+    for tick in ticks[1:]:
+        inputs = dict(tick.inputs)
+        if not sem.admissible(config, inputs):
+            return f"tick {tick.tick}: inputs {inputs} are not admissible in {config}"
+        config = sem.step(config, inputs)
+        shown = {
+            k: Fraction(v) if sem.state[k]["type"] == "real" else v for k, v in tick.state.items()
+        }
+        if config != (tick.step, tuple(sorted(shown.items()))):
+            shows = f"{tick.step} {shown}"
+            return f"tick {tick.tick}: the run reaches {config}, the counterexample shows {shows}"
+    if result.name not in sem.broken(config):
+        return f"the last configuration {config} does not break {result.name}"
+    return None
+
+
+def check(gm: GenModel, engine: str, depth: int, seed: int, timeout: float = 3.0) -> None:
+    """Every check of the module docstring for one model and one engine; an
+    AssertionError names the model, the limit, both answers and the shortest run."""
+    ex = oracles(gm, depth)
+    STATS["models"] += 1
+    STATS["models with dead ends"] += bool(ex.dead_ends)
+    STATS["models explored completely"] += ex.complete
+    STATS["models whose initial configuration is a dead end"] += ex.initial_dead_end
+    problems: list[str] = []
+    names = [name for name, _ in gm.limits]
+    shuffled = list(gm.limits)
+    random.Random(seed).shuffle(shuffled)
+    variants: dict[str, tuple[str, list[str]]] = {
+        "file": (gm.text(), names),
+        "shuffled": (gm.text(tuple(shuffled)), [n for n, _ in shuffled]),
+    }
+    for name in names:
+        variants[f"alone:{name}"] = (gm.alone(name), [name])
+    answers: dict[str, dict[str, Answer]] = {}
+    for variant, (text, _) in variants.items():
+        report = _verify(text, engine, timeout)
+        if isinstance(report, str):
+            problems.append(f"[{variant}] the verifier raised {report}")
+            continue
+        if report.internal_error:
+            problems.append(f"[{variant}] internal error: {report.internal_error}")
+            continue
+        errors = [f for f in report.findings if f.severity is Severity.ERROR]
+        assert not errors, f"the generator made a structurally bad model: {errors}\n{text}"
+        answers[variant] = {}
+        for result in report.limits:
+            a = _answer(result)
+            answers[variant][result.name] = a
+            STATS[f"{engine} {a.verdict.name}"] += 1
+            if a.verdict is Verdict.UNKNOWN:
+                STATS[f"{engine} UNKNOWN ({'time-out' if _timed_out(a) else 'incomplete'})"] += 1
+            for wrong in judge(result.name, a, ex, engine):
+                problems.append(f"[{variant}] {result.name}: {wrong}")
+            if result.counterexample is not None:
+                bad = replay_in_ast(gm, result) if variant == "file" else None
+                if bad:
+                    problems.append(f"[{variant}] {result.name}: counterexample: {bad}")
+    full = answers.get("file", {})
+    for variant, found in answers.items():
+        for name, a in found.items():
+            b = full.get(name)
+            if b is None or _timed_out(a) or _timed_out(b):
+                continue
+            if (a.verdict, a.length) != (b.verdict, b.length):
+                problems.append(
+                    f"[{variant}] {name}: {a} here, but {b} in the whole file (verdict depends "
+                    "on the other limits)"
+                )
+    if problems:
+        STATS["failing checks"] += 1
+        order = ", ".join(n for n, _ in shuffled)
+        problems.append(f"(the shuffled file lists its limits as {order})")
+        raise AssertionError(_explain(gm, engine, ex, problems, answers))
+
+
+def _explain(
+    gm: GenModel,
+    engine: str,
+    ex: Exploration,
+    problems: list[str],
+    answers: dict[str, dict[str, Answer]],
+) -> str:
+    lines = [f"engine {engine}: {len(problems)} problem(s)", *(f"  {p}" for p in problems)]
+    lines += [
+        "",
+        "model:",
+        gm.text(),
+        "oracle (depth {}, {}):".format(ex.depth, "complete" if ex.complete else "bounded"),
+    ]
+    for name, _ in gm.limits:
+        d = ex.shortest[name]
+        lines.append(f"  {name}: " + (f"broken at tick {d}" if d is not None else "not broken"))
+        for variant, found in answers.items():
+            if name in found:
+                lines.append(f"      verifier [{variant}]: {found[name]}")
+        if d is not None:
+            lines.append(ex.show_run(name))
+    if ex.dead_ends:
+        lines.append(f"dead ends reached: {sorted(ex.dead_ends)[:6]}")
+    return "\n".join(lines)
+
+
+def summary() -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(STATS.items()))
