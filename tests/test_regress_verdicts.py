@@ -55,7 +55,7 @@ def test_every_regression_model_states_its_expectations() -> None:
 @pytest.mark.parametrize("path, engine", CASES, ids=lambda x: x.stem if isinstance(x, Path) else x)
 def test_regression_verdicts(path: Path, engine: str) -> None:
     text = path.read_text()
-    options = Options(engine=engine, timeout=5.0, sanity=False, bmc_depth=12, max_k=12)
+    options = Options(engine=engine, sanity=False, bmc_depth=12, max_k=12)
     wrong = []
     for where, source in [("file", text)] + [
         (f"alone:{name}", _alone(text, name)) for name, _, _, _ in expectations(path)
