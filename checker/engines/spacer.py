@@ -141,13 +141,14 @@ def _solve(
         names = [str(n) for n in fp.get_rule_names_along_trace()]
         used = [int(n[1:]) for n in reversed(names) if n.startswith("t") and n[1:].isdigit()]
         return _Answer(z3.sat, transitions=tuple(used))
+    solved = _solution(fp.get_answer(), state)
     invariant = z3.And(
         known,
         z3.Or(
             *(
                 z3.And(
                     system.cur[STEP] == system.step_index[step],
-                    _cover(fp, pred, state),
+                    solved.get(pred.name(), z3.BoolVal(False, ctx)),
                 )
                 for step, pred in preds.items()
             )
@@ -216,10 +217,61 @@ def check_invariant(
     return ""
 
 
-def _cover(fp: z3.Fixedpoint, pred: z3.FuncDeclRef, args: list[z3.ExprRef]) -> z3.BoolRef:
-    """The solved predicate as a formula over ``args`` (its ``Var(i)`` bound to
-    ``args[i]``): what Spacer proved of it at the fixed point."""
-    return z3.substitute_vars(fp.get_cover_delta(-1, pred), *args)
+def _solution(answer: z3.ExprRef, args: list[z3.ExprRef]) -> dict[str, z3.BoolRef]:
+    """The solved predicates, by name, as formulas over ``args``. Spacer's answer to an
+    unreachable query is a conjunction of definitions ``ForAll(v, P(v) == body)`` (or
+    ``P == body`` for a predicate without arguments); a predicate it leaves out is never
+    derived, so nothing reaches its step (false)."""
+    parts = answer.children() if z3.is_and(answer) else [answer]
+    found: dict[str, z3.BoolRef] = {}
+    for part in parts:
+        body = part.body() if z3.is_quantifier(part) else part
+        if not z3.is_eq(body):
+            continue
+        head, definition = body.children()
+        if not z3.is_app(head) or head.decl().kind() != z3.Z3_OP_UNINTERPRETED:
+            continue
+        values: list[z3.ExprRef] = list(args)
+        if z3.is_quantifier(part):
+            values = [args[0]] * part.num_vars()
+            for j, bound in enumerate(head.children()):
+                values[z3.get_var_index(bound)] = args[j]
+        found[head.decl().name()] = _without_quantifiers(z3.substitute_vars(definition, *values))
+    return found
+
+
+QE_MS = 5000
+"""Wall-clock bound on eliminating the quantifiers of one solved predicate; what is not
+eliminated in time stays quantified (as true, only harder to print)."""
+
+
+def _without_quantifiers(formula: z3.BoolRef) -> z3.BoolRef:
+    """``formula`` with the quantifiers Spacer's solution may hold (``exists`` over a
+    projected variable) eliminated, so that the invariant prints in model syntax."""
+    if not _quantified(formula):
+        return formula
+    tactic = z3.TryFor(z3.Then("qe", "simplify", ctx=formula.ctx), QE_MS)
+    try:
+        parts = [f for goal in tactic(formula) for f in goal]
+    except z3.Z3Exception:
+        return formula
+    if any(_quantified(p) for p in parts):
+        return formula
+    return z3.And(*parts) if parts else z3.BoolVal(True, formula.ctx)
+
+
+def _quantified(term: z3.ExprRef) -> bool:
+    """Whether ``term`` holds a quantifier anywhere."""
+    todo, seen = [term], set()
+    while todo:
+        t = todo.pop()
+        if t.get_id() in seen:
+            continue
+        seen.add(t.get_id())
+        if z3.is_quantifier(t):
+            return True
+        todo.extend(t.children())
+    return False
 
 
 def _consts(term: z3.ExprRef) -> list[z3.ExprRef]:

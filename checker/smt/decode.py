@@ -27,6 +27,8 @@ class _Decoder:
         self.enums = {v.name: v.type.values for v in model.state if v.type.kind == "enum"}
 
     def __call__(self, term: z3.ExprRef) -> sympy.Basic:
+        if z3.is_quantifier(term):
+            raise ValueError("a quantified formula has no model syntax")
         kind = term.decl().kind()
         args = term.children()
         if z3.is_true(term):
