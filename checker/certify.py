@@ -325,7 +325,8 @@ def z3_answer(path: Path, timeout_ms: int) -> str:
     return str(solver.check())
 
 
-def cvc5_answer(path: Path, timeout_ms: int) -> str:
+def _cvc5(feed: Callable[[Any], None], timeout_ms: int) -> str:
+    """cvc5's answer on the SMT-LIB2 input that ``feed`` gives its parser."""
     import cvc5
 
     tm = cvc5.TermManager()
@@ -335,7 +336,7 @@ def cvc5_answer(path: Path, timeout_ms: int) -> str:
     parser = cvc5.InputParser(solver, symbols)
     answer = "no check-sat"
     try:
-        parser.setFileInput(cvc5.InputLanguage.SMT_LIB_2_6, str(path))
+        feed(parser)
         while True:
             command = parser.nextCommand()
             if command.isNull():
@@ -350,28 +351,19 @@ def cvc5_answer(path: Path, timeout_ms: int) -> str:
     return answer
 
 
+def cvc5_answer(path: Path, timeout_ms: int) -> str:
+    import cvc5
+
+    return _cvc5(lambda p: p.setFileInput(cvc5.InputLanguage.SMT_LIB_2_6, str(path)), timeout_ms)
+
+
 def cvc5_text(text: str, timeout_ms: int) -> str:
     """cvc5's answer on the SMT-LIB2 ``text`` (generated here, not read from a file)."""
     import cvc5
 
-    tm = cvc5.TermManager()
-    solver = cvc5.Solver(tm)
-    solver.setOption("tlimit-per", str(timeout_ms))
-    symbols = cvc5.SymbolManager(tm)
-    parser = cvc5.InputParser(solver, symbols)
-    answer = "no check-sat"
-    try:
-        parser.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, text, "rebuilt")
-        while True:
-            command = parser.nextCommand()
-            if command.isNull():
-                break
-            out = command.invoke(solver, symbols).strip()
-            if out in ("sat", "unsat", "unknown"):
-                answer = out
-    except RuntimeError as exc:
-        return f"error ({exc})"
-    return answer
+    return _cvc5(
+        lambda p: p.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, text, "rebuilt"), timeout_ms
+    )
 
 
 SOLVERS: dict[str, Callable[[Path, int], str]] = {"cvc5": cvc5_answer, "z3": z3_answer}
