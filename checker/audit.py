@@ -483,19 +483,20 @@ def _one_term(text: str) -> None:
         raise ValueError("the claim is not one term")
 
 
-def _constants(term: z3.ExprRef) -> set[str]:
+def _constants(*terms: z3.ExprRef) -> dict[str, z3.ExprRef]:
+    """The uninterpreted constants of ``terms``, by name."""
     seen: set[int] = set()
-    names: set[str] = set()
-    stack = [term]
+    found: dict[str, z3.ExprRef] = {}
+    stack = list(terms)
     while stack:
         e = stack.pop()
         if e.get_id() in seen:
             continue
         seen.add(e.get_id())
         if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            names.add(e.decl().name())
+            found[e.decl().name()] = e
         stack.extend(e.children())
-    return names
+    return found
 
 
 # -- obligations ----------------------------------------------------------------------------
@@ -514,17 +515,7 @@ class Obligation:
 
     def smt2(self, header: str) -> str:
         """The stand-alone SMT-LIB2 text of the query (``unsat``: it holds)."""
-        consts: dict[str, z3.ExprRef] = {}
-        stack = [f for _, f in self.parts]
-        seen: set[int] = set()
-        while stack:
-            e = stack.pop()
-            if e.get_id() in seen:
-                continue
-            seen.add(e.get_id())
-            if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-                consts[e.decl().name()] = e
-            stack.extend(e.children())
+        consts = _constants(*(f for _, f in self.parts))
         lines = [f"; {header}", "(set-logic ALL)"]
         lines += [f"(declare-const {n} {consts[n].sort().sexpr()})" for n in sorted(consts)]
         lines += [f"(define-fun {n} () Bool\n  {f.sexpr()})" for n, f in self.parts]
