@@ -219,31 +219,22 @@ def _check_events(yaml: YAML, text: str, file: str) -> None:
 
     A tag is refused rather than ignored: ``!!python/object/apply:os.system 1`` must not
     quietly read as 1, and no tag is needed to write a model."""
+
+    def at(event: Any, message: str) -> Diagnostic:
+        return Diagnostic(file, event.start_mark.line + 1, event.start_mark.column + 1, message)
+
     depth = 0
     nodes = 0
     tags: list[Diagnostic] = []
     for event in yaml.parse(text):
         nodes += isinstance(event, NodeEvent)
         if nodes > MAX_NODES:  # before composing them: the composer is slow on many nodes
-            m = event.start_mark
-            raise ModelError(
-                [
-                    Diagnostic(
-                        file,
-                        m.line + 1,
-                        m.column + 1,
-                        f"document has more than {MAX_NODES} values; refused",
-                    )
-                ]
-            )
+            raise ModelError([at(event, f"document has more than {MAX_NODES} values; refused")])
         tag = getattr(event, "tag", None) if isinstance(event, NodeEvent) else None
         if tag is not None:
-            m = event.start_mark
             tags.append(
-                Diagnostic(
-                    file,
-                    m.line + 1,
-                    m.column + 1,
+                at(
+                    event,
                     f"YAML tags are not supported: '{_shown_tag(str(tag))}' "
                     "(write the value without a tag; quote it if it is text)",
                 )
@@ -251,17 +242,7 @@ def _check_events(yaml: YAML, text: str, file: str) -> None:
         if isinstance(event, MappingStartEvent | SequenceStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                m = event.start_mark
-                raise ModelError(
-                    [
-                        Diagnostic(
-                            file,
-                            m.line + 1,
-                            m.column + 1,
-                            f"nesting deeper than {MAX_DEPTH} levels; refused",
-                        )
-                    ]
-                )
+                raise ModelError([at(event, f"nesting deeper than {MAX_DEPTH} levels; refused")])
         elif isinstance(event, MappingEndEvent | SequenceEndEvent):
             depth -= 1
     if tags:
