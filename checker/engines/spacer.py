@@ -17,6 +17,7 @@ states, and the interpreter replays it like any other counterexample.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import z3
@@ -260,30 +261,24 @@ def _without_quantifiers(formula: z3.BoolRef) -> z3.BoolRef:
     return z3.And(*parts) if parts else z3.BoolVal(True, formula.ctx)
 
 
-def _quantified(term: z3.ExprRef) -> bool:
-    """Whether ``term`` holds a quantifier anywhere."""
+def _subterms(term: z3.ExprRef) -> Iterator[z3.ExprRef]:
+    """Every distinct subterm of ``term``, ``term`` included."""
     todo, seen = [term], set()
     while todo:
         t = todo.pop()
         if t.get_id() in seen:
             continue
         seen.add(t.get_id())
-        if z3.is_quantifier(t):
-            return True
+        yield t
         todo.extend(t.children())
-    return False
+
+
+def _quantified(term: z3.ExprRef) -> bool:
+    """Whether ``term`` holds a quantifier anywhere."""
+    return any(z3.is_quantifier(t) for t in _subterms(term))
 
 
 def _consts(term: z3.ExprRef) -> list[z3.ExprRef]:
-    found: list[z3.ExprRef] = []
-    seen: set[int] = set()
-    todo = [term]
-    while todo:
-        t = todo.pop()
-        if t.get_id() in seen:
-            continue
-        seen.add(t.get_id())
-        if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            found.append(t)
-        todo.extend(t.children())
-    return found
+    return [
+        t for t in _subterms(term) if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED
+    ]
