@@ -66,10 +66,9 @@ import z3
 
 import checker
 from checker.fastcache import ENTRY_FORMAT, read_entry
-from checker.model import Model
+from checker.model import Model, param_text
 from checker.options import DEFAULT_CACHE, Options
 from checker.results import ModelReport, Verdict
-from checker.run.gate import param_text
 from checker.run.seal import seal
 
 CACHE_FORMAT = ENTRY_FORMAT

@@ -48,8 +48,7 @@ import z3
 
 from checker import __version__, audit
 from checker.engines.base import Outcome
-from checker.model import Model
-from checker.run.gate import param_text
+from checker.model import Model, param_text
 from checker.smt.system import STEP, TransitionSystem
 
 MANIFEST = "manifest.json"

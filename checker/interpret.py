@@ -24,8 +24,8 @@ from typing import Any, NamedTuple
 import sympy
 
 from checker.errors import InternalError
-from checker.lang.types import SIDE
 from checker.model import Model, Transition, Value, Variable
+from checker.types import SIDE
 
 Env = Mapping[str, Value]
 Fn = Callable[[Env], Value]

@@ -9,7 +9,7 @@ from fractions import Fraction
 import networkx as nx
 import sympy
 
-from checker.lang.types import Type
+from checker.types import Type
 
 Value = int | Fraction | bool
 """A value at run time: int, exact real, bool, or an enum value's index (int)."""
@@ -64,6 +64,15 @@ def decimal_text(value: Fraction) -> str:
     sign = "-" if scaled < 0 else ""
     text = str(abs(int(scaled))).rjust(digits + 1, "0")
     return f"{sign}{text[:-digits]}.{text[-digits:]}".rstrip("0").rstrip(".")
+
+
+def param_text(params: Mapping[str, Value]) -> dict[str, str]:
+    """Params as exact text, the form proof records, certificates, cache keys and
+    journals compare."""
+    return {
+        name: decimal_text(value) if isinstance(value, Fraction) else str(value)
+        for name, value in sorted(params.items())
+    }
 
 
 @dataclass(frozen=True)

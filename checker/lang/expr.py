@@ -22,8 +22,8 @@ import sympy
 
 from checker.errors import Diagnostic
 from checker.lang.numbers import MAX_DIGITS, NumberTooLarge, check_size, read_number
-from checker.lang.types import BOOL, INT, REAL, SIDE, Type, join_numeric
 from checker.lang.validate import hint
+from checker.types import BOOL, INT, REAL, SIDE, Type, join_numeric
 
 MAX_NESTING = 100
 """Deepest nesting of an expression: operators, calls, comparisons and ``if ... else``

@@ -29,7 +29,6 @@ from checker.lang.expr import (
     locate,
 )
 from checker.lang.numbers import NumberTooLarge, read_number
-from checker.lang.types import BOOL, INT, REAL, Type, assignable
 from checker.lang.validate import hint, validate_document
 from checker.lang.yamlload import Document, load_yaml
 from checker.model import (
@@ -43,6 +42,7 @@ from checker.model import (
     VenueSpec,
     step_graph,
 )
+from checker.types import BOOL, INT, REAL, Type, assignable
 
 ACTION_ARGUMENT = "an action argument"
 """Where a product in an action argument is said to stand (see verify.sanity)."""

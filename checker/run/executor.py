@@ -35,9 +35,8 @@ from typing import Any
 from checker.errors import SeqproveError
 from checker.interpret import ActionValue, Compiled, Config, Interpreter, compile_all
 from checker.lang.schema import FLOW_SOURCES
-from checker.model import Model, Value, Variable, decimal_text
+from checker.model import Model, Value, Variable, decimal_text, param_text
 from checker.run.data import Feed, Row
-from checker.run.gate import param_text
 from checker.run.integrity import damage, differences
 from checker.run.journal import FORMAT, Journal, JournalDamaged, TickRecord
 from checker.run.venue import Fill, Num, PaperVenue, VenueError

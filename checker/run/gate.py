@@ -18,29 +18,19 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import z3
 
 from checker import __version__
-from checker.model import Model, Value, decimal_text
+from checker.model import Model, param_text
 from checker.results import ModelReport, Severity, Verdict
 from checker.run.seal import seal, seal_problem
 
 RECORD_FORMAT = "seqprove-proof-record/1"
-
-
-def param_text(params: Mapping[str, Value]) -> dict[str, str]:
-    """Params as exact text, the form records and journals compare."""
-    return {
-        name: decimal_text(value) if isinstance(value, Fraction) else str(value)
-        for name, value in sorted(params.items())
-    }
 
 
 def proof_key(model: Model) -> str:

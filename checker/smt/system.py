@@ -20,9 +20,9 @@ from fractions import Fraction
 import z3
 
 from checker.engines.base import Meter
-from checker.lang.types import Type
 from checker.model import Model, Value, Variable
 from checker.smt.encode import Encoder, rational
+from checker.types import Type
 
 STEP = "@step"
 
