@@ -16,6 +16,15 @@ outgoing transitions, tried in file order, the first whose ``when`` holds fires:
 value stored in a real variable is coerced) and the step becomes its target. If none
 holds, nothing changes. Limits read the configuration.
 
+With instruments (``LANGUAGE-2.md``), the book is encoded here again, from the contract,
+not from :mod:`checker.book`: the fills are admissible when each side's fill splits into
+a part of at most the working quantity and a part of at most the pending one; they are
+booked before the transition is chosen (guards, actions and ``do`` read the book after
+the fills, and a stutter keeps it); the actions of the transition that fires then change
+the book in order. Order checks hold when every order a tick sends satisfies them,
+``positive_qty:LINE`` when every quantity the transitions at LINE place is positive, and
+``final-step-orders`` when no final step holds working orders.
+
 Claims are SMT-LIB2 terms over the names the certificate uses (:mod:`checker.certify`):
 ``pc.cur`` for the step and ``cur.NAME`` for a state variable. Obligations (each
 checked for ``unsat`` of its negation, in a fresh :class:`z3.Context`, with a resource
@@ -48,7 +57,18 @@ import sympy
 import z3
 
 from checker.errors import InternalError
-from checker.model import Model, Value, Variable
+from checker.model import (
+    FINAL_STEP_ORDERS,
+    POSITIVE_QTY,
+    SIDES,
+    Model,
+    Transition,
+    Value,
+    Variable,
+    book_name,
+    fill_pending_name,
+    pending_name,
+)
 from checker.results import Verdict
 
 RLIMIT = 40_000_000
@@ -388,20 +408,114 @@ class Semantics:
                 parts.append(term >= edge if lower else term <= edge)
         walk = self.walker(j)
         parts += [walk(a.expr) for a in self.model.assumptions]
+        parts += self._fills_possible(j)
         return z3.And(*parts) if parts else z3.BoolVal(True, self.ctx)
+
+    # -- the book (version 2) -------------------------------------------------------------
+    def _sides(self) -> list[tuple[str, str, str | None]]:
+        """(instrument, side, its pending variable or None) for every side of a book."""
+        names = {v.name for v in self.model.state}
+        return [
+            (
+                i.name,
+                side,
+                pending_name(i.name, side) if pending_name(i.name, side) in names else None,
+            )
+            for i in self.model.instruments
+            for side in SIDES
+        ]
+
+    def _fills_possible(self, j: int) -> list[z3.BoolRef]:
+        f, parts = self.at(j), []
+        zero = z3.IntVal(0, self.ctx)
+        for instrument, side, pending in self._sides():
+            fill = f.inputs[book_name(instrument, "bought" if side == "buy" else "sold")]
+            can = f.state[book_name(instrument, f"open_{side}")]
+            late = f.inputs[fill_pending_name(instrument, side)] if pending else zero
+            waiting = f.state[pending] if pending else zero
+            parts += [late >= 0, late <= waiting, fill - late >= 0, fill - late <= can - waiting]
+        return parts
+
+    def after_fills(self, j: int) -> dict[str, z3.ExprRef]:
+        """The state at position ``j`` once the tick's fills are booked: the book moved,
+        every other variable as it is."""
+        f = self.at(j)
+        values = dict(f.state)
+        zero = z3.IntVal(0, self.ctx)
+        for instrument, side, pending in self._sides():
+            fill = f.inputs[book_name(instrument, "bought" if side == "buy" else "sold")]
+            position = book_name(instrument, "position")
+            values[position] = values[position] + (fill if side == "buy" else -fill)
+            late = f.inputs[fill_pending_name(instrument, side)] if pending else zero
+            waiting = f.state[pending] if pending else zero
+            open_ = book_name(instrument, f"open_{side}")
+            values[open_] = f.state[open_] - waiting - (fill - late)
+            if pending:
+                values[pending] = zero if z3.is_int(f.state[pending]) else z3.RealVal(0, self.ctx)
+        return values
+
+    def _sent(
+        self, t: Transition, env: Mapping[str, z3.ExprRef], walk: _Walker
+    ) -> dict[str, z3.ExprRef]:
+        """The book after ``t``'s actions, from the book in ``env`` (after the fills)."""
+        book = {n: env[n] for n in env if "." in n and n in {v.name for v in self.model.state}}
+        for a in t.emit:
+            side_arg = a.arg("side")
+            for instrument, side, pending in self._sides():
+                if a.instrument not in ("", instrument):
+                    continue
+                on = (
+                    z3.BoolVal(True, self.ctx)
+                    if side_arg is None
+                    else walk(side_arg) == SIDES.index(side)
+                )
+                open_ = book_name(instrument, f"open_{side}")
+                if a.name == "place":
+                    qty_arg = a.arg("qty")
+                    assert qty_arg is not None
+                    qty = walk(qty_arg)
+                    added = z3.If(z3.And(on, qty > 0), qty, 0 * qty)
+                    book[open_] = book[open_] + added
+                    if a.tif == "ioc":
+                        assert pending is not None
+                        book[pending] = book[pending] + added
+                else:
+                    assert pending is not None
+                    book[pending] = z3.If(on, book[open_], book[pending])
+        return book
+
+    def fires(self, j: int) -> list[tuple[Transition, z3.BoolRef]]:
+        """Each transition with the condition that it is the one that fires at ``j``."""
+        here, walk = self.at(j), self._walk_after(j)
+        found = []
+        for step, number in self.number.items():
+            earlier: list[z3.BoolRef] = []
+            for t in self.model.outgoing(step):
+                guard = (
+                    z3.And(*(walk(c.expr) for c in t.when))
+                    if t.when
+                    else z3.BoolVal(True, self.ctx)
+                )
+                found.append((t, z3.And(here.step == number, guard, *(z3.Not(g) for g in earlier))))
+                earlier.append(guard)
+        return found
+
+    def _walk_after(self, j: int) -> _Walker:
+        return _Walker({**self.after_fills(j), **self.at(j).inputs}, self.ctx)
 
     def tick(self, j: int) -> z3.BoolRef:
         """Position ``j + 1`` follows from position ``j`` by one tick (inputs included)."""
         here, there = self.at(j), self.at(j + 1)
-        walk = self.walker(j)
-        stay = z3.And(
-            there.step == here.step, *(there.state[n] == here.state[n] for n in here.state)
-        )
+        after = self.after_fills(j)
+        walk = self._walk_after(j)
+        env = {**after, **here.inputs}
+        stay = z3.And(there.step == here.step, *(there.state[n] == after[n] for n in here.state))
         cases = []
         for step, number in self.number.items():
             chosen: z3.BoolRef = stay
             for t in reversed(self.model.outgoing(step)):
                 values = dict(t.do)
+                book = self._sent(t, env, walk) if self.model.instruments else {}
                 moved = [there.step == self.number[t.target]]
                 for v in self.model.state:
                     if v.name in values:
@@ -409,8 +523,13 @@ class Semantics:
                         if v.type.kind == "real":
                             new = _as_real(new)
                         moved.append(there.state[v.name] == new)
+                    elif v.name in book:
+                        new = book[v.name]
+                        moved.append(
+                            there.state[v.name] == (_as_real(new) if v.type.kind == "real" else new)
+                        )
                     else:
-                        moved.append(there.state[v.name] == here.state[v.name])
+                        moved.append(there.state[v.name] == after[v.name])
                 guard = (
                     z3.And(*(walk(c.expr) for c in t.when))
                     if t.when
@@ -421,14 +540,54 @@ class Semantics:
         return z3.And(self.admissible(j), *cases)
 
     def limit(self, name: str, j: int) -> z3.BoolRef:
+        """What is proved under ``name`` (a limit, an order check or a check of version
+        2), read at position ``j``; for every admissible input when it reads a tick."""
         found = [lim for lim in self.model.limits if lim.name == name]
-        if not found:
-            raise InternalError(f"the model has no limit {name}")
-        term = self.walker(j)(found[0].expr)
-        inputs = {v.name for v in self.model.inputs}
-        if any(str(s) in inputs for s in found[0].expr.free_symbols):
-            term = z3.Implies(self.admissible(j), term)  # for every admissible input
-        return term
+        if found:
+            term = self.walker(j)(found[0].expr)
+            inputs = {v.name for v in self.model.inputs}
+            if any(str(s) in inputs for s in found[0].expr.free_symbols):
+                term = z3.Implies(self.admissible(j), term)  # for every admissible input
+            return term
+        if name == FINAL_STEP_ORDERS and self.model.instruments:
+            f = self.at(j)
+            working = [
+                f.state[book_name(i, f"open_{side}")] - (f.state[p] if p else 0)
+                for i, side, p in self._sides()
+            ]
+            none = z3.And(*(w == 0 for w in working))
+            return z3.And(*(z3.Implies(f.step == self.number[s], none) for s in self.model.final))
+        checks = [c for c in self.model.orders if c.name == name]
+        line = name.removeprefix(f"{POSITIVE_QTY}:")
+        if not checks and not (self.model.instruments and line.isdigit() and line != name):
+            raise InternalError(f"the model has no limit or check {name}")
+        env = {**self.after_fills(j), **self.at(j).inputs}
+        parts: list[z3.BoolRef] = []
+        for t, fires in self.fires(j):
+            places = [a for a in t.emit if a.name == "place"]
+            for a in places:
+                if not checks:
+                    qty_arg = a.arg("qty")
+                    if t.line == int(line) and qty_arg is not None:
+                        parts.append(z3.Implies(fires, _Walker(env, self.ctx)(qty_arg) > 0))
+                    continue
+                order = dict(env)
+                for key in ("side", "qty", "price"):
+                    arg = a.arg(key)
+                    if arg is not None:
+                        order[f"@order.{key}"] = _Walker(env, self.ctx)(arg)
+                names = [i.name for i in self.model.instruments]
+                order["@order.instrument"] = z3.IntVal(
+                    names.index(a.instrument) if a.instrument else 0, self.ctx
+                )
+                order["@order.tif"] = z3.IntVal(0 if a.tif == "gtc" else 1, self.ctx)
+                if "price" not in {k for k, _ in a.args} and any(
+                    s.name == "@order.price" for s in checks[0].expr.free_symbols
+                ):
+                    continue  # a check of the price holds for an order without one
+                parts.append(z3.Implies(fires, _Walker(order, self.ctx)(checks[0].expr)))
+        term = z3.And(*parts) if parts else z3.BoolVal(True, self.ctx)
+        return z3.Implies(self.admissible(j), term)
 
     def claim(self, text: str, j: int) -> z3.BoolRef:
         """A claim's SMT-LIB2 term, read over the configuration at position ``j``."""

@@ -69,7 +69,7 @@ def obligations(
 ) -> list[Obligation]:
     """The obligations of the proof of ``limit`` that ``outcome`` holds, or [] when it has
     neither an invariant nor an induction depth."""
-    prop = system.limits[limit]
+    prop = system.props[limit]
     if outcome.invariant is not None:
         inv = outcome.invariant
         primed = z3.substitute(inv, *zip(system.state_args(), system.next_args(), strict=True))

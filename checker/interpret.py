@@ -1,4 +1,5 @@
-"""The semantics of ``LANGUAGE.md`` in plain Python with exact arithmetic.
+"""The semantics of ``LANGUAGE.md`` (and, with instruments, ``LANGUAGE-2.md``) in plain
+Python with exact arithmetic.
 
 Independent of the SMT encoding: expressions are compiled from sympy into Python
 functions over ``int``, ``fractions.Fraction`` and ``bool`` (an enum value is its index).
@@ -23,9 +24,18 @@ from typing import Any, NamedTuple
 
 import sympy
 
+from checker.book import Book
 from checker.errors import InternalError
-from checker.model import Model, Transition, Value, Variable
-from checker.types import SIDE
+from checker.model import (
+    FINAL_STEP_ORDERS,
+    POSITIVE_QTY,
+    Model,
+    Transition,
+    Value,
+    Variable,
+    order_symbol,
+)
+from checker.types import SIDE, TIF
 
 Env = Mapping[str, Value]
 Fn = Callable[[Env], Value]
@@ -401,12 +411,16 @@ class Config(NamedTuple):
 
 
 class ActionValue(NamedTuple):
-    """An action with its arguments evaluated (``side`` is ``"buy"`` or ``"sell"``)."""
+    """An action with its arguments evaluated (``side`` is ``"buy"`` or ``"sell"``);
+    with instruments, the instrument it goes to (empty: a cancel_all of every one) and a
+    place's time in force."""
 
     name: str
     side: str | None = None
     qty: Value | None = None
     price: Value | None = None
+    instrument: str = ""
+    tif: str = "gtc"
 
 
 class TickResult(NamedTuple):
@@ -423,7 +437,8 @@ class Compiled:
     guard: Fn  # the conjunction of the `when` items
     assigned: tuple[tuple[str, bool], ...]  # (variable, whether it is int or enum)
     values: Fn  # the tuple of the right sides of `do`, in the order of ``assigned``
-    emit: tuple[tuple[str, tuple[str, ...], Fn], ...]  # (action, argument names, values)
+    emit: tuple[tuple[str, tuple[str, ...], Fn, str, str], ...]
+    # (action, argument names, values, instrument, tif)
     limits: tuple[tuple[str, Fn], ...]  # the limits that read a variable ``do`` assigns
     limits_hold: Fn  # whether all of those hold, in one compiled check
 
@@ -433,13 +448,25 @@ class Interpreter:
 
     def __init__(self, model: Model) -> None:
         self.model = model
+        self.book = Book(model)
         compile_ = compile_expression
         self.state_types = {v.name: v for v in model.state}
         self.input_vars = {v.name: v for v in model.inputs}
         self.assumptions = tuple((a.name, compile_(a.expr)) for a in model.assumptions)
         self.limits = tuple((lim.name, compile_(lim.expr)) for lim in model.limits)
         self.provers = {p.name: compile_(p.expr) for p in model.provers}
+        price = order_symbol("price")
+        self.order_checks = tuple(
+            (c.name, compile_(c.expr), price in c.expr.free_symbols) for c in model.orders
+        )
+        self.instrument_names = tuple(i.name for i in model.instruments)
         self.admissible = _admissible(model)
+        if self.book:
+            within = self.admissible
+            fit = self.book.fills_fit
+            self.admissible = lambda env: bool(within(env)) and not fit(env, env)
+        # limits that read the book may change at every tick (fills), whatever fired
+        moving = {v.name for v in model.state if v.builtin}
         self.by_step: dict[str, tuple[Compiled, ...]] = {}
         for step in model.steps:
             self.by_step[step] = tuple(
@@ -456,19 +483,23 @@ class Interpreter:
                             a.name,
                             tuple(k for k, _ in a.args),
                             compile_all([v for _, v in a.args], ", "),
+                            a.instrument,
+                            a.tif,
                         )
                         for a in t.emit
                     ),
                     tuple(
                         (lim.name, fn)
                         for lim, (_, fn) in zip(model.limits, self.limits, strict=True)
-                        if {s.name for s in lim.expr.free_symbols} & {name for name, _ in t.do}
+                        if {s.name for s in lim.expr.free_symbols}
+                        & ({name for name, _ in t.do} | moving)
                     ),
                     compile_all(
                         [
                             lim.expr
                             for lim in model.limits
-                            if {s.name for s in lim.expr.free_symbols} & {n for n, _ in t.do}
+                            if {s.name for s in lim.expr.free_symbols}
+                            & ({n for n, _ in t.do} | moving)
                         ],
                         " and ",
                     ),
@@ -509,18 +540,27 @@ class Interpreter:
             problems.extend(_value_problems(v, inputs[v.name]))
         if problems:
             return problems
-        if env is None:
-            env = {**config.values, **inputs}
+        if self.book:
+            problems += self.book.fills_fit(config.values, inputs)
         for name, holds in self.assumptions:
             if not holds(env):
                 problems.append(f"assumption '{name}' does not hold")
         return problems
 
+    def after_fills(self, config: Config, inputs: Mapping[str, Value]) -> Config:
+        """Step 2 of a tick with instruments: ``config`` with the tick's fills booked
+        (``config`` itself in a model without instruments)."""
+        if not self.book:
+            return config
+        booked = self.book.book_fills(config.values, inputs)
+        return Config(config.step, {**config.values, **booked})
+
     def enabled(
         self, config: Config, inputs: Mapping[str, Value], env: Env | None = None
     ) -> Compiled | None:
-        """The first enabled transition of the current step, or None. ``env``, when
-        given, is ``config.values`` and ``inputs`` in one mapping (saves building it)."""
+        """The first enabled transition of the current step, or None, on ``config`` with
+        the tick's fills already booked (:meth:`after_fills`). ``env``, when given, is
+        ``config.values`` and ``inputs`` in one mapping (saves building it)."""
         if env is None:
             env = {**config.values, **inputs}
         for compiled in self.by_step[config.step]:
@@ -531,8 +571,10 @@ class Interpreter:
     def step(self, config: Config, inputs: Mapping[str, Value]) -> TickResult:
         """One tick: the first enabled transition of the current step fires, its actions
         are evaluated and its ``do`` applied simultaneously; if none is enabled the
-        configuration stays as it is. Inputs are not checked here (see
+        configuration stays as it is. With instruments, the fills are booked first and
+        the actions change the book. Inputs are not checked here (see
         :meth:`input_violations`)."""
+        config = self.after_fills(config, inputs)
         chosen = self.enabled(config, inputs)
         if chosen is None:
             return TickResult(config, None, ())
@@ -545,18 +587,21 @@ class Interpreter:
         chosen: Compiled,
         env: Env | None = None,
     ) -> TickResult:
-        """Fire ``chosen`` (an enabled transition of the current step): evaluate its
-        actions and apply its ``do``, both on the configuration before it."""
+        """Fire ``chosen`` (an enabled transition of the current step, on ``config`` after
+        the tick's fills): evaluate its actions and apply its ``do``, both on the
+        configuration before it; with instruments, the actions change the book."""
         if env is None:
             env = {**config.values, **inputs}
         actions = tuple(
-            _action(name, dict(zip(names, values(env), strict=True)))  # type: ignore[call-overload]
-            for name, names, values in chosen.emit
+            _action(name, dict(zip(names, values(env), strict=True)), instrument, tif)  # type: ignore[call-overload]
+            for name, names, values, instrument, tif in chosen.emit
         )
         values = dict(config.values)
         new: tuple[Value, ...] = chosen.values(env)  # type: ignore[assignment]
         for (name, integral), value in zip(chosen.assigned, new, strict=True):
             values[name] = _integral(name, value) if integral and type(value) is not int else value
+        if self.book:
+            self.book.apply(values, [(a.name, a.instrument, a.side, a.qty, a.tif) for a in actions])
         return TickResult(Config(chosen.transition.target, values), chosen.transition, actions)
 
     def broken_limits(self, config: Config, fired: Compiled | None = None) -> list[str]:
@@ -568,6 +613,52 @@ class Interpreter:
             return []
         limits = self.limits if fired is None else fired.limits
         return [name for name, holds in limits if not holds(config.values)]
+
+    def broken_checks(self, config: Config) -> list[str]:
+        """The limits ``config`` breaks, then ``final-step-orders`` when it is a final
+        step with orders still working (version 2)."""
+        found = self.broken_limits(config)
+        if self.book and config.step in self.model.final:
+            values = config.values
+            for side in self.book.sides:
+                pending = values[side.pending] if side.pending is not None else 0
+                if values[side.open] - pending != 0:
+                    found.append(FINAL_STEP_ORDERS)
+                    break
+        return found
+
+    def broken_orders(
+        self, config: Config, inputs: Mapping[str, Value], result: TickResult
+    ) -> list[str]:
+        """The order checks, and (version 2) the ``positive_qty`` check of the transition
+        that fired, that the orders of ``result`` break: ``config`` is the configuration
+        the transition fired on (after the tick's fills), each order read on it and the
+        inputs."""
+        found: list[str] = []
+        places = [a for a in result.actions if a.name == "place"]
+        if not places or result.transition is None:
+            return found
+        env = {**config.values, **inputs}
+        for name, holds, reads_price in self.order_checks:
+            for a in places:
+                if reads_price and a.price is None:
+                    continue  # a check of the price holds for an order without one
+                assert a.side is not None
+                order = {
+                    "@order.side": SIDE.values.index(a.side),
+                    "@order.qty": a.qty,
+                    "@order.price": a.price,
+                    "@order.tif": TIF.values.index(a.tif),
+                    "@order.instrument": (
+                        self.instrument_names.index(a.instrument) if a.instrument else 0
+                    ),
+                }
+                if not holds({**env, **order}):  # type: ignore[dict-item]
+                    found.append(name)
+                    break
+        if self.book and any(a.qty is None or a.qty <= 0 for a in places):
+            found.append(f"{POSITIVE_QTY}:{result.transition.line}")
+        return found
 
 
 def _integral(name: str, value: Value) -> int:
@@ -593,11 +684,13 @@ def _value_problems(v: Variable, value: Value) -> list[str]:
     return []
 
 
-def _action(name: str, args: Mapping[str, Value]) -> ActionValue:
+def _action(name: str, args: Mapping[str, Value], instrument: str, tif: str) -> ActionValue:
     side = args.get("side")
     return ActionValue(
         name,
         SIDE.values[int(side)] if side is not None else None,
         args.get("qty"),
         args.get("price"),
+        instrument,
+        tif,
     )

@@ -28,6 +28,20 @@ class Variable:
     low: Value | None = None
     high: Value | None = None
     source: str = "market"
+    instrument: str = ""
+    """For a name the semantics keeps (``perp.position``, ``perp.bought``, ...): its
+    instrument; empty for what the file declares."""
+
+    @property
+    def builtin(self) -> bool:
+        """Whether the semantics keeps this variable (the book of an instrument)."""
+        return bool(self.instrument)
+
+    @property
+    def hidden(self) -> bool:
+        """Whether it is a part of the book no expression may name: the quantity whose
+        leaving is pending (``I.pending_buy``) and the fills of it (``I.bought_pending``)."""
+        return bool(self.instrument) and "pending" in self.name
 
     def show(self, value: Value) -> str:
         """A value of this variable as a user reads it (enum values by name)."""
@@ -88,11 +102,27 @@ class Condition:
 
 @dataclass(frozen=True)
 class Action:
-    """One action of ``emit``: ``place``, ``cancel`` or ``cancel_all``."""
+    """One action of ``emit``: ``place``, ``cancel`` or ``cancel_all``.
+
+    ``args`` are the expressions of ``side``, ``qty`` and ``price`` (those given). In a
+    model with instruments, ``instrument`` is the one the action goes to (empty for a
+    ``cancel_all`` of every instrument) and ``tif`` the time in force of a ``place``
+    (``ioc`` for a market order, one without ``price``)."""
 
     name: str
     args: tuple[tuple[str, sympy.Basic], ...]
     text: str
+    instrument: str = ""
+    tif: str = "gtc"
+    line: int = 0
+    column: int = 0
+
+    def arg(self, name: str) -> sympy.Basic | None:
+        """The expression of argument ``name``, or None when it is not given."""
+        for key, value in self.args:
+            if key == name:
+                return value
+        return None
 
 
 @dataclass(frozen=True)
@@ -140,6 +170,90 @@ class VenueSpec:
     position_limit: Fraction | None = None
 
 
+BOOK_STATE = ("position", "open_buy", "open_sell")
+"""The state an instrument's book has, as ``I.NAME``, in this order."""
+
+BOOK_INPUTS = ("bought", "sold")
+"""The fills the market chooses for an instrument at a tick, as ``I.NAME``."""
+
+SIDES = ("buy", "sell")
+
+
+def book_name(instrument: str, part: str) -> str:
+    """The name of a part of an instrument's book: ``perp.position``."""
+    return f"{instrument}.{part}"
+
+
+def pending_name(instrument: str, side: str) -> str:
+    """The hidden state: the quantity of ``side`` orders that can still fill at the next
+    fill phase only, then leaves the book (a cancel sent, or an IOC or market order)."""
+    return f"{instrument}.pending_{side}"
+
+
+def fill_pending_name(instrument: str, side: str) -> str:
+    """The hidden input: the part of a tick's fill of ``side`` that hit pending orders."""
+    return f"{instrument}.{'bought' if side == 'buy' else 'sold'}_pending"
+
+
+ORDER_FIELDS = ("instrument", "side", "qty", "price", "tif")
+"""What an order check may read of the order it checks."""
+
+
+def order_symbol(field: str) -> sympy.Symbol:
+    """The symbol standing for field ``field`` of the order an order check reads."""
+    if field in ("price", "qty"):
+        return sympy.Symbol(f"@order.{field}", real=True)
+    return sympy.Symbol(f"@order.{field}", integer=True)
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A traded instrument (language version 2): its book is state the semantics keeps.
+
+    ``qty`` is ``int`` (contracts) or ``real`` (coin amounts); ``position`` the initial
+    position; ``contract_size`` what ``seqprove run`` multiplies quantities by (coin per
+    contract)."""
+
+    name: str
+    qty: Type
+    position: Value
+    contract_size: Fraction
+    doc: str
+    line: int
+    column: int
+    pending: tuple[str, ...] = ()
+    """The sides whose orders can be pending (some action cancels them, or places an IOC
+    or market order on them); on the other sides the pending quantity is always 0."""
+
+    def qty_zero(self) -> Value:
+        """Zero in this instrument's quantities."""
+        return 0 if self.qty.kind == "int" else Fraction(0)
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """Something ``verify`` decides, PROVED, REFUTED or UNKNOWN, like a limit.
+
+    ``kind`` is ``limit`` (a limit of the file), ``order`` (an order check: every order
+    sent satisfies it) or ``check`` (a built-in check of version 2: ``positive_qty:LINE``
+    for the ``place`` actions of the transition at LINE, and ``final-step-orders``)."""
+
+    name: str
+    kind: str
+    text: str
+    line: int
+    column: int
+
+    @property
+    def reads_inputs(self) -> bool:
+        """Whether it is about a tick (the orders it sends), not a configuration."""
+        return self.kind == "order" or self.name.startswith(POSITIVE_QTY)
+
+
+POSITIVE_QTY = "positive_qty"
+FINAL_STEP_ORDERS = "final-step-orders"
+
+
 @dataclass(frozen=True)
 class Model:
     """A loaded, type-checked strategy model. Expressions are sympy over the state and
@@ -164,6 +278,54 @@ class Model:
     nonlinear: tuple[Nonlinear, ...]
     graph: nx.DiGraph[str] = field(compare=False, repr=False)
     venue: VenueSpec = VenueSpec()
+    instruments: tuple[Instrument, ...] = ()
+    orders: tuple[Condition, ...] = ()
+    """Order checks: each must hold for every ``place`` sent, read over the order's
+    fields (:func:`order_symbol`), the state before the transition and the inputs."""
+
+    @property
+    def version(self) -> int:
+        """2 when the model declares instruments (the checker keeps their books), else 1."""
+        return 2 if self.instruments else 1
+
+    def instrument(self, name: str) -> Instrument:
+        for i in self.instruments:
+            if i.name == name:
+                return i
+        raise KeyError(name)
+
+    def obligations(self) -> tuple[Obligation, ...]:
+        """What ``verify`` decides, in the order it reports them: the limits, the order
+        checks, then (with instruments) ``positive_qty`` for every transition that
+        places orders and ``final-step-orders`` when there are final steps."""
+        found = [Obligation(c.name, "limit", c.text, c.line, c.column) for c in self.limits]
+        found += [Obligation(c.name, "order", c.text, c.line, c.column) for c in self.orders]
+        if not self.instruments:
+            return tuple(found)
+        lines = set()
+        for t in self.transitions:
+            if any(a.name == "place" for a in t.emit) and t.line not in lines:
+                lines.add(t.line)  # one check for the transitions written on one line
+                found.append(
+                    Obligation(
+                        f"{POSITIVE_QTY}:{t.line}",
+                        "check",
+                        f"qty > 0 in every place() of {t.label}",
+                        t.line,
+                        t.column,
+                    )
+                )
+        if self.final:
+            found.append(
+                Obligation(
+                    FINAL_STEP_ORDERS,
+                    "check",
+                    f"no order is working when a final step ({', '.join(self.final)}) is reached",
+                    self.step_lines[self.final[0]],
+                    self.step_columns[self.final[0]],
+                )
+            )
+        return tuple(found)
 
     def variable(self, name: str) -> Variable:
         for v in (*self.state, *self.inputs):

@@ -88,26 +88,44 @@ class Tick:
     transition: Mapping[str, Any] | None
     inputs: Mapping[str, Any]
     state: Mapping[str, Any]
+    actions: tuple[Mapping[str, Any], ...] = ()
+    """With instruments: the actions the transition sent (evaluated)."""
+    provers: Mapping[str, bool] | None = None
+    """At the last tick of a counterexample: whether each prover held on the
+    configuration the transition was chosen on."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "tick": self.tick,
             "step": self.step,
             "transition": dict(self.transition) if self.transition else None,
             "inputs": dict(self.inputs),
             "state": dict(self.state),
         }
+        if self.actions:
+            found["actions"] = [dict(a) for a in self.actions]
+        if self.provers is not None:
+            found["provers"] = dict(self.provers)
+        return found
 
     @classmethod
     def from_json(cls, data: Any) -> Tick:
         data = _object(data, "tick")
         transition = _maybe(data, "transition", dict)
+        actions = _take(data, "actions", list) if "actions" in data else []
+        provers = _take(data, "provers", dict) if "provers" in data else None
+        if not all(isinstance(a, dict) for a in actions):
+            raise ValueError("field 'actions': expected objects")
+        if provers is not None and not all(isinstance(v, bool) for v in provers.values()):
+            raise ValueError("field 'provers': expected true or false")
         return cls(
             tick=_take(data, "tick", int),
             step=_take(data, "step", str),
             transition=dict(transition) if transition else None,
             inputs=_json_map(data, "inputs"),
             state=_json_map(data, "state"),
+            actions=tuple(dict(a) for a in actions),
+            provers=dict(provers) if provers is not None else None,
         )
 
 
@@ -153,10 +171,14 @@ class LimitResult:
     reason: str = ""
     invariant: Mapping[str, str] | None = None
     counterexample: Counterexample | None = None
+    kind: str = "limit"
+    """``limit``, ``order`` (an order check) or ``check`` (a built-in check of version 2,
+    such as ``positive_qty:LINE`` or ``final-step-orders``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "kind": self.kind,
             "expression": self.text,
             "line": self.line,
             "verdict": self.verdict.value,
@@ -183,6 +205,7 @@ class LimitResult:
             counterexample=(
                 Counterexample.from_json(counterexample) if counterexample is not None else None
             ),
+            kind=_take(data, "kind", str) if "kind" in data else "limit",
         )
 
 

@@ -10,7 +10,7 @@ class Type:
     """``int``, ``real``, ``bool`` or an enum (named after the variable that declares it).
 
     The enum ``side`` (values ``buy`` and ``sell``) types the string literals that action
-    arguments take.
+    arguments take; ``tif`` and ``instrument`` type an order's other fields (version 2).
     """
 
     kind: str
@@ -29,6 +29,15 @@ INT = Type("int")
 REAL = Type("real")
 BOOL = Type("bool")
 SIDE = Type("enum", "side", ("buy", "sell"))
+TIF = Type("enum", "tif", ("gtc", "ioc"))
+"""An order's time in force: ``gtc`` rests until filled or cancelled, ``ioc`` can fill
+only at the next tick's fills (language version 2)."""
+
+
+def instrument_type(names: tuple[str, ...]) -> Type:
+    """The enum of a model's instruments (its values in declaration order): the type of
+    an order's ``instrument`` in an order check."""
+    return Type("enum", "instrument", names)
 
 
 def join_numeric(a: Type, b: Type) -> Type:

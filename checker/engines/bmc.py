@@ -48,17 +48,21 @@ class Unroller:
         budget: Budget,
         over_inputs: bool = False,
         path: Sequence[z3.BoolRef] = (),
+        in_tick: bool = False,
     ) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
         """Is there a run of exactly ``depth`` ticks ending in a configuration where
         ``bad`` holds? With ``over_inputs`` the inputs of the next tick are admissible
-        too (for properties that read inputs, such as a transition firing). ``path``
-        adds constraints on the run (terms over its frames)."""
+        too (for properties that read inputs, such as a transition firing). With
+        ``in_tick`` (``depth`` at least 1), ``bad`` reads the last tick of the run
+        instead: the configuration before it and its inputs (an order it sends, say).
+        ``path`` adds constraints on the run (terms over its frames)."""
         self.extend(depth)
         self.solver.push()
         try:
             if over_inputs:
                 self.solver.add(self.system.at(self.system.admissible, depth))
-            self.solver.add(self.system.at(bad, depth), *path)
+            where = depth - 1 if in_tick else depth
+            self.solver.add(self.system.at(bad, where), *path)
             result = budget.check(self.solver, *self.active[:depth])
             return result, self.solver.model() if result == z3.sat else None
         finally:
@@ -74,18 +78,27 @@ def bounded_out(max_depth: int) -> Outcome:
     )
 
 
-def bmc(unroller: Unroller, key: str, prop: z3.BoolRef, max_depth: int, budget: Budget) -> Outcome:
+def bmc(
+    unroller: Unroller,
+    key: str,
+    prop: z3.BoolRef,
+    max_depth: int,
+    budget: Budget,
+    reads_inputs: bool = False,
+) -> Outcome:
     """Search for a violation of ``prop`` at depths ``0..max_depth``, shortest first.
 
     ``key`` names the property in the unroller's record of depths already shown safe,
-    so a later call resumes where an earlier one stopped. Never proves: without a
+    so a later call resumes where an earlier one stopped. With ``reads_inputs`` the
+    property is about a tick (the orders it sends): a violation of depth ``d`` is a run
+    of ``d >= 1`` ticks whose last tick breaks it. Never proves: without a
     counterexample the outcome is UNKNOWN.
     """
-    start = unroller.safe.get(key, -1) + 1
+    start = max(unroller.safe.get(key, -1) + 1, 1 if reads_inputs else 0)
     for depth in range(start, max_depth + 1):
         if budget.expired:
             return unknown("bmc", "timeout", budget)
-        result, model = unroller.check(z3.Not(prop), depth, budget)
+        result, model = unroller.check(z3.Not(prop), depth, budget, in_tick=reads_inputs)
         if result == z3.sat:
             return Outcome(Verdict.REFUTED, "bmc", depth=depth, model=model)
         if result == z3.unknown:
@@ -95,7 +108,11 @@ def bmc(unroller: Unroller, key: str, prop: z3.BoolRef, max_depth: int, budget: 
 
 
 def bmc_together(
-    unroller: Unroller, props: dict[str, z3.BoolRef], max_depth: int, budget: Budget
+    unroller: Unroller,
+    props: dict[str, z3.BoolRef],
+    max_depth: int,
+    budget: Budget,
+    reads_inputs: bool = False,
 ) -> dict[str, Outcome]:
     """BMC for several properties at once, one question per depth: is any property not
     yet broken broken here? The properties broken in the run found are refuted at that
@@ -105,9 +122,12 @@ def bmc_together(
     system = unroller.system
     waiting = dict(props)
     found: dict[str, Outcome] = {}
-    depth = 0
+    depth = 1 if reads_inputs else 0
+    where = -1 if reads_inputs else 0  # the frame a property reads, from the depth
     while waiting and depth <= max_depth and not budget.expired:
-        result, model = unroller.check(z3.Or(*(z3.Not(p) for p in waiting.values())), depth, budget)
+        result, model = unroller.check(
+            z3.Or(*(z3.Not(p) for p in waiting.values())), depth, budget, in_tick=reads_inputs
+        )
         if result == z3.unknown:
             break
         if result == z3.unsat:
@@ -117,7 +137,7 @@ def bmc_together(
             continue
         assert model is not None
         for name, prop in list(waiting.items()):
-            held = model.eval(system.at(prop, depth), model_completion=True)
+            held = model.eval(system.at(prop, depth + where), model_completion=True)
             if z3.is_false(held):
                 found[name] = Outcome(Verdict.REFUTED, "bmc", depth=depth, model=model)
                 del waiting[name]

@@ -32,8 +32,16 @@ INIT_RULE = "init"
 QUERY_RULE = "bad"
 
 
+STUTTER = -1
+"""In a run read from Spacer's derivation: a tick on which no transition fired."""
+
+
 def _rule(index: int) -> str:
     return f"t{index}"
+
+
+def _stutter_rule(step: int) -> str:
+    return f"s{step}"
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,8 @@ def spacer(
         return unknown("spacer", answer.reason, budget)
     if answer.result == z3.sat:
         if unroller is None:
-            return Outcome(Verdict.REFUTED, "spacer", depth=len(answer.transitions), shortest=False)
+            depth = len(answer.transitions) + (1 if reads_inputs else 0)
+            return Outcome(Verdict.REFUTED, "spacer", depth=depth, shortest=False)
         return _concrete(system, unroller, bad, answer.transitions, reads_inputs, budget)
     assert answer.invariant is not None
     problem = check_invariant(system, answer.invariant, bad, reads_inputs, budget)
@@ -118,6 +127,16 @@ def _solve(
             clause = _closed(state + inputs + after, z3.Implies(body, preds[t.target](*after)))
             fp.add_rule(clause, None, _rule(t.index))
             earlier.append(guard)
+        if system.book:  # a stutter books the tick's fills: a clause of its own
+            body = z3.And(
+                preds[step](*state),
+                known,
+                system.admissible,
+                *(z3.Not(g) for g in earlier),
+                system.stutter(),
+            )
+            clause = _closed(state + inputs + after, z3.Implies(body, preds[step](*after)))
+            fp.add_rule(clause, None, _stutter_rule(system.step_index[step]))
     for step, index in system.step_index.items():
         here = z3.simplify(z3.substitute(bad, (system.cur[STEP], z3.IntVal(index, ctx))))
         if z3.is_false(here):
@@ -140,7 +159,11 @@ def _solve(
         return _Answer(z3.unknown, fp.reason_unknown())
     if result == z3.sat:
         names = [str(n) for n in fp.get_rule_names_along_trace()]
-        used = [int(n[1:]) for n in reversed(names) if n.startswith("t") and n[1:].isdigit()]
+        used = [
+            int(n[1:]) if n.startswith("t") else STUTTER
+            for n in reversed(names)
+            if n[:1] in ("t", "s") and n[1:].isdigit()
+        ]
         return _Answer(z3.sat, transitions=tuple(used))
     solved = _solution(fp.get_answer(), state)
     invariant = z3.And(
@@ -172,10 +195,14 @@ def _concrete(
 ) -> Outcome:
     """The run along Spacer's transitions: one BMC question with each tick's transition
     fixed. Spacer's clauses and the monolithic relation describe the same runs, so no
-    such run is a bug in seqprove."""
-    depth = len(transitions)
-    path = [system.at(system.fires[t], j) for j, t in enumerate(transitions)]
-    result, found = unroller.check(bad, depth, budget, over_inputs=reads_inputs, path=path)
+    such run is a bug in seqprove. When ``bad`` reads inputs, the run has one tick more,
+    the tick that breaks the property."""
+    none = z3.Not(z3.Or(*system.fires)) if system.fires else z3.BoolVal(True, system.ctx)
+    path = [
+        system.at(none if t == STUTTER else system.fires[t], j) for j, t in enumerate(transitions)
+    ]
+    depth = len(transitions) + (1 if reads_inputs else 0)
+    result, found = unroller.check(bad, depth, budget, path=path, in_tick=reads_inputs)
     if result == z3.unknown:
         return Outcome(
             Verdict.REFUTED,

@@ -23,7 +23,7 @@ import sympy
 from checker.errors import Diagnostic
 from checker.lang.numbers import MAX_DIGITS, NumberTooLarge, check_size, read_number
 from checker.lang.validate import hint
-from checker.types import BOOL, INT, REAL, SIDE, Type, join_numeric
+from checker.types import BOOL, INT, REAL, SIDE, TIF, Type, join_numeric
 
 MAX_NESTING = 100
 """Deepest nesting of an expression: operators, calls, comparisons and ``if ... else``
@@ -47,6 +47,8 @@ _BLANKS = str.maketrans(dict.fromkeys(LINE_BREAKS + "\t", " "))
 KEYWORDS = frozenset({"true", "false", "True", "False", "and", "or", "not", "if", "else"})
 FUNCTIONS = frozenset({"abs", "min", "max"})
 ACTIONS = frozenset({"place", "cancel", "cancel_all"})
+BUILTINS = ("position", "open_buy", "open_sell", "bought", "sold")
+"""The names ``I.NAME`` every instrument ``I`` has (language version 2)."""
 
 _CONSTRUCTS: dict[type[ast.AST], str] = {
     ast.Attribute: "attribute access",
@@ -97,7 +99,8 @@ class ExprError(Exception):
 class Symbolic:
     """What a name stands for: its sympy value, type and kind."""
 
-    kind: str  # param | state | input | prover | enum-value | assumption | limit
+    kind: str  # param | state | input | prover | enum-value | assumption | limit |
+    # instrument | order (a field of the order an order check reads)
     type: Type
     value: sympy.Basic | None  # None for names that cannot be used in expressions
     inputs: frozenset[str] = frozenset()  # for provers: the inputs they read
@@ -118,6 +121,8 @@ class ActionCall:
 
     name: str
     args: tuple[tuple[str, Typed], ...]
+    instrument: str = ""  # version 2: the instrument it goes to ("" : every one)
+    tif: str = "gtc"  # version 2: a place's time in force ("ioc" for a market order)
 
 
 Resolver = Callable[[str], Symbolic | None]
@@ -282,6 +287,12 @@ class Translator:
         Words naming the context, used in messages ("a limit").
     candidates
         Names offered as hints for a typo.
+    instruments
+        The model's instruments (version 2), which actions name with ``instrument=``;
+        ``qty`` maps each to the type of its quantities.
+    typed_strings
+        Whether string literals stand for values of the order's fields (``"buy"``,
+        ``"ioc"``, an instrument's name), as in an order check.
     """
 
     def __init__(
@@ -290,11 +301,15 @@ class Translator:
         allowed: frozenset[str],
         context: str,
         candidates: Mapping[str, Symbolic],
+        instruments: Mapping[str, Type] | None = None,
+        typed_strings: Mapping[str, Typed] | None = None,
     ) -> None:
         self.resolve = resolve
         self.allowed = allowed
         self.context = context
         self.candidates = candidates
+        self.instruments = dict(instruments or {})
+        self.typed_strings = dict(typed_strings or {})
         self.source = Source("", 0)
         self.level = 0  # nesting of the node being visited
         self.deepest = 0
@@ -336,10 +351,11 @@ class Translator:
                 _offset(node.args[0]),
                 f"{name}() takes keyword arguments only (write side=..., qty=...)",
             )
+        versioned = {"instrument"} if self.instruments else set()
         spec = {
-            "place": ({"side", "qty"}, {"price"}),
-            "cancel": ({"side"}, set()),
-            "cancel_all": (set(), set()),
+            "place": ({"side", "qty"}, {"price"} | versioned | ({"tif"} if versioned else set())),
+            "cancel": ({"side"}, versioned),
+            "cancel_all": (set(), versioned),
         }[name]
         required, optional = spec
         args: list[tuple[str, Typed]] = []
@@ -347,6 +363,12 @@ class Translator:
         for kw in node.keywords:
             if kw.arg is None:
                 raise ExprError(_offset(kw.value), "`**` unpacking is not allowed")
+            if kw.arg in ("instrument", "tif") and not self.instruments:
+                raise ExprError(
+                    _offset(kw.value),
+                    f"{name}() takes {kw.arg}= only in a model that declares `instruments` "
+                    "(language version 2)",
+                )
             if kw.arg not in required | optional:
                 known = sorted(required | optional)
                 raise ExprError(
@@ -358,7 +380,12 @@ class Translator:
             if kw.arg in seen:
                 raise ExprError(_offset(kw.value), f"argument '{kw.arg}' given twice")
             seen.add(kw.arg)
-            value = self.visit(kw.value, strings=kw.arg == "side")
+            if kw.arg == "instrument":
+                value = self._instrument(kw.value)
+            elif kw.arg == "tif":
+                value = self._tif(kw.value)
+            else:
+                value = self.visit(kw.value, strings=kw.arg == "side")
             if kw.arg == "side" and value.type != SIDE:
                 raise ExprError(
                     _offset(kw.value),
@@ -370,7 +397,76 @@ class Translator:
         missing = sorted(required - seen)
         if missing:
             raise ExprError(_offset(node), f"{name}() needs {', '.join(missing)}")
-        return ActionCall(name, tuple(args))
+        if len(self.instruments) > 1 and "instrument" not in seen and name != "cancel_all":
+            raise ExprError(
+                _offset(node),
+                f"{name}() needs instrument=: the model trades {', '.join(self.instruments)}",
+            )
+        target = next((v for k, v in args if k == "instrument"), None)
+        instrument = (
+            self.instruments_named()[int(target.expr)]
+            if target is not None
+            else next(iter(self.instruments))
+            if len(self.instruments) == 1
+            else ""
+        )
+        qty = next((v for k, v in args if k == "qty"), None)
+        if (
+            instrument
+            and qty is not None
+            and self.instruments[instrument] == INT
+            and qty.type != INT
+        ):
+            where = next(kw.value for kw in node.keywords if kw.arg == "qty")
+            raise ExprError(
+                _offset(where),
+                f"qty must be an int expression: instrument '{instrument}' trades whole "
+                f"units (qty: int), and this is {qty.type}",
+            )
+        tif = next((TIF.values[int(v.expr)] for k, v in args if k == "tif"), "gtc")
+        if name == "place" and "price" not in seen:
+            if "tif" in seen and tif == "gtc":
+                where = next(kw.value for kw in node.keywords if kw.arg == "tif")
+                raise ExprError(
+                    _offset(where),
+                    'a market order (no price) cannot rest: it is always "ioc"; give a '
+                    'price for a "gtc" order, or drop tif=',
+                )
+            tif = "ioc"  # a market order fills at the next fill phase or not at all
+        kept = tuple((k, v) for k, v in args if k not in ("instrument", "tif"))
+        return ActionCall(name, kept, instrument, tif if name == "place" else "gtc")
+
+    def instruments_named(self) -> tuple[str, ...]:
+        return tuple(self.instruments)
+
+    def _instrument(self, node: ast.expr) -> Typed:
+        """The instrument an action names: a declared instrument's bare name, or the
+        name as a string."""
+        names = self.instruments_named()
+        if isinstance(node, ast.Name):
+            name = node.id
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            name = node.value
+        else:
+            raise ExprError(
+                _offset(node), f"instrument= takes one instrument's name ({', '.join(names)})"
+            )
+        if name not in names:
+            raise ExprError(
+                _offset(node),
+                f"unknown instrument '{name}'{hint(name, names)}; "
+                f"the model declares {', '.join(names)}",
+            )
+        return Typed(sympy.Integer(names.index(name)), Type("enum", "instrument", names))
+
+    def _tif(self, node: ast.expr) -> Typed:
+        if not (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value in TIF.values
+        ):
+            raise ExprError(_offset(node), 'tif must be "gtc" or "ioc"')
+        return Typed(sympy.Integer(TIF.values.index(node.value)), TIF)
 
     # -- visitors -----------------------------------------------------------------------
     def visit(self, node: ast.AST, *, strings: bool = False) -> Typed:
@@ -423,6 +519,8 @@ class Translator:
         if isinstance(value, str):
             if strings and value in SIDE.values:
                 return Typed(sympy.Integer(SIDE.values.index(value)), SIDE)
+            if value in self.typed_strings:
+                return self.typed_strings[value]
             where = 'a side, "buy" or "sell"' if strings else "an action's side argument"
             raise ExprError(_offset(node), f"a string is allowed only as {where}; got {value!r}")
         raise ExprError(_offset(node), f"not part of the expression language: {value!r}")
@@ -448,6 +546,14 @@ class Translator:
         if found is None:
             usable = [n for n, s in self.candidates.items() if s.kind in self.allowed]
             raise ExprError(_offset(node), f"unknown name '{name}'{hint(name, usable)}")
+        if found.kind == "instrument" and name not in self.typed_strings:
+            raise ExprError(
+                _offset(node),
+                f"'{name}' is an instrument: write one of its names ({name}.position, "
+                f"{name}.open_buy, ...), or name it with instrument= in an action",
+            )
+        if found.kind == "instrument":
+            return self.typed_strings[name]
         if found.kind in ("assumption", "limit"):
             raise ExprError(
                 _offset(node),
@@ -475,6 +581,27 @@ class Translator:
             )
         assert found.value is not None
         return Typed(found.value, found.type)
+
+    def visit_Attribute(self, node: ast.Attribute, strings: bool) -> Typed:
+        """``I.NAME``: a built-in name of instrument ``I`` (version 2), and nothing else."""
+        base = node.value
+        found = self.resolve(base.id) if isinstance(base, ast.Name) else None
+        if found is None or found.kind != "instrument":
+            raise ExprError(
+                _offset(node),
+                "not part of the expression language: attribute access (only an "
+                "instrument's built-in names are written with a dot, such as perp.position)",
+            )
+        assert isinstance(base, ast.Name)
+        if node.attr not in BUILTINS:
+            raise ExprError(
+                _offset(node),
+                f"instrument '{base.id}' has no '{node.attr}'{hint(node.attr, BUILTINS)}; "
+                f"its names are {', '.join(f'{base.id}.{b}' for b in BUILTINS)}",
+            )
+        return self.visit_Name(
+            ast.Name(f"{base.id}.{node.attr}", col_offset=_offset(node)), strings
+        )
 
     def visit_UnaryOp(self, node: ast.UnaryOp, strings: bool) -> Typed:
         operand = self.visit(node.operand)
@@ -610,6 +737,8 @@ class Translator:
 def article(kind: str) -> str:
     """A kind of name in words, with its article (\"an input\")."""
     return {
+        "instrument": "an instrument",
+        "order": "a field of the order",
         "assumption": "an assumption",
         "input": "an input",
         "enum-value": "an enum value",

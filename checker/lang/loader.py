@@ -6,6 +6,7 @@ located at ``FILE:LINE:COLUMN`` with a hint where one is plain.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import keyword
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ import sympy
 from checker.errors import Diagnostic, ModelError
 from checker.lang.expr import (
     ACTIONS,
+    BUILTINS,
     FUNCTIONS,
     KEYWORDS,
     MAX_FILE_SIZE,
@@ -32,17 +34,26 @@ from checker.lang.numbers import NumberTooLarge, read_number
 from checker.lang.validate import hint, validate_document
 from checker.lang.yamlload import Document, load_yaml
 from checker.model import (
+    BOOK_INPUTS,
+    BOOK_STATE,
+    ORDER_FIELDS,
+    SIDES,
     Action,
     Condition,
+    Instrument,
     Model,
     Nonlinear,
     Transition,
     Value,
     Variable,
     VenueSpec,
+    book_name,
+    fill_pending_name,
+    order_symbol,
+    pending_name,
     step_graph,
 )
-from checker.types import BOOL, INT, REAL, Type, assignable
+from checker.types import BOOL, INT, REAL, SIDE, TIF, Type, assignable, instrument_type
 
 ACTION_ARGUMENT = "an action argument"
 """Where a product in an action argument is said to stand (see verify.sanity)."""
@@ -177,6 +188,7 @@ class _Builder:
         self.nonlinear: list[Nonlinear] = []
         self.size = 0  # parts of the expressions read so far
         self.over_budget = False
+        self.instrument_qty: dict[str, Type] = {}  # version 2: each instrument's qty type
 
     def within_budget(self, path: tuple[str | int, ...]) -> bool:
         """Whether the file's expressions are still within :data:`MAX_FILE_SIZE` parts in
@@ -204,6 +216,8 @@ class _Builder:
             "prover": "a prover",
             "limit": "a limit",
             "enum-value": "an enum value",
+            "instrument": "an instrument",
+            "order-check": "an order check",
         }[sym.kind]
         if name in RESERVED:
             self.err(
@@ -217,9 +231,9 @@ class _Builder:
             first = self.doc.key_loc(self.name_paths[name])
             self.err(
                 path,
-                f"name '{name}' is already used at line {first.line}; params, "
-                "state, inputs, assumptions, provers, limits and enum values share "
-                "one namespace",
+                f"name '{name}' is already used at line {first.line}; instruments, "
+                "params, state, inputs, assumptions, provers, limits, order checks and "
+                "enum values share one namespace",
                 key=sym.kind != "enum-value",
             )
             return False
@@ -436,6 +450,129 @@ class _Builder:
             values[key] = Fraction(value)
         return VenueSpec(**values)
 
+    def instruments(self) -> list[Instrument]:
+        """The ``instruments`` section (version 2): each name declared, and the built-in
+        names of its book (``I.position``, ``I.open_buy``, ``I.open_sell`` as state,
+        ``I.bought``, ``I.sold`` as inputs) made known to expressions."""
+        section = self.data.get("instruments") or {}
+        names = tuple(section)
+        kind_of = instrument_type(names)
+        found: list[Instrument] = []
+        for index, (name, given) in enumerate(section.items()):
+            spec = given or {}
+            path: tuple[str | int, ...] = ("instruments", name)
+            if not self.declare(name, path, Symbolic("instrument", kind_of, sympy.Integer(index))):
+                continue
+            qty = REAL if spec.get("qty") == "real" else INT
+            self.instrument_qty[name] = qty
+            for part in BUILTINS:
+                full = book_name(name, part)
+                role = "state" if part in BOOK_STATE else "input"
+                self.names[full] = Symbolic(role, qty, _symbol(full, qty))
+                self.name_paths[full] = path
+            position: Value = 0
+            if "position" in spec:
+                value = self.constant((*path, "position"), spec["position"], "a position")
+                if value is not None and not isinstance(value, bool):
+                    if qty == INT and isinstance(value, Fraction) and value.denominator != 1:
+                        self.err(
+                            (*path, "position"),
+                            f"position of '{name}' must be a whole number: its qty is int",
+                        )
+                    else:
+                        position = int(value) if qty == INT else Fraction(value)
+            size = Fraction(1)
+            if "contract_size" in spec:
+                value = self.constant((*path, "contract_size"), spec["contract_size"], "a size")
+                if value is not None and not isinstance(value, bool):
+                    if value <= 0:
+                        self.err(
+                            (*path, "contract_size"), f"contract_size must be positive, got {value}"
+                        )
+                    else:
+                        size = Fraction(value)
+            loc = self.doc.key_loc(path)
+            found.append(
+                Instrument(
+                    name, qty, position, size, str(spec.get("doc", "")), loc.line, loc.column
+                )
+            )
+        return found
+
+    def constant(self, path: tuple[str | int, ...], value: Any, what: str) -> Value | None:
+        """A number written as a literal or an expression over params."""
+        typed = self.translate(path, value, frozenset({"param"}), what)
+        if typed is None:
+            return None
+        found = constant_value(typed.expr)
+        if not typed.type.numeric or found is None or isinstance(found, bool):
+            self.err(path, f"{what} must be a number or an expression over params")
+            return None
+        return found
+
+    def order_checks(self) -> list[Condition]:
+        """The ``orders`` section: boolean expressions over params, state, inputs and the
+        fields of the order checked (``instrument``, ``side``, ``qty``, ``price``, ``tif``),
+        where string literals (and instrument names) are values of those fields."""
+        section = self.data.get("orders") or {}
+        if not section:
+            return []
+        names = tuple(self.instrument_qty)
+        kind_of = instrument_type(names)
+        typed = {v: Typed(sympy.Integer(i), SIDE) for i, v in enumerate(SIDE.values)}
+        typed.update({v: Typed(sympy.Integer(i), TIF) for i, v in enumerate(TIF.values)})
+        typed.update({v: Typed(sympy.Integer(i), kind_of) for i, v in enumerate(names)})
+        any_real = any(q == REAL for q in self.instrument_qty.values())
+        types = {
+            "instrument": kind_of,
+            "side": SIDE,
+            "qty": REAL if any_real else INT,
+            "price": REAL,
+            "tif": TIF,
+        }
+        fields = {f: Symbolic("order", types[f], order_symbol(f)) for f in ORDER_FIELDS}
+        clash = {f: self.name_paths[f] for f in ORDER_FIELDS if f in self.names}
+
+        def resolve(name: str) -> Symbolic | None:
+            if name in clash:
+                line = self.doc.key_loc(clash[name]).line
+                raise ExprError(
+                    0,
+                    f"in an order check '{name}' is the order's {name}, and the model also "
+                    f"declares '{name}' (line {line}): rename that declaration",
+                )
+            if name in fields:
+                if name == "instrument" and not names:
+                    return None
+                return fields[name]
+            return self.resolve(name)
+
+        checks: list[Condition] = []
+        allowed = EXPRESSION_KINDS | {"order"}
+        for name, value in section.items():
+            path: tuple[str | int, ...] = ("orders", name)
+            loc = self.doc.loc(path)
+            if not self.within_budget(path):
+                continue
+            candidates = {**self.names, **fields}
+            translator = Translator(
+                resolve, allowed, "an order check", candidates, typed_strings=typed
+            )
+            try:
+                result = translator.expression(_text(value))
+                self.size += translator.size
+            except ExprError as exc:
+                self.errors.append(
+                    locate(self.doc.file, loc.line, loc.column, loc.exact, exc.offset, exc.message)
+                )
+                continue
+            if result.type != BOOL:
+                self.err(path, f"an order check must be boolean, got {result.type}")
+                continue
+            self.note_nonlinear(result.expr, "an order check", loc.line, loc.column)
+            checks.append(Condition(name, result.expr, _text(value), loc.line, loc.column))
+        return checks
+
     def prover(self, name: str) -> Symbolic | None:
         if name in self.prover_done:
             return self.prover_done[name]
@@ -506,6 +643,15 @@ class _Builder:
             path = (*base, "do", var)
             if var not in state:
                 kind = self.names.get(var)
+                if "." in var and kind is not None:
+                    self.err(
+                        path,
+                        f"`do` cannot assign '{var}': the checker keeps the book, and only "
+                        "the fills and the actions sent change it",
+                        key=True,
+                    )
+                    ok = False
+                    continue
                 if kind is not None and kind.kind == "state":
                     ok = False  # its declaration was bad and is reported already
                     continue
@@ -541,7 +687,9 @@ class _Builder:
             if not self.within_budget(path):
                 ok = False
                 continue
-            translator = Translator(self.resolve, EXPRESSION_KINDS, "an action", self.names)
+            translator = Translator(
+                self.resolve, EXPRESSION_KINDS, "an action", self.names, self.instrument_qty
+            )
             try:
                 call = translator.action(item)
                 self.size += translator.size
@@ -554,7 +702,17 @@ class _Builder:
                 continue
             for _, arg in call.args:
                 self.note_nonlinear(arg.expr, ACTION_ARGUMENT, loc.line, loc.column)
-            actions.append(Action(call.name, tuple((k, v.expr) for k, v in call.args), item))
+            actions.append(
+                Action(
+                    call.name,
+                    tuple((k, v.expr) for k, v in call.args),
+                    item,
+                    call.instrument,
+                    call.tif,
+                    loc.line,
+                    loc.column,
+                )
+            )
         if not ok:
             return None
         loc = self.doc.loc(base)
@@ -573,8 +731,11 @@ class _Builder:
     # -- the whole file -----------------------------------------------------------------
     def build(self) -> Model:
         params = self.params()
+        instruments = self.instruments()
         state_decl = self.variables("state")
         input_decl = self.variables("inputs")
+        for name in self.data.get("orders") or {}:
+            self.declare(name, ("orders", name), Symbolic("order-check", BOOL, None))
         for section, kind in (("assume", "assumption"), ("provers", "prover"), ("limits", "limit")):
             for name, value in (self.data.get(section) or {}).items():
                 self.declare(name, (section, name), Symbolic(kind, BOOL, None))
@@ -628,6 +789,26 @@ class _Builder:
             if t is not None:
                 transitions.append(t)
         venue = self.venue()
+        orders = self.order_checks()
+        if instruments:
+            instruments = [
+                dataclasses.replace(i, pending=_pending_sides(i.name, transitions))
+                for i in instruments
+            ]
+            state += _book_state(instruments)
+            inputs += _book_inputs(instruments)
+            for key in ("contract_size", "position_limit"):
+                if key in (self.data.get("venue") or {}):
+                    self.err(
+                        ("venue", key),
+                        f"venue {key} is for a model without instruments: "
+                        + (
+                            "give each instrument its contract_size"
+                            if key == "contract_size"
+                            else "the run report reads each instrument's band from the limits"
+                        ),
+                        key=True,
+                    )
         if self.errors:
             raise ModelError(self.errors)
         return Model(
@@ -650,7 +831,66 @@ class _Builder:
             nonlinear=tuple(dict.fromkeys(self.nonlinear)),
             graph=step_graph(steps, tuple(transitions)),
             venue=venue,
+            instruments=tuple(instruments),
+            orders=tuple(orders),
         )
+
+
+def _pending_sides(instrument: str, transitions: list[Transition]) -> tuple[str, ...]:
+    """The sides of ``instrument`` on which a quantity can be pending: an action cancels
+    orders there, or places an IOC (or market) order there. A side whose ``side=`` is an
+    expression counts as both."""
+    found: set[str] = set()
+    for t in transitions:
+        for a in t.emit:
+            if a.name == "place":
+                relevant = a.instrument == instrument and a.tif == "ioc"
+            else:  # cancel and cancel_all (the latter without instrument= for every one)
+                relevant = a.instrument in ("", instrument)
+            if not relevant:
+                continue
+            side = a.arg("side")
+            if isinstance(side, sympy.Integer):
+                found.add(SIDES[int(side)])
+            else:
+                found.update(SIDES)
+    return tuple(s for s in SIDES if s in found)
+
+
+def _book_state(instruments: list[Instrument]) -> list[Variable]:
+    """The state the semantics keeps for each instrument: position, open quantities and,
+    on the sides that can have one, the pending quantity (after the declared state)."""
+    found = []
+    for i in instruments:
+        names = [book_name(i.name, p) for p in BOOK_STATE]
+        names += [pending_name(i.name, side) for side in i.pending]
+        for name in names:
+            init = i.position if name.endswith(".position") else i.qty_zero()
+            found.append(
+                Variable(name, i.qty, _symbol(name, i.qty), i.line, init=init, instrument=i.name)
+            )
+    return found
+
+
+def _book_inputs(instruments: list[Instrument]) -> list[Variable]:
+    """The fills the market chooses for each instrument (after the declared inputs)."""
+    found = []
+    for i in instruments:
+        names = [book_name(i.name, p) for p in BOOK_INPUTS]
+        names += [fill_pending_name(i.name, side) for side in i.pending]
+        for name in names:
+            found.append(
+                Variable(
+                    name,
+                    i.qty,
+                    _symbol(name, i.qty),
+                    i.line,
+                    low=0,
+                    source="fills",
+                    instrument=i.name,
+                )
+            )
+    return found
 
 
 def _text(value: Any) -> str:

@@ -45,7 +45,7 @@ def _named(value_schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "seqprove strategy model (language version 1)",
+    "title": "seqprove strategy model (language versions 1 and 2)",
     "description": "A trading sequencer: steps, transitions guarded by provers, and limits.",
     "type": "object",
     "additionalProperties": False,
@@ -57,6 +57,12 @@ SCHEMA: dict[str, Any] = {
             "pattern": STRATEGY_PATTERN,
         },
         "about": {"description": "Free text describing the strategy.", "type": "string"},
+        "instruments": _named(
+            {"$ref": "#/$defs/instrument"},
+            "Traded instruments (language version 2): the checker keeps each one's "
+            "position and open orders, changed only by the actions sent and the fills "
+            "the market chooses.",
+        ),
         "params": _named(
             {
                 "oneOf": [
@@ -102,6 +108,11 @@ SCHEMA: dict[str, Any] = {
             **_named(_EXPRESSION, "Safety invariants over params and state."),
             "minProperties": 1,
         },
+        "orders": _named(
+            _EXPRESSION,
+            "Order checks: each must hold for every order any run can send, read over "
+            "the order's instrument, side, qty, price and tif.",
+        ),
         "venue": {
             "description": "How `seqprove run` trades this model on the paper venue "
             "(ignored by `verify`).",
@@ -138,6 +149,26 @@ SCHEMA: dict[str, Any] = {
             "if": {"properties": {"type": {"const": "enum"}}, "required": ["type"]},
             "then": {"required": ["values"]},
             "else": {"not": {"required": ["values"]}},
+        },
+        "instrument": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "qty": {
+                    "description": "int (whole contracts, the default) or real (coin amounts).",
+                    "enum": ["int", "real"],
+                },
+                "position": {
+                    **_EXPRESSION,
+                    "description": "Initial position, an expression over params (default 0).",
+                },
+                "contract_size": {
+                    **_EXPRESSION,
+                    "description": "Coin per contract, for `seqprove run` (an expression "
+                    "over params, > 0; default 1; `verify` ignores it).",
+                },
+                "doc": {"type": "string"},
+            },
         },
         "stateVar": {
             "type": "object",

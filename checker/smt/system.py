@@ -8,6 +8,11 @@ The meaning follows ``LANGUAGE.md``: inputs satisfy their types, ranges and ever
 assumption on the current state; the first transition of the current step (file order)
 whose ``when`` holds fires; if none holds, nothing changes (stutter); ``do`` is
 simultaneous (every right side reads the state before the tick).
+
+With instruments (``LANGUAGE-2.md``), :mod:`checker.book` adds the book: the fills are
+part of the admissible inputs, they are booked before the transition is chosen (guards,
+actions and ``do`` read the book after the fills, and a stutter keeps it), and the
+actions of the transition that fires change the book.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from fractions import Fraction
 
 import z3
 
+from checker.book import Book
 from checker.engines.base import Meter
-from checker.model import Model, Value, Variable
+from checker.model import FINAL_STEP_ORDERS, Model, Obligation, Value, Variable
 from checker.smt.encode import Encoder, rational
 from checker.types import Type
 
@@ -86,6 +92,17 @@ class TransitionSystem:
         symbols = {v.symbol: self.cur[v.name] for v in m.state}
         symbols.update({v.symbol: self.inp[v.name] for v in m.inputs})
         self.encode = Encoder(symbols, ctx)
+        self.book = Book(m)
+        # The configuration after the tick's fills (step 2 of a tick with instruments):
+        # what guards, actions and `do` read, and what a stutter keeps.
+        self.stay: dict[str, z3.ExprRef] = {v.name: self.cur[v.name] for v in m.state}
+        self.after = self.encode
+        if self.book:
+            booked = {name: self.encode(expr) for name, expr in self.book.booked().items()}
+            for name, term in booked.items():
+                self.stay[name] = _coerced(m.variable(name).type, term)
+            moved = {v.symbol: self.stay[v.name] for v in m.state if v.name in booked}
+            self.after = Encoder({**symbols, **moved}, ctx)
         self.init = self._init()
         self.state_domain = z3.And(
             self.cur[STEP] >= 0,
@@ -94,14 +111,54 @@ class TransitionSystem:
         )
         self.input_domain = all_true([self._input_domain(v) for v in m.inputs], ctx)
         self.assumptions = {a.name: self.encode(a.expr) for a in m.assumptions}
-        self.admissible = z3.And(self.input_domain, *self.assumptions.values())
-        self.guards = [self.encode(t.guard) for t in m.transitions]
+        self.fills_fit = all_true([self.encode(c) for c in self.book.constraints()], ctx)
+        self.admissible = z3.And(self.input_domain, self.fills_fit, *self.assumptions.values())
+        self.guards = [self.after(t.guard) for t in m.transitions]
         self.fires = self._fires()
         self.update = self._update()
         self.trans = z3.And(self.admissible, self.update)
         self.limits = {lim.name: self.encode(lim.expr) for lim in m.limits}
+        # Everything verify decides (limits, order checks, the checks of version 2): a
+        # term over the state, or over the state and the inputs of a tick for those in
+        # `reads_inputs` (then it must hold for every admissible input).
+        self.props: dict[str, z3.BoolRef] = {}
+        self.reads_inputs: set[str] = set()
+        for ob in m.obligations():
+            self.props[ob.name] = self._prop(ob)
+            if ob.reads_inputs:
+                self.reads_inputs.add(ob.name)
 
     # -- construction -------------------------------------------------------------------
+    def _prop(self, ob: Obligation) -> z3.BoolRef:
+        m = self.model
+        if ob.kind == "limit":
+            return self.limits[ob.name]
+        parts: list[z3.BoolRef] = []
+        if ob.kind == "order":
+            check = next(c for c in m.orders if c.name == ob.name)
+            for t in m.transitions:
+                for order in self.book.orders(t):
+                    expr = order.check(check.expr)
+                    if expr is not None:
+                        parts.append(z3.Implies(self.fires[t.index], self.after(expr)))
+        elif ob.name == FINAL_STEP_ORDERS:
+            working = [
+                self.cur[s.open] - self.cur[s.pending] if s.pending else self.cur[s.open]
+                for s in self.book.sides
+            ]
+            for step in m.final:
+                at = self.cur[STEP] == self.step_index[step]
+                parts.append(z3.Implies(at, z3.And(*(w == 0 for w in working))))
+        else:  # positive_qty:LINE
+            for t in m.transitions:
+                if t.line != ob.line:
+                    continue
+                for a in t.emit:
+                    qty = a.arg("qty")
+                    if a.name == "place" and qty is not None:
+                        parts.append(z3.Implies(self.fires[t.index], self.after(qty) > 0))
+        return all_true(parts, self.ctx)
+
     def _init(self) -> z3.BoolRef:
         m = self.model
         parts = [self.cur[STEP] == self.step_index[m.initial]]
@@ -134,24 +191,29 @@ class TransitionSystem:
         return fires
 
     def assigned(self, index: int) -> dict[str, z3.ExprRef]:
-        """The new values transition ``index`` gives (its ``do``), as terms over the
-        current state and inputs; variables it does not name are absent."""
-        values = {}
-        for name, expr in self.model.transitions[index].do:
-            rhs = self.encode(expr)
-            if self.model.variable(name).type.kind == "real" and z3.is_int(rhs):
-                rhs = z3.ToReal(rhs)
-            values[name] = rhs
-        return values
+        """The new values transition ``index`` gives (its ``do``, and the book its actions
+        change), as terms over the current state and inputs; variables it does not
+        change are absent."""
+        t = self.model.transitions[index]
+        changes = [*t.do, *self.book.effects(t).items()] if self.book else list(t.do)
+        return {
+            name: _coerced(self.model.variable(name).type, self.after(expr))
+            for name, expr in changes
+        }
 
     def effect(self, index: int) -> z3.BoolRef:
-        """The next state after transition ``index`` fires: its ``do``, every other
-        variable unchanged (the step is set by the caller)."""
+        """The next state after transition ``index`` fires: what it assigns, every other
+        variable as it stays (unchanged, or the book after the fills); the step is set by
+        the caller."""
         values = self.assigned(index)
         return all_true(
-            [self.nxt[v.name] == values.get(v.name, self.cur[v.name]) for v in self.model.state],
+            [self.nxt[v.name] == values.get(v.name, self.stay[v.name]) for v in self.model.state],
             self.ctx,
         )
+
+    def stutter(self) -> z3.BoolRef:
+        """The next state when no transition fires: every variable as it stays."""
+        return all_true([self.nxt[v.name] == self.stay[v.name] for v in self.model.state], self.ctx)
 
     def _update(self) -> z3.BoolRef:
         m = self.model
@@ -164,7 +226,7 @@ class TransitionSystem:
         eqs.append(self.nxt[STEP] == step_next)
         assigned = [self.assigned(t.index) for t in m.transitions]
         for v in m.state:
-            value: z3.ExprRef = self.cur[v.name]
+            value: z3.ExprRef = self.stay[v.name]
             for t in reversed(m.transitions):
                 if v.name in assigned[t.index]:
                     value = z3.If(self.fires[t.index], assigned[t.index][v.name], value)
@@ -218,6 +280,11 @@ def _bound(
     if z3.is_int(term):
         return term, z3.IntVal(to_int(exact), term.ctx)
     return term, rational(exact, term.ctx)
+
+
+def _coerced(kind: Type, term: z3.ExprRef) -> z3.ExprRef:
+    """An int term stored in a real variable becomes real."""
+    return z3.ToReal(term) if kind.kind == "real" and z3.is_int(term) else term
 
 
 def read_value(model: z3.ModelRef, term: z3.ExprRef, kind: Type) -> Value:

@@ -22,7 +22,7 @@ from checker.errors import InternalError, ModelError
 from checker.files import collect_files
 from checker.interpret import Interpreter
 from checker.lang.loader import load_model
-from checker.model import Condition, Model, decimal_text
+from checker.model import Model, Obligation, decimal_text
 from checker.results import Finding, LimitResult, ModelReport, Report, Severity, Verdict
 from checker.smt.decode import invariant_by_step
 
@@ -59,9 +59,11 @@ def _show_param(value: int | Fraction) -> int | str:
 
 
 def _result(
-    lim: Condition, seconds: float, verdict: Verdict, engine: str, reason: str = "", **found: Any
+    lim: Obligation, seconds: float, verdict: Verdict, engine: str, reason: str = "", **found: Any
 ) -> LimitResult:
-    return LimitResult(lim.name, lim.text, lim.line, verdict, engine, seconds, reason, **found)
+    return LimitResult(
+        lim.name, lim.text, lim.line, verdict, engine, seconds, reason, kind=lim.kind, **found
+    )
 
 
 def verify_model(
@@ -94,16 +96,26 @@ def verify_model(
     if vacuous:
         findings.append(sanity.vacuity_finding(model))
 
+    obligations = model.obligations()
     lemmas: Lemmas | None = None
     lemma_seconds = 0.0
     together: dict[str, Outcome] = {}
     together_seconds = 0.0
-    if options.engine == "bmc" and not vacuous and model.limits:
-        # BMC alone asks one question per depth for all the limits of the model
+    if options.engine == "bmc" and not vacuous and obligations:
+        # BMC alone asks one question per depth for all the limits of the model (and
+        # one for all the properties of a tick, such as order checks)
         progress(f"{model.strategy}: bounded search", 0)
         begun = time.monotonic()
-        props = {lim.name: system.limits[lim.name] for lim in model.limits}
-        together = bmc_together(unroller, props, options.bmc_depth, budget(len(model.limits)))
+        for ticks in (False, True):
+            props = {
+                ob.name: system.props[ob.name]
+                for ob in obligations
+                if (ob.name in system.reads_inputs) == ticks
+            }
+            if props:
+                together |= bmc_together(
+                    unroller, props, options.bmc_depth, budget(len(props)), reads_inputs=ticks
+                )
         together_seconds = time.monotonic() - begun
     if options.engine == "portfolio" and not vacuous:
         progress(f"{model.strategy}: inductive lemmas", 0)
@@ -113,10 +125,11 @@ def verify_model(
 
     results: list[LimitResult] = []
     shown: dict[str, dict[str, str]] = {}
-    for lim in model.limits:
+    for lim in obligations:
         progress(f"{model.strategy}: {lim.name}", len(results))
         begun = time.monotonic()
-        prop = system.limits[lim.name]
+        prop = system.props[lim.name]
+        reads_inputs = lim.name in system.reads_inputs
         if vacuous:
             outcome = prove(
                 system,
@@ -125,6 +138,7 @@ def verify_model(
                 prop,
                 options.overlay(engine="bmc", bmc_depth=0),
                 budget(),
+                reads_inputs=reads_inputs,
             )
             if outcome.verdict is Verdict.UNKNOWN:
                 results.append(
@@ -141,7 +155,9 @@ def verify_model(
         elif lim.name in together:
             outcome = together[lim.name]
         else:
-            outcome = prove(system, unroller, lim.name, prop, options, budget(), lemmas)
+            outcome = prove(
+                system, unroller, lim.name, prop, options, budget(), lemmas, reads_inputs
+            )
         outcome = confirm(model, lim.name, outcome)  # every proof re-checked independently
         seconds = time.monotonic() - begun
         if outcome.engine == "houdini":
@@ -168,7 +184,7 @@ def verify_model(
                     )
                 )
                 continue
-            trace = replay(model, interpreter, lim.name, path)
+            trace = replay(model, interpreter, lim.name, path, reads_inputs)
             if not outcome.shortest:
                 trace = dataclasses.replace(trace, shortest=False)
             results.append(
@@ -184,8 +200,13 @@ def verify_model(
             engine = f"k-induction (k={outcome.k})" if outcome.k else outcome.engine
             results.append(_result(lim, seconds, Verdict.PROVED, engine, invariant=invariant))
             if exporter is not None:
-                reads_inputs = any(str(s) in system.inp for s in lim.expr.free_symbols)
-                exporter.add(system, model, lim.name, engine, outcome, reads_inputs, seconds)
+                reads = reads_inputs or any(
+                    str(s) in system.inp
+                    for c in model.limits
+                    if c.name == lim.name
+                    for s in c.expr.free_symbols
+                )
+                exporter.add(system, model, lim.name, engine, outcome, reads, seconds)
         else:
             results.append(
                 _result(

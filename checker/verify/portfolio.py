@@ -29,6 +29,7 @@ def prove(
     options: Options,
     budget: Budget,
     lemmas: Lemmas | None = None,
+    reads_inputs: bool = False,
 ) -> Outcome:
     """Decide one property with the engine(s) that ``options`` chooses.
 
@@ -37,7 +38,13 @@ def prove(
     k-induction, each assuming the lemmas before every tick, and spends what is left of
     the budget on deeper BMC. A refutation's ``model`` holds a run of ``depth`` ticks;
     it is a shortest one unless ``shortest`` is false (a run from Spacer that BMC had no
-    budget left to shorten or to show shortest)."""
+    budget left to shorten or to show shortest).
+
+    With ``reads_inputs`` the property is about a tick (an order check, say: it must
+    hold for every admissible input): k-induction is not used for it; it is proved
+    when the lemmas alone imply it (the invariant is then the lemmas), or by Spacer."""
+    if reads_inputs:
+        return _prove_tick(system, unroller, name, prop, options, budget, lemmas)
     if options.engine == "bmc":
         return bmc(unroller, name, prop, options.bmc_depth, budget)
     if options.engine == "kind":
@@ -80,8 +87,65 @@ def prove(
     )
 
 
+def _prove_tick(
+    system: TransitionSystem,
+    unroller: Unroller,
+    name: str,
+    prop: z3.BoolRef,
+    options: Options,
+    budget: Budget,
+    lemmas: Lemmas | None,
+) -> Outcome:
+    """The portfolio for a property about a tick: the lemmas (or nothing) as the
+    invariant when they imply it for every admissible input, then Spacer, then deeper
+    BMC."""
+    if options.engine == "bmc":
+        return bmc(unroller, name, prop, options.bmc_depth, budget, reads_inputs=True)
+    known = lemmas.conjunction(system) if lemmas is not None else z3.BoolVal(True, system.ctx)
+    if options.engine in ("portfolio", "kind"):
+        solver = z3.Solver(ctx=system.ctx)
+        solver.add(system.state_domain, known, system.admissible, z3.Not(prop))
+        result = budget.check(solver)
+        if result == z3.unsat:
+            return Outcome(Verdict.PROVED, "houdini" if lemmas else "local", invariant=known)
+        if options.engine == "kind":
+            return Outcome(
+                Verdict.UNKNOWN,
+                "k-induction",
+                "not implied by the state's lemmas alone; k-induction is not used for "
+                "properties of a tick (use the portfolio or --engine spacer)",
+            )
+    if budget.expired:
+        return unknown("portfolio", "timeout", budget)
+    share = 1.0 if options.engine == "spacer" else SPACER_SHARE
+    extra = lemmas.conjunction(system) if lemmas is not None and lemmas.parts else None
+    found = spacer(system, z3.Not(prop), budget.part(share), lemmas=extra, unroller=unroller)
+    if found.verdict is not Verdict.UNKNOWN:
+        return shorten(unroller, name, prop, found, budget, reads_inputs=True)
+    if options.engine == "spacer" or budget.expired:
+        return found
+    deepest = bmc(unroller, name, prop, TRACE_DEPTH, budget, reads_inputs=True)
+    if deepest.verdict is Verdict.REFUTED:
+        return deepest
+    return Outcome(
+        Verdict.UNKNOWN,
+        "portfolio",
+        f"spacer: {found.reason}"
+        + (
+            f"; bounded search: no run up to {unroller.safe[name]} ticks"
+            if name in unroller.safe
+            else ""
+        ),
+    )
+
+
 def shorten(
-    unroller: Unroller, name: str, prop: z3.BoolRef, outcome: Outcome, budget: Budget
+    unroller: Unroller,
+    name: str,
+    prop: z3.BoolRef,
+    outcome: Outcome,
+    budget: Budget,
+    reads_inputs: bool = False,
 ) -> Outcome:
     """A run from Spacer need not be shortest: ask BMC for every shorter length the
     budget allows. Either a shorter run (then shortest), or every shorter length shown
@@ -89,7 +153,7 @@ def shorten(
     if outcome.verdict is not Verdict.REFUTED or outcome.shortest:
         return outcome
     assert outcome.depth is not None  # prove() always gives Spacer the unroller
-    found = bmc(unroller, name, prop, outcome.depth - 1, budget)
+    found = bmc(unroller, name, prop, outcome.depth - 1, budget, reads_inputs)
     if found.verdict is Verdict.REFUTED:
         return replace(found, engine=f"{outcome.engine}+bmc")
     if unroller.safe.get(name, -1) >= outcome.depth - 1:

@@ -10,7 +10,7 @@ from typing import Any
 import z3
 
 from checker.errors import InternalError
-from checker.interpret import Config, Interpreter
+from checker.interpret import ActionValue, Config, Interpreter
 from checker.model import Model, Transition, Value, Variable, decimal_text
 from checker.results import Counterexample, Tick
 from checker.smt.system import STEP, TransitionSystem, read_value
@@ -34,9 +34,13 @@ def tick_row(
     config: Config,
     transition: Transition | None,
     inputs: Mapping[str, Value],
+    actions: tuple[ActionValue, ...] = (),
+    provers: Mapping[str, bool] | None = None,
 ) -> Tick:
     """One row of a counterexample as a user reads it: the configuration after tick
-    ``tick``, reached by ``transition`` on ``inputs`` (none for tick 0)."""
+    ``tick``, reached by ``transition`` on ``inputs`` (none for tick 0); with
+    instruments, the actions it sent; ``provers``, what each prover was on the
+    configuration the transition was chosen on."""
     state_vars = {v.name: v for v in model.state}
     input_vars = {v.name: v for v in model.inputs}
     return Tick(
@@ -45,7 +49,25 @@ def tick_row(
         transition.to_json() if transition else None,
         {n: json_value(input_vars[n], v) for n, v in inputs.items()},
         {n: json_value(state_vars[n], v) for n, v in config.values.items()},
+        tuple(action_json(a) for a in actions) if model.instruments else (),
+        provers,
     )
+
+
+def action_json(action: ActionValue) -> dict[str, Any]:
+    """An action sent, for a counterexample: its name, instrument and evaluated
+    arguments (exact reals as text)."""
+    found: dict[str, Any] = {"action": action.name}
+    if action.instrument:
+        found["instrument"] = action.instrument
+    if action.side is not None:
+        found["side"] = action.side
+    for key, value in (("qty", action.qty), ("price", action.price)):
+        if value is not None:
+            found[key] = decimal_text(Fraction(value)) if isinstance(value, Fraction) else value
+    if action.name == "place":
+        found["tif"] = action.tif
+    return found
 
 
 def _state(system: TransitionSystem, model: z3.ModelRef, k: int) -> tuple[str, dict[str, Value]]:
@@ -82,10 +104,13 @@ def replay(
     interpreter: Interpreter,
     limit: str,
     path: list[tuple[Config, Mapping[str, Value] | None, int | None]],
+    reads_inputs: bool = False,
 ) -> Counterexample:
     """Run the path's inputs through the interpreter; check that every tick agrees with
     the solver (inputs allowed, same transition, same configuration) and that the limit
-    is broken at the last tick. Returns the counterexample as a user reads it.
+    (or check) is broken at the last tick: by its configuration or, with
+    ``reads_inputs``, by an order that tick sends. Returns the counterexample as a user
+    reads it, with the provers as they stood when the last tick chose its transition.
 
     Raises
     ------
@@ -99,6 +124,7 @@ def replay(
             f"solver {path[0][0]}, interpreter {config}"
         )
     ticks = [tick_row(model, 0, config, None, {})]
+    broken: list[str] = []
     for tick, (expected, inputs, fired) in enumerate(path[1:], start=1):
         assert inputs is not None
         problems = interpreter.input_violations(config, inputs)
@@ -107,6 +133,7 @@ def replay(
                 f"replay of '{limit}' at tick {tick}: the solver chose inputs "
                 f"the semantics forbid: {'; '.join(problems)}"
             )
+        after = interpreter.after_fills(config, inputs)
         result = interpreter.step(config, inputs)
         taken = result.transition.index if result.transition else None
         if taken != fired or result.config != expected:
@@ -115,10 +142,21 @@ def replay(
                 f"{fired} to {expected}, interpreter took {taken} to "
                 f"{result.config}"
             )
+        last = tick == len(path) - 1
+        provers = None
+        if last:
+            env = {**after.values, **inputs}
+            provers = {name: bool(holds(env)) for name, holds in interpreter.provers.items()}
+            if reads_inputs:
+                broken = interpreter.broken_orders(after, inputs, result)
         config = result.config
-        ticks.append(tick_row(model, tick, config, result.transition, inputs))
-    if limit not in interpreter.broken_limits(config):
+        ticks.append(
+            tick_row(model, tick, config, result.transition, inputs, result.actions, provers)
+        )
+    if not reads_inputs:
+        broken = interpreter.broken_checks(config)
+    if limit not in broken:
         raise InternalError(
-            f"replay of '{limit}': the interpreter does not break the limit at tick {len(path) - 1}"
+            f"replay of '{limit}': the interpreter does not break it at tick {len(path) - 1}"
         )
     return Counterexample(tuple(ticks))
