@@ -400,8 +400,8 @@ class ModelFile(pytest.File):
                 name = f"{name}:{finding.column}"
             names.add(name)
             yield StructureItem.from_parent(self, name=name, finding=finding)
-        for lim in self.model.limits:
-            yield LimitItem.from_parent(self, name=lim.name, line=lim.line)
+        for ob in self.model.obligations():  # limits, order checks, checks of version 2
+            yield LimitItem.from_parent(self, name=ob.name, line=ob.line)
 
     def report(self) -> tuple[ModelReport, bool]:
         """The model's report, and whether this call made it (False when an earlier

@@ -75,6 +75,8 @@ class Verdict(enum.Enum):
 class Severity(enum.Enum):
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"
+    """What a search did not find, and how far it went (it changes no exit code)."""
 
 
 @dataclass(frozen=True)
@@ -211,32 +213,39 @@ class LimitResult:
 
 @dataclass(frozen=True)
 class Finding:
-    """A structural rule broken (error) or a sanity check's warning."""
+    """A structural rule broken (error), a sanity check's warning, or a note; ``run``,
+    when a check shows one, is the run that gets to what it found (replayed)."""
 
     rule: str
     severity: Severity
     message: str
     line: int
     column: int = 1
+    run: Counterexample | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "rule": self.rule,
             "severity": self.severity.value,
             "message": self.message,
             "line": self.line,
             "column": self.column,
         }
+        if self.run is not None:
+            found["run"] = self.run.to_json()
+        return found
 
     @classmethod
     def from_json(cls, data: Any) -> Finding:
         data = _object(data, "finding")
+        run = _take(data, "run", dict) if "run" in data else None
         return cls(
             rule=_take(data, "rule", str),
             severity=Severity(_take(data, "severity", str)),
             message=_take(data, "message", str),
             line=_take(data, "line", int),
             column=_take(data, "column", int),
+            run=Counterexample.from_json(run) if run is not None else None,
         )
 
 

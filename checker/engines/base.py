@@ -16,6 +16,9 @@ from typing import Protocol
 import z3
 
 from checker.results import Verdict
+from checker.smt.meter import Meter
+
+__all__ = ["UNBOUNDED_UNITS", "Budget", "Meter", "Outcome", "unknown"]
 
 UNBOUNDED_UNITS = 2**32 - 1
 """The most units z3 takes as a ``rlimit``: for work that only the wall clock bounds
@@ -26,35 +29,6 @@ class _Checkable(Protocol):
     def set(self, *args: object, **keys: object) -> None: ...
     def check(self, *assumptions: z3.ExprRef) -> z3.CheckSatResult: ...
     def statistics(self) -> z3.Statistics: ...
-
-
-def _units_spent(stats: z3.Statistics) -> int | None:
-    try:
-        return int(stats.get_key_value("rlimit count"))
-    except z3.Z3Exception:  # statistics without the count
-        return None
-
-
-class Meter:
-    """The resource units z3 has spent in one context so far, as of the last reading.
-
-    z3 counts resource units per context, cumulatively; a solver's statistics carry the
-    context's count. Every check made through a :class:`Budget` reads it afterwards.
-    """
-
-    def __init__(self, ctx: z3.Context) -> None:
-        self.ctx = ctx
-        self.count = 0
-        self.sync()
-
-    def sync(self) -> None:
-        """Read the context's count now (a fresh solver's statistics carry it)."""
-        self.read(z3.Solver(ctx=self.ctx).statistics())
-
-    def read(self, stats: z3.Statistics) -> None:
-        spent = _units_spent(stats)
-        if spent is not None:
-            self.count = max(self.count, spent)
 
 
 class Budget:

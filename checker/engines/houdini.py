@@ -30,9 +30,19 @@ class Lemmas:
 
 
 def candidates(system: TransitionSystem) -> dict[str, z3.BoolRef]:
-    """The limits, and for every numeric state variable ``v >= 0``, ``v <= 0``,
-    ``v >= init`` and ``v <= init``."""
+    """The limits (and the other properties of a configuration, such as
+    ``final-step-orders``), for every numeric state variable ``v >= 0``, ``v <= 0``,
+    ``v >= init`` and ``v <= init``, and with instruments that a side's pending
+    quantity is part of its open quantity."""
     found: dict[str, z3.BoolRef] = dict(system.limits)
+    for name, prop in system.props.items():
+        if name not in system.reads_inputs and name not in found:
+            found[name] = prop
+    for side in system.book.sides:
+        if side.pending is not None:
+            found[f"{side.pending} <= {side.open}"] = (
+                system.cur[side.pending] <= system.cur[side.open]
+            )
     for v in system.model.state:
         if not v.type.numeric or v.init is None:
             continue

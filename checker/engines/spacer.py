@@ -58,9 +58,12 @@ def spacer(
     budget: Budget,
     lemmas: z3.BoolRef | None = None,
     unroller: Unroller | None = None,
+    init: z3.BoolRef | None = None,
 ) -> Outcome:
     """Is a configuration where ``bad`` holds reachable? ``bad`` may read the inputs of
-    the next tick (they are then admissible inputs) and the step.
+    the next tick (they are then admissible inputs) and the step. ``init`` replaces the
+    model's initial condition (a term over the current state, the step included): runs
+    then start from the configurations it allows (no ``unroller`` then).
 
     Unreachable: PROVED, with the invariant. Reachable: REFUTED, with the run Spacer
     found as ``depth`` and, when ``unroller`` is given and the budget allows it, as a
@@ -69,7 +72,7 @@ def spacer(
     every tick and is part of the invariant returned.
     """
     reads_inputs = any(z3.eq(v, c) for c in _consts(bad) for v in system.input_args())
-    answer = _solve(system, bad, budget, lemmas, reads_inputs)
+    answer = _solve(system, bad, budget, lemmas, reads_inputs, init)
     if answer.result == z3.unknown:
         return unknown("spacer", answer.reason, budget)
     if answer.result == z3.sat:
@@ -78,7 +81,7 @@ def spacer(
             return Outcome(Verdict.REFUTED, "spacer", depth=depth, shortest=False)
         return _concrete(system, unroller, bad, answer.transitions, reads_inputs, budget)
     assert answer.invariant is not None
-    problem = check_invariant(system, answer.invariant, bad, reads_inputs, budget)
+    problem = check_invariant(system, answer.invariant, bad, reads_inputs, budget, init)
     if problem:
         return Outcome(Verdict.UNKNOWN, "spacer", f"invariant from Spacer not confirmed: {problem}")
     return Outcome(Verdict.PROVED, "spacer", invariant=answer.invariant)
@@ -90,6 +93,7 @@ def _solve(
     budget: Budget,
     lemmas: z3.BoolRef | None,
     reads_inputs: bool,
+    init: z3.BoolRef | None = None,
 ) -> _Answer:
     ctx = system.ctx
     model = system.model
@@ -110,12 +114,13 @@ def _solve(
     for param in ("xform.inline_linear", "xform.inline_eager", "xform.slice"):
         fp.set(param, False)
     fp.register_relation(error, *preds.values())
-    init_values = z3.substitute(
-        system.init, (system.cur[STEP], z3.IntVal(system.step_index[model.initial], ctx))
-    )
-    fp.add_rule(
-        _closed(state, z3.Implies(init_values, preds[model.initial](*state))), None, INIT_RULE
-    )
+    for step, index in system.step_index.items():
+        start = system.init if init is None else init
+        init_values = z3.simplify(z3.substitute(start, (system.cur[STEP], z3.IntVal(index, ctx))))
+        if not z3.is_false(init_values):
+            fp.add_rule(
+                _closed(state, z3.Implies(init_values, preds[step](*state))), None, INIT_RULE
+            )
     for step in model.steps:
         earlier: list[z3.BoolRef] = []
         for t in model.outgoing(step):
@@ -226,14 +231,15 @@ def check_invariant(
     bad: z3.BoolRef,
     reads_inputs: bool,
     budget: Budget,
+    init: z3.BoolRef | None = None,
 ) -> str:
     """Re-check the three obligations of an inductive invariant with a fresh solver, on
-    the monolithic transition relation: initiation, consecution and safety. Returns what
-    failed, or an empty string."""
+    the monolithic transition relation: initiation (from ``init``, by default the
+    model's), consecution and safety. Returns what failed, or an empty string."""
     primed = z3.substitute(invariant, *zip(system.state_args(), system.next_args(), strict=True))
     safety = z3.And(invariant, bad, system.admissible) if reads_inputs else z3.And(invariant, bad)
     for name, query in (
-        ("initiation", z3.And(system.init, z3.Not(invariant))),
+        ("initiation", z3.And(system.init if init is None else init, z3.Not(invariant))),
         ("consecution", z3.And(invariant, system.trans, z3.Not(primed))),
         ("safety", safety),
     ):

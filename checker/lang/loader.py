@@ -873,11 +873,12 @@ def _book_state(instruments: list[Instrument]) -> list[Variable]:
 
 
 def _book_inputs(instruments: list[Instrument]) -> list[Variable]:
-    """The fills the market chooses for each instrument (after the declared inputs)."""
+    """The fills the market chooses for each instrument (after the declared inputs; the
+    hidden part on pending orders first, so that a tick's inputs can be drawn in order)."""
     found = []
     for i in instruments:
-        names = [book_name(i.name, p) for p in BOOK_INPUTS]
-        names += [fill_pending_name(i.name, side) for side in i.pending]
+        names = [fill_pending_name(i.name, side) for side in i.pending]
+        names += [book_name(i.name, p) for p in BOOK_INPUTS]
         for name in names:
             found.append(
                 Variable(

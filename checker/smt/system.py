@@ -25,9 +25,9 @@ from fractions import Fraction
 import z3
 
 from checker.book import Book
-from checker.engines.base import Meter
 from checker.model import FINAL_STEP_ORDERS, Model, Obligation, Value, Variable
 from checker.smt.encode import Encoder, rational
+from checker.smt.meter import Meter
 from checker.types import Type
 
 STEP = "@step"
@@ -74,6 +74,9 @@ class TransitionSystem:
     inp: dict[str, z3.ExprRef] = field(default_factory=dict)
     step_index: dict[str, int] = field(default_factory=dict)
     frames: list[Frame] = field(default_factory=list)
+    next_values: dict[str, z3.ExprRef] = field(default_factory=dict)
+    """The configuration after a tick, each variable (and the step) as a term over the
+    current state and the tick's inputs."""
 
     def __post_init__(self) -> None:
         m = self.model
@@ -224,6 +227,7 @@ class TransitionSystem:
                 self.fires[t.index], z3.IntVal(self.step_index[t.target], self.ctx), step_next
             )
         eqs.append(self.nxt[STEP] == step_next)
+        self.next_values[STEP] = step_next
         assigned = [self.assigned(t.index) for t in m.transitions]
         for v in m.state:
             value: z3.ExprRef = self.stay[v.name]
@@ -231,7 +235,14 @@ class TransitionSystem:
                 if v.name in assigned[t.index]:
                     value = z3.If(self.fires[t.index], assigned[t.index][v.name], value)
             eqs.append(self.nxt[v.name] == value)
+            self.next_values[v.name] = value
         return z3.And(*eqs)
+
+    def successor(self, term: z3.ExprRef) -> z3.ExprRef:
+        """``term`` (over the current state) read on the configuration after the tick:
+        a term over the current state and the tick's inputs."""
+        pairs = [(self.cur[n], self.next_values[n]) for n in self.cur]
+        return z3.substitute(term, *pairs)
 
     # -- frames -------------------------------------------------------------------------
     def frame(self, k: int) -> Frame:

@@ -31,12 +31,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from checker.draw import Draw, TickDrawer
 from checker.interpret import ActionValue, Config, Interpreter
 from checker.lang.loader import load_model
 from checker.model import Model, Transition, Value
 from checker.results import Counterexample, LimitResult, Verdict
 from checker.testing.boundary import Boundaries, Example, boundaries
-from checker.testing.draw import Draw, TickDrawer
 from checker.verify.trace import tick_row
 
 __all__ = [

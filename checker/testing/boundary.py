@@ -30,6 +30,7 @@ from fractions import Fraction
 import sympy
 import z3
 
+from checker.draw import conjuncts
 from checker.engines.base import UNBOUNDED_UNITS, Budget
 from checker.engines.bmc import Unroller
 from checker.engines.houdini import houdini
@@ -38,7 +39,6 @@ from checker.interpret import Config, Interpreter
 from checker.model import Condition, Model, Value
 from checker.smt.decode import show
 from checker.smt.system import STEP, TransitionSystem, read_value
-from checker.testing.draw import conjuncts
 from checker.verify.trace import extract
 
 REAL_STEP = Fraction(1, 100)

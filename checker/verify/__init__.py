@@ -32,6 +32,7 @@ from checker.options import DEFAULT_OPTIONS, Options
 from checker.smt.system import TransitionSystem
 from checker.verify import sanity
 from checker.verify.portfolio import prove
+from checker.verify.stuck import stuck
 from checker.verify.trace import extract, replay
 
 Progress = Callable[[str, int], None]
@@ -223,6 +224,7 @@ def verify_model(
         known = lemmas.conjunction(system) if lemmas is not None and lemmas.parts else None
         findings += sanity.dead_transitions(system, unroller, skip, checks, known)
         findings += sanity.dead_ends(system, unroller, budget())
+        findings += stuck(system, unroller, interpreter, budget())
     findings.sort(key=lambda f: (f.severity is not Severity.ERROR, f.line, f.rule))
     return ModelReport(
         file=model.file,

@@ -285,7 +285,7 @@ def nonlinear(model: Model) -> list[Finding]:
             f"product of non-constant terms `{n.text}` in {n.where}: the model is nonlinear"
             + (
                 " (actions are not part of the proofs, so the verdicts are not affected)"
-                if n.where == ACTION_ARGUMENT
+                if n.where == ACTION_ARGUMENT and not model.instruments
                 else " and the engines may answer unknown"
             ),
             n.line,
@@ -297,5 +297,5 @@ def nonlinear(model: Model) -> list[Finding]:
 
 def proofs_are_nonlinear(model: Model) -> bool:
     """Whether a product of variables stands in what the engines reason about (anything
-    but action arguments)."""
-    return any(n.where != ACTION_ARGUMENT for n in model.nonlinear)
+    but action arguments in version 1; with instruments the actions change the book)."""
+    return any(n.where != ACTION_ARGUMENT or model.instruments for n in model.nonlinear)

@@ -15,6 +15,10 @@ from checker.model import Model, Transition, Value, Variable, decimal_text
 from checker.results import Counterexample, Tick
 from checker.smt.system import STEP, TransitionSystem, read_value
 
+Path = list[tuple[Config, Mapping[str, Value] | None, int | None]]
+"""A run read from the solver: (configuration, inputs that led to it, transition fired)
+per tick, the first with neither."""
+
 
 def json_value(var: Variable, value: Value) -> Any:
     """A value for JSON: ints as numbers, exact reals as text, enums by name."""
@@ -102,7 +106,7 @@ def extract(
 def replay(
     model: Model,
     interpreter: Interpreter,
-    limit: str,
+    limit: str | None,
     path: list[tuple[Config, Mapping[str, Value] | None, int | None]],
     reads_inputs: bool = False,
 ) -> Counterexample:
@@ -111,6 +115,8 @@ def replay(
     (or check) is broken at the last tick: by its configuration or, with
     ``reads_inputs``, by an order that tick sends. Returns the counterexample as a user
     reads it, with the provers as they stood when the last tick chose its transition.
+    With ``limit`` None the path is only replayed (a run that reaches something a check
+    found), and nothing need be broken at its end.
 
     Raises
     ------
@@ -153,6 +159,8 @@ def replay(
         ticks.append(
             tick_row(model, tick, config, result.transition, inputs, result.actions, provers)
         )
+    if limit is None:
+        return Counterexample(tuple(ticks))
     if not reads_inputs:
         broken = interpreter.broken_checks(config)
     if limit not in broken:

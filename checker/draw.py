@@ -1,4 +1,5 @@
-"""Drawing one tick's inputs with Hypothesis so that every range and assumption holds.
+"""Drawing one tick's admissible inputs: for property tests (with Hypothesis, which shrinks)
+and for the seeded random walks of `verify`.
 
 Assumptions read the state, so inputs are drawn tick by tick, in declaration order, on
 the configuration the interpreter reached. Each input is drawn from the interval its
@@ -14,32 +15,107 @@ cannot meet), the tick is drawn again through z3: each input is drawn in turn, k
 the assumptions can still be met with it, and otherwise replaced by a value z3 shows
 can. So a tick is only ever given up when no admissible inputs exist at all (or z3
 cannot tell), and the run then ends there.
+
+With instruments, the book's fills are drawn the same way: what can fill on each side
+(:meth:`checker.book.Book.constraints`) bounds them like an assumption.
+
+The choices themselves come from a :class:`Picker`: Hypothesis's ``draw`` for property
+tests (:class:`HypothesisPicker`, which shrinks), or a seeded ``random.Random`` for the
+walks of ``verify`` (:class:`RandomPicker`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import sympy
 import z3
-from hypothesis import strategies as st
 
+from checker.book import Book
 from checker.errors import InternalError
 from checker.interpret import Config, Fn, Interpreter, compile_expression
 from checker.model import Model, Value, Variable
 from checker.smt.system import TransitionSystem, read_value, value_term
 
-Draw = Callable[[st.SearchStrategy[Any]], Any]
+Draw = Callable[[Any], Any]
 """The ``draw`` of a ``@st.composite`` strategy or of ``st.data()``."""
 
 REAL_DENOMINATOR = 100
 """Reals are drawn on a grid of ``1 / REAL_DENOMINATOR`` (cents of a price), finer when a
 bound is finer or the interval narrower."""
+
+
+class Picker(Protocol):
+    """Where the choices of a drawn tick come from."""
+
+    def integer(self, name: str, low: int | None, high: int | None) -> int:
+        """An integer between ``low`` and ``high`` (either may be unbounded), for the
+        input ``name``."""
+
+    def choice(self, name: str, values: Sequence[Value]) -> Value:
+        """One of ``values`` (not empty), for the input ``name``."""
+
+
+class HypothesisPicker:
+    """Choices drawn by Hypothesis: integers shrink towards zero, or the end nearest."""
+
+    def __init__(self, draw: Draw) -> None:
+        from hypothesis import strategies  # only property tests need Hypothesis
+
+        self.draw = draw
+        self.st = strategies
+
+    def integer(self, name: str, low: int | None, high: int | None) -> int:
+        value: int = self.draw(self.st.integers(low, high))
+        return value
+
+    def choice(self, name: str, values: Sequence[Value]) -> Value:
+        value: Value = self.draw(self.st.sampled_from(list(values)))
+        return value
+
+
+class RandomPicker:
+    """Seeded choices, each input leaning as ``biases`` says: ``low`` (its low end),
+    ``high`` (its high end) or ``any``. An unbounded end is taken :data:`SPAN` away from
+    the other one (or from zero)."""
+
+    SPAN = 1000
+
+    def __init__(self, rng: random.Random, biases: Mapping[str, str] | None = None) -> None:
+        self.rng = rng
+        self.biases = biases or {}
+
+    def integer(self, name: str, low: int | None, high: int | None) -> int:
+        if low is None and high is None:
+            low, high = -self.SPAN, self.SPAN
+        elif low is None:
+            assert high is not None
+            low = high - 2 * self.SPAN
+        elif high is None:
+            high = low + 2 * self.SPAN
+        bias = self.biases.get(name, "any")
+        if bias == "low":
+            return low
+        if bias == "high":
+            return high
+        return self.rng.randint(low, high)
+
+    def choice(self, name: str, values: Sequence[Value]) -> Value:
+        bias = self.biases.get(name, "any")
+        if bias == "low":
+            return values[0]
+        if bias == "high":
+            return values[-1]
+        return self.rng.choice(list(values))
+
+
+Choose = Callable[[Picker, str], Value]
+"""A value from an interval, once a picker is known."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +179,7 @@ class TickDrawer:
         self.model = model
         self.interpreter = interpreter or Interpreter(model)
         atoms = [c for a in model.assumptions for c in conjuncts(a.expr)]
+        atoms += Book(model).constraints()
         order = [v.symbol for v in model.inputs]
         plans = []
         for i, v in enumerate(model.inputs):
@@ -123,11 +200,17 @@ class TickDrawer:
         self._solver: _SolverDraw | None = None
 
     def draw(self, draw: Draw, config: Config) -> dict[str, Value] | None:
-        """Admissible inputs for a tick on ``config``, or None when there are none."""
+        """Admissible inputs for a tick on ``config``, drawn by Hypothesis, or None when
+        there are none."""
+        return self.pick(HypothesisPicker(draw), config)
+
+    def pick(self, picker: Picker, config: Config) -> dict[str, Value] | None:
+        """Admissible inputs for a tick on ``config``, chosen by ``picker``, or None
+        when there are none."""
         env: dict[str, Value] = dict(config.values)
         inputs: dict[str, Value] = {}
         for plan in self.plans:
-            value = _draw_one(draw, plan, env)
+            value = _draw_one(picker, plan, env)
             if value is None:
                 break
             env[plan.var.name] = inputs[plan.var.name] = value
@@ -136,7 +219,7 @@ class TickDrawer:
                 return inputs
         if self._solver is None:
             self._solver = _SolverDraw(self.model)
-        found = self._solver.draw(draw, config)
+        found = self._solver.draw(picker, config)
         if found is not None:
             problems = self.interpreter.input_violations(config, found)
             if problems:  # z3 and the interpreter disagree: a bug in seqprove
@@ -146,7 +229,7 @@ class TickDrawer:
         return found
 
 
-def _draw_one(draw: Draw, plan: _Plan, env: dict[str, Value]) -> Value | None:
+def _draw_one(picker: Picker, plan: _Plan, env: dict[str, Value]) -> Value | None:
     """A value for ``plan.var`` that meets its range and every bound and check closed by
     it, or None when the interval is empty or a check fails (the caller then asks z3)."""
     v = plan.var
@@ -159,7 +242,7 @@ def _draw_one(draw: Draw, plan: _Plan, env: dict[str, Value]) -> Value | None:
             if all(check(env) for check in plan.checks):
                 fits.append(candidate)
         del env[v.name]
-        return draw(st.sampled_from(fits)) if fits else None
+        return picker.choice(v.name, fits) if fits else None
     low = _Edge.of(v.low, strict=False)
     high = _Edge.of(v.high, strict=False)
     exclude: list[Fraction] = []
@@ -176,12 +259,16 @@ def _draw_one(draw: Draw, plan: _Plan, env: dict[str, Value]) -> Value | None:
             low = low.tighter_low(_Edge(at, False))
         else:
             exclude.append(at)
-    strategy = _interval(kind == "int", low, high)
-    if strategy is None:
+    choose = _interval(kind == "int", low, high)
+    if choose is None:
         return None
-    if exclude:
-        strategy = strategy.filter(lambda value: value not in exclude)
-    value: Value = draw(strategy)
+    value: Value = choose(picker, v.name)
+    for _ in range(3):  # a value a `!=` conjunct excludes: choose again, then give up
+        if value not in exclude:
+            break
+        value = choose(picker, v.name)
+    else:
+        return None
     if plan.checks:
         env[v.name] = value
         ok = all(check(env) for check in plan.checks)
@@ -220,15 +307,15 @@ class _Edge:
         return self
 
 
-def _interval(integral: bool, low: _Edge, high: _Edge) -> st.SearchStrategy[Any] | None:
-    """A strategy for the numbers between ``low`` and ``high``, or None when there are
-    none. Both shrink towards zero, or the end nearest zero."""
+def _interval(integral: bool, low: _Edge, high: _Edge) -> Choose | None:
+    """How to choose a number between ``low`` and ``high``, or None when there are
+    none. With Hypothesis, both shrink towards zero, or the end nearest zero."""
     if integral:
         lo = None if low.at is None else _int_above(low.at, low.strict)
         hi = None if high.at is None else _int_below(high.at, high.strict)
         if lo is not None and hi is not None and lo > hi:
             return None
-        return st.integers(lo, hi)
+        return lambda picker, name: picker.integer(name, lo, hi)
     # a real is an integer number of grid steps, which Hypothesis shrinks far better
     # than a fraction drawn as numerator and denominator: towards zero, or the bound
     # nearest zero
@@ -240,17 +327,19 @@ def _interval(integral: bool, low: _Edge, high: _Edge) -> st.SearchStrategy[Any]
         lo = None if low.at is None else _int_above(low.at * denominator, low.strict)
         hi = None if high.at is None else _int_below(high.at * denominator, high.strict)
         if lo is None or hi is None or lo <= hi:
-            return st.integers(lo, hi).map(partial(_on_grid, denominator))
+            return _on_grid(denominator, lo, hi)
         denominator *= 10
     if low.at is not None and high.at is not None and low.at < high.at:
-        return st.just((low.at + high.at) / 2)
+        middle = (low.at + high.at) / 2
+        return lambda picker, name: middle
     if low.at is not None and low.at == high.at and not (low.strict or high.strict):
-        return st.just(low.at)
+        only = low.at
+        return lambda picker, name: only
     return None
 
 
-def _on_grid(denominator: int, steps: int) -> Fraction:
-    return Fraction(steps, denominator)
+def _on_grid(denominator: int, lo: int | None, hi: int | None) -> Choose:
+    return lambda picker, name: Fraction(picker.integer(name, lo, hi), denominator)
 
 
 def _int_above(at: Fraction, strict: bool) -> int:
@@ -273,7 +362,7 @@ class _SolverDraw:
         self.model = model
         self.system = TransitionSystem(model)
 
-    def draw(self, draw: Draw, config: Config) -> dict[str, Value] | None:
+    def draw(self, picker: Picker, config: Config) -> dict[str, Value] | None:
         system = self.system
         solver = z3.Solver(ctx=system.ctx)
         solver.set("timeout", self.TIMEOUT_MS)
@@ -285,15 +374,17 @@ class _SolverDraw:
         inputs: dict[str, Value] = {}
         for v in self.model.inputs:
             term = system.inp[v.name]
-            strategy = _interval(
+            choose = _interval(
                 v.type.kind in ("int", "enum"),
                 _Edge.of(v.low if v.type.kind != "enum" else 0, False),
                 _Edge.of(v.high if v.type.kind != "enum" else len(v.type.values) - 1, False),
             )
-            if v.type.kind == "bool":
-                strategy = st.booleans()
-            assert strategy is not None  # a declared range is never empty (the loader)
-            candidate: Value = draw(strategy)
+            assert choose is not None  # a declared range is never empty (the loader)
+            candidate: Value = (
+                picker.choice(v.name, [False, True])
+                if v.type.kind == "bool"
+                else choose(picker, v.name)
+            )
             fixed = term == value_term(v.type, candidate, system.ctx)
             if solver.check(fixed) == z3.sat:
                 value = candidate
