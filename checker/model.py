@@ -28,6 +28,8 @@ class Variable:
     low: Value | None = None
     high: Value | None = None
     source: str = "market"
+    column: str = ""
+    """For a market input: the data column ``seqprove run`` reads (empty: its name)."""
     instrument: str = ""
     """For a name the semantics keeps (``perp.position``, ``perp.bought``, ...): its
     instrument; empty for what the file declares."""

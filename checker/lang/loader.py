@@ -421,10 +421,26 @@ class _Builder:
             if source == "venue.pnl_change" and kind.kind != "real":
                 self.err(("inputs", name, "source"), f"'{name}' takes a PnL: make it real")
                 continue
+            column = str(spec.get("column", ""))
+            if column and source != "market":
+                self.err(
+                    ("inputs", name, "column"),
+                    f"'{name}' takes {source}: only a market input reads a column",
+                    key=True,
+                )
+                continue
             line = self.doc.key_loc(("inputs", name)).line
             result.append(
                 Variable(
-                    name, kind, symbol, line, spec.get("doc", ""), low=low, high=high, source=source
+                    name,
+                    kind,
+                    symbol,
+                    line,
+                    spec.get("doc", ""),
+                    low=low,
+                    high=high,
+                    source=source,
+                    column=column,
                 )
             )
         return result

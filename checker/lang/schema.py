@@ -13,6 +13,7 @@ from typing import Any
 NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$(?!\n)"
 STEP_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$(?!\n)"
 STRATEGY_PATTERN = "^[A-Za-z0-9_-]+$(?!\n)"
+COLUMN_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*([.][A-Za-z_][A-Za-z0-9_]*)?$(?!\n)"
 
 SOURCES: dict[str, str] = {
     "market": "the data column of the same name",
@@ -195,6 +196,12 @@ SCHEMA: dict[str, Any] = {
                     "description": "Where `seqprove run` takes the input from: a column "
                     "of the market data (default) or a quantity of the venue.",
                     "enum": list(SOURCES),
+                },
+                "column": {
+                    "description": "The market data column a market input reads (default: "
+                    "its own name), such as `perp.ask` for an instrument's column.",
+                    "type": "string",
+                    "pattern": COLUMN_PATTERN,
                 },
             },
             "$ref": "#/$defs/enumNeedsValues",
