@@ -167,6 +167,8 @@ def _diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
             rule = "letters, digits, '-' and '_'"
         elif path and path[0] == "steps":
             rule = "a letter or '_', then letters, digits, '_' or '-'"
+        elif path and path[-1] == "column":
+            rule = "letters, digits and '_' (an instrument's column as I.NAME)"
         else:
             rule = "a letter or '_', then letters, digits or '_'"
         return [doc.error(path, f"{shown(error.instance)} is not a valid name: use {rule}")]
