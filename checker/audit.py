@@ -45,6 +45,7 @@ limit so the answer does not depend on the machine, and a wall-clock guard):
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -67,6 +68,7 @@ from checker.model import (
     Variable,
     book_name,
     fill_pending_name,
+    param_text,
     pending_name,
 )
 from checker.results import Verdict
@@ -381,6 +383,15 @@ class Semantics:
             parts.append(f.state[v.name] == _value(v, v.init, self.ctx))
         return z3.And(*parts)
 
+    def _memo(self, kind: str, key: object, j: int, make: Callable[[], z3.BoolRef]) -> z3.BoolRef:
+        """One term per (kind, key, position): the obligations of several limits share
+        the ticks and the claims they are built from."""
+        memo: dict[tuple[str, object, int], z3.BoolRef] = self.__dict__.setdefault("memo", {})
+        found = memo.get((kind, key, j))
+        if found is None:
+            found = memo[(kind, key, j)] = make()
+        return found
+
     def domain(self, j: int) -> z3.BoolRef:
         f = self.at(j)
         parts = [f.step >= 0, f.step <= len(self.model.steps) - 1]
@@ -505,6 +516,9 @@ class Semantics:
 
     def tick(self, j: int) -> z3.BoolRef:
         """Position ``j + 1`` follows from position ``j`` by one tick (inputs included)."""
+        return self._memo("tick", None, j, lambda: self._tick(j))
+
+    def _tick(self, j: int) -> z3.BoolRef:
         here, there = self.at(j), self.at(j + 1)
         after = self.after_fills(j)
         walk = self._walk_after(j)
@@ -591,6 +605,9 @@ class Semantics:
 
     def claim(self, text: str, j: int) -> z3.BoolRef:
         """A claim's SMT-LIB2 term, read over the configuration at position ``j``."""
+        return self._memo("claim", text, j, lambda: self._claim(text, j))
+
+    def _claim(self, text: str, j: int) -> z3.BoolRef:
         _one_term(text)
         decls: dict[str, z3.FuncDeclRef] = {STEP: self.template_step.decl()}
         decls.update({current(n): c.decl() for n, c in self.template.items()})
@@ -682,10 +699,25 @@ class Obligation:
         return "\n".join(lines)
 
 
+_MEANINGS: dict[tuple[str, str, str], Semantics] = {}
+"""The encodings of the models checked lately (by file, content and params), so that the
+claims of a model's limits are checked on one encoding."""
+
+
+def _semantics(model: Model) -> Semantics:
+    key = (model.file, model.source_sha256, json.dumps(param_text(model.params)))
+    found = _MEANINGS.get(key)
+    if found is None:
+        if len(_MEANINGS) >= 4:
+            _MEANINGS.pop(next(iter(_MEANINGS)))
+        found = _MEANINGS[key] = Semantics(model)
+    return found
+
+
 def obligations(model: Model, limit: str, claim: Claim) -> tuple[Semantics, list[Obligation]]:
     """The obligations of ``claim`` for ``limit`` of ``model``, in the order they are
     checked. Raises ValueError when the claim's text cannot be read."""
-    sem = Semantics(model)
+    sem = _semantics(model)
     init = sem.init()
     found = [
         Obligation("domain-initiation", (("Init", init), ("NotDomain", z3.Not(sem.domain(0))))),
@@ -766,6 +798,14 @@ def _guard(ctx: z3.Context, seconds: float) -> Iterator[threading.Event]:
         timer.cancel()
 
 
+_SHOWN: dict[tuple[str, str, str, str], set[str]] = {}
+"""Obligations of a claim that do not depend on the limit (the domain, and initiation and
+consecution of an invariant or of lemmas) already shown to hold, per model file content,
+params and claim: one invariant that proves several limits is checked once."""
+
+_SHARED = ("domain-", "initiation", "consecution", "lemmas-")
+
+
 def check(
     model: Model,
     limit: str,
@@ -788,8 +828,14 @@ def check(
     except ValueError as exc:
         return Audit("fails", "claim", str(exc))
     answers: list[tuple[str, str]] = []
+    text = json.dumps(claim.to_json(), sort_keys=True)
+    key = (model.file, model.source_sha256, json.dumps(param_text(model.params)), text)
+    shown = _SHOWN.setdefault(key, set())
     with _guard(sem.ctx, wall_seconds) as fired:
         for ob in obs:
+            if ob.name in shown:
+                answers.append((ob.name, "unsat (shown for another limit)"))
+                continue
             solver = z3.Solver(ctx=sem.ctx)
             solver.set("rlimit", rlimit)
             solver.add(ob.query)
@@ -806,6 +852,8 @@ def check(
                     else f"z3 answered unknown ({solver.reason_unknown()})"
                 )
                 return Audit("undecided", ob.name, why, tuple(answers))
+            if ob.name.startswith(_SHARED):
+                shown.add(ob.name)
     return Audit("holds", answers=tuple(answers))
 
 

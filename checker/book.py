@@ -183,6 +183,34 @@ class Book:
                     now[side.pending] = _choose(on_side, get(side.open), get(side.pending))
         return now
 
+    def worst_case(self, limit: sympy.Basic) -> list[sympy.Basic]:
+        """Worst-case versions of ``limit`` (a limit's expression): for each inequality
+        in it that is linear in some instruments' positions, the same inequality with
+        every position moved as far as its open orders can take it the wrong way (all
+        the buys filled where the position's coefficient is positive, all the sells where
+        it is negative). Fills only ever move a position within these bounds, so they
+        often make an inductive strengthening of an exposure limit (they are candidate
+        lemmas: each is proved or dropped). ``abs(e) <= c`` counts as ``e <= c`` and
+        ``-e <= c``."""
+        positions = {self.symbols[book_name(i.name, "position")]: i.name for i in self.instruments}
+        found: list[sympy.Basic] = []
+        for expr, strict in _inequalities(limit):
+            if not expr.free_symbols & set(positions):
+                continue
+            moved = expr
+            for symbol, instrument in positions.items():
+                slope = sympy.diff(expr, symbol)
+                if slope.free_symbols or not slope.is_number:
+                    moved = None
+                    break
+                if slope > 0:
+                    moved = moved + slope * self.symbols[book_name(instrument, "open_buy")]
+                elif slope < 0:
+                    moved = moved - slope * self.symbols[book_name(instrument, "open_sell")]
+            if moved is not None and moved != expr:
+                found.append(sympy.Lt(moved, 0) if strict else sympy.Le(moved, 0))
+        return found
+
     def _sides_of(self, action: Action) -> list[Side]:
         """The sides an action can touch (a cancel_all without instrument: every one)."""
         return [s for s in self.sides if action.instrument in ("", s.instrument)]
@@ -272,6 +300,29 @@ class Book:
                 else:
                     assert side.pending is not None
                     values[side.pending] = values[side.open]
+
+
+def _inequalities(expr: sympy.Basic) -> list[tuple[sympy.Basic, bool]]:
+    """The inequalities of ``expr`` (its conjuncts), each as ``(e, strict)`` meaning
+    ``e < 0`` or ``e <= 0``; ``abs(x) + rest <= 0`` gives ``x + rest`` and ``-x + rest``."""
+    if isinstance(expr, sympy.And):
+        return [found for arg in expr.args for found in _inequalities(arg)]
+    if isinstance(expr, sympy.LessThan | sympy.StrictLessThan):
+        diff = expr.lhs - expr.rhs
+    elif isinstance(expr, sympy.GreaterThan | sympy.StrictGreaterThan):
+        diff = expr.rhs - expr.lhs
+    else:
+        return []
+    strict = isinstance(expr, sympy.StrictLessThan | sympy.StrictGreaterThan)
+    terms = sympy.Add.make_args(diff)
+    absolute = [t for t in terms if isinstance(t, sympy.Abs)]
+    if not absolute:
+        return [(diff, strict)]
+    if len(absolute) != 1:
+        return []
+    rest = diff - absolute[0]
+    inner = absolute[0].args[0]
+    return [(inner + rest, strict), (-inner + rest, strict)]
 
 
 def _is_side(expr: sympy.Basic | None, side: str) -> sympy.Basic:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import z3
 
 from checker.engines.base import Budget
-from checker.smt.system import TransitionSystem, value_term
+from checker.smt.system import STEP, TransitionSystem, value_term
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,23 @@ def candidates(system: TransitionSystem) -> dict[str, z3.BoolRef]:
     for name, prop in system.props.items():
         if name not in system.reads_inputs and name not in found:
             found[name] = prop
-    for side in system.book.sides:
+    book = system.book
+    for side in book.sides:
         if side.pending is not None:
             found[f"{side.pending} <= {side.open}"] = (
                 system.cur[side.pending] <= system.cur[side.open]
             )
+        # where no order works (only pending ones, or none) in a step
+        working = system.cur[side.open] - (
+            system.cur[side.pending] if side.pending is not None else 0
+        )
+        for step, index in system.step_index.items():
+            found[f"{step}: no {side.side} working on {side.instrument}"] = z3.Implies(
+                system.cur[STEP] == index, working <= 0
+            )
+    for lim in system.model.limits:
+        for k, expr in enumerate(book.worst_case(lim.expr) if book else ()):
+            found[f"{lim.name}, worst case {k + 1}"] = system.encode(expr)
     for v in system.model.state:
         if not v.type.numeric or v.init is None:
             continue

@@ -121,13 +121,19 @@ def _solve(
             fp.add_rule(
                 _closed(state, z3.Implies(init_values, preds[step](*state))), None, INIT_RULE
             )
+
+    def at_step(term: z3.BoolRef, index: int) -> z3.BoolRef:
+        """``term`` in the clauses of one step: they have no step variable."""
+        return z3.simplify(z3.substitute(term, (system.cur[STEP], z3.IntVal(index, ctx))))
+
     for step in model.steps:
         earlier: list[z3.BoolRef] = []
+        known_here = at_step(known, system.step_index[step])
         for t in model.outgoing(step):
             guard = system.guards[t.index]
             fires = z3.And(guard, *(z3.Not(g) for g in earlier))
             body = z3.And(
-                preds[step](*state), known, system.admissible, fires, system.effect(t.index)
+                preds[step](*state), known_here, system.admissible, fires, system.effect(t.index)
             )
             clause = _closed(state + inputs + after, z3.Implies(body, preds[t.target](*after)))
             fp.add_rule(clause, None, _rule(t.index))
@@ -135,7 +141,7 @@ def _solve(
         if system.book:  # a stutter books the tick's fills: a clause of its own
             body = z3.And(
                 preds[step](*state),
-                known,
+                known_here,
                 system.admissible,
                 *(z3.Not(g) for g in earlier),
                 system.stutter(),
@@ -143,10 +149,10 @@ def _solve(
             clause = _closed(state + inputs + after, z3.Implies(body, preds[step](*after)))
             fp.add_rule(clause, None, _stutter_rule(system.step_index[step]))
     for step, index in system.step_index.items():
-        here = z3.simplify(z3.substitute(bad, (system.cur[STEP], z3.IntVal(index, ctx))))
+        here = at_step(bad, index)
         if z3.is_false(here):
             continue
-        query = z3.And(preds[step](*state), known, here)
+        query = z3.And(preds[step](*state), at_step(known, index), here)
         if reads_inputs:
             query = z3.And(query, system.admissible)
         bound = state + inputs if reads_inputs else state

@@ -21,9 +21,11 @@ from checker.model import Model, Value
 
 WALKS = 24
 TICKS = 400
-CANDIDATES = 6
-PATIENCE = 100
+CANDIDATES = 2
+PATIENCE = 60
 """A walk ends after this many ticks that fire no transition not covered yet."""
+TOTAL = 4000
+"""Ticks all the walks of a model take together, at most."""
 
 
 def _candidates(
@@ -53,8 +55,9 @@ def covered_by_walks(model: Model, seed: int = 0) -> set[int]:
     rng = random.Random(seed)
     covered: set[int] = set()
     total = len(model.transitions)
+    taken = 0
     for walk in range(WALKS):
-        if len(covered) == total:
+        if len(covered) == total or taken >= TOTAL:
             break
         styles = ("low", "high", "any")
         biases = {
@@ -76,6 +79,7 @@ def covered_by_walks(model: Model, seed: int = 0) -> set[int]:
             if chosen is None:
                 break
             result = interpreter.step(config, chosen)
+            taken += 1
             if result.transition is not None and result.transition.index not in covered:
                 covered.add(result.transition.index)
                 idle = 0

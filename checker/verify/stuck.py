@@ -1,22 +1,29 @@
 """The ``stuck`` check (language version 2): a strategy that is safe because it has
 stopped trading without halting.
 
-A configuration is *stuck* when, from it, no transition that sends ``place`` can fire
-again and no final step is reached, whatever admissible inputs the market chooses. The
-check reports one only when it is shown: a configuration ``c`` reached by a run (replayed
-by the interpreter), and an inductive invariant, found by Spacer from ``c`` and checked
-again, that contains ``c``, is kept by every admissible tick, and holds in no
-configuration that is final or where a placing transition can fire.
+A configuration outside the final steps is *stuck* when, from it, no transition that
+sends ``place`` can fire again, whatever admissible inputs the market chooses, and the
+strategy is not made to halt: some run from it stays outside the final steps for good.
+The check reports one only when it is shown: a configuration ``c`` reached by a run
+(replayed by the interpreter); an inductive invariant, found by Spacer from ``c`` and
+checked again, that contains ``c``, is kept by every admissible tick and holds in no
+configuration where a placing transition can fire; and either the invariant holds in no
+final configuration (whatever the market does, the strategy neither trades nor halts),
+or a run from ``c`` comes back to a configuration it has been in without passing a final
+step (it can wait there for ever: a kill switch, say, could halt it, but nothing makes
+it trade again).
 
-It is a finder, not a proof of progress. The search goes depth by depth with BMC for a
-candidate: a reachable, non-final configuration that admits some inputs and from which
-no run of at most :data:`LOOKAHEAD` ticks places an order or halts, *whatever* the
-inputs. That "whatever" is found by refinement: when some inputs make a candidate escape
-(place or halt) within the lookahead, those inputs, tick by tick, are kept as a witness
-that the next candidate must also resist, so one witness passes over every configuration
-the same market moves would unstick. A candidate that resists the lookahead is given to
-Spacer; if Spacer traps it, the shortest run BMC finds into the trap is shown. When none
-is shown, a note says how far the search went.
+It is a finder, not a proof of progress. Candidates are searched depth by depth with
+BMC, up to :data:`SEARCH_DEPTH` ticks: a reachable, non-final configuration that admits
+inputs with which it does not halt at once, and from which no run of at most
+:data:`LOOKAHEAD` ticks places an order, *whatever* the market does. That "whatever" is
+found by refinement: when some market moves make a candidate place an order within the
+lookahead, those moves, tick by tick, are kept as a witness that every later candidate
+must also resist. A move is the market inputs of a tick and, per side of a book, whether
+its working and its pending orders fill in full or not at all, so one witness reads the
+book it meets and passes over every configuration the same moves would unstick. A
+candidate that resists is given to Spacer to trap. When none is shown, the note says how
+deep the search went.
 """
 
 from __future__ import annotations
@@ -30,10 +37,10 @@ from checker.smt.decode import invariant_by_step
 from checker.smt.system import STEP, TransitionSystem, value_term
 from checker.verify.trace import Path, extract, replay
 
-SEARCH_DEPTH = 12
+SEARCH_DEPTH = 8
 """Deepest run the search for candidates looks at."""
 
-LOOKAHEAD = 4
+LOOKAHEAD = 3
 """Ticks a candidate must go through, whatever the inputs, without placing or halting."""
 
 WITNESSES = 40
@@ -56,16 +63,7 @@ def stuck(
     placing = [t.index for t in model.transitions if any(a.name == "place" for a in t.emit)]
     if not model.instruments or not placing:
         return []
-    search = _Search(system, unroller, interpreter, budget, placing)
-    searched = -1
-    for depth in range(SEARCH_DEPTH + 1):
-        found, finished = search.at_depth(depth)
-        if found is not None:
-            return [found]
-        if not finished:
-            break
-        searched = depth
-    return [search.note(searched)]
+    return [_Search(system, unroller, interpreter, budget, placing).run()]
 
 
 class _Search:
@@ -92,26 +90,45 @@ class _Search:
         self.tried = 0
 
     def _lookahead(self) -> tuple[z3.BoolRef, list[z3.ExprRef]]:
-        """A term over the current state and the inputs of :data:`LOOKAHEAD` ticks
-        (fresh constants, returned): some run with those inputs places an order or
-        reaches a final step within the lookahead."""
+        """A term over the current state and the market moves of :data:`LOOKAHEAD` ticks
+        (fresh constants, returned): the run with those moves places an order within the
+        lookahead. A move is the tick's market inputs and, for each side of a book,
+        whether its working and its pending orders fill in full or not at all: so a
+        witness reads the book it meets (all that is pending fills, whatever that is)
+        and unsticks every configuration the same moves would."""
         system = self.system
         state = {n: system.cur[n] for n in system.cur}
         moves: list[z3.ExprRef] = []
         went: list[z3.BoolRef] = []  # the ticks taken so far were admissible
         ways: list[z3.BoolRef] = []
-        for j in range(LOOKAHEAD + 1):
+        ctx = system.ctx
+        book = system.book
+        fills = {v.name for v in system.model.inputs if v.builtin}
+        for j in range(LOOKAHEAD):
             here = [(system.cur[n], state[n]) for n in system.cur]
-            final = z3.substitute(self.final, *here)
-            if j == LOOKAHEAD:
-                ways.append(z3.And(*went, final))
-                break
-            fresh = {n: z3.Const(f"{n}@ahead{j}", t.sort()) for n, t in system.inp.items()}
-            moves += fresh.values()
-            pairs = here + [(system.inp[n], fresh[n]) for n in system.inp]
+            inputs: dict[str, z3.ExprRef] = {}
+            for n, t in system.inp.items():
+                if n not in fills:
+                    inputs[n] = z3.Const(f"{n}@ahead{j}", t.sort())
+                    moves.append(inputs[n])
+            for side in book.sides:
+                takes = z3.Bool(f"{side.fill}@ahead{j}", ctx)
+                moves.append(takes)
+                pending = state[side.pending] if side.pending is not None else 0
+                working = state[side.open] - pending
+                late = pending
+                if side.fill_pending is not None:
+                    takes_late = z3.Bool(f"{side.fill_pending}@ahead{j}", ctx)
+                    moves.append(takes_late)
+                    late = z3.If(takes_late, pending, 0 * working)
+                    inputs[side.fill_pending] = late
+                inputs[side.fill] = z3.If(takes, working, 0 * working) + (
+                    late if side.fill_pending is not None else 0 * working
+                )
+            pairs = here + [(system.inp[n], inputs[n]) for n in system.inp]
             admissible = z3.substitute(system.admissible, *pairs)
             places = z3.substitute(self.places, *pairs)
-            ways.append(z3.And(*went, z3.Or(final, z3.And(admissible, places))))
+            ways.append(z3.And(*went, admissible, places))
             went.append(admissible)
             state = {n: z3.substitute(system.next_values[n], *pairs) for n in system.cur}
         return z3.Or(*ways), moves
@@ -119,18 +136,33 @@ class _Search:
     def spent(self) -> bool:
         return self.budget.expired or self.tried >= TRAPS or len(self.witnesses) >= WITNESSES
 
-    def at_depth(self, depth: int) -> tuple[Finding | None, bool]:
-        """Search the configurations reached in ``depth`` ticks: a finding, or None and
-        whether the depth was searched to the end."""
+    def run(self) -> Finding:
+        """The warning for the first candidate shown stuck, or the note, searching the
+        configurations BMC reaches depth by depth (so the run shown is a shortest one
+        to a candidate)."""
+        searched = -1
+        for depth in range(SEARCH_DEPTH + 1):
+            found, finished = self._search(depth)
+            if found is not None:
+                return found
+            if not finished:
+                break
+            searched = depth
+        return self.note(searched)
+
+    def _search(self, depth: int) -> tuple[Finding | None, bool]:
+        """Candidates reached in ``depth`` ticks: a finding, or None and whether none is
+        left there."""
         system = self.system
-        tried_here: list[z3.BoolRef] = []
+        excluded: list[z3.BoolRef] = []
         while not self.spent():
-            wanted = z3.And(
-                z3.Not(self.final),
-                *(system.at(w, depth) for w in self.witnesses),
-                *(system.at(z3.Not(c), depth) for c in tried_here),
+            wanted = z3.And(z3.Not(self.final), *self.witnesses, *(z3.Not(c) for c in excluded))
+            # a run of one tick more, which leaves the candidate as it was: it can wait
+            here_now, after = system.frame(depth).state, system.frame(depth + 1).state
+            waits = z3.And(*(here_now[n] == after[n] for n in here_now))
+            result, found = self.unroller.check(
+                wanted, depth + 1, self.budget.part(0.3), path=[waits], in_tick=True
             )
-            result, found = self.unroller.check(wanted, depth, self.budget.part(0.3), True)
             if result == z3.unsat:
                 return None, True
             if result != z3.sat or found is None:
@@ -143,47 +175,56 @@ class _Search:
             if answer == z3.sat:  # these market moves unstick it: the next must resist
                 moves = solver.model()
                 fixed = [(m, moves.eval(m, model_completion=True)) for m in self.moves]
-                self.witnesses.append(z3.Not(z3.substitute(self.escape, *fixed)))
+                self.witnesses.append(z3.simplify(z3.Not(z3.substitute(self.escape, *fixed))))
                 continue
             if answer != z3.unsat:
                 return None, False
             finding = self._trap(path, here)
             if finding is not None:
                 return finding, True
-            tried_here.append(here)
+            excluded.append(here)
         return None, False
 
     def _trap(self, path: Path, here: z3.BoolRef) -> Finding | None:
         """The finding when Spacer shows the end of ``path`` stuck."""
         system = self.system
         self.tried += 1
-        outcome = spacer(
-            system, z3.Or(self.final, self.places), self.budget.capped(TRAP_RLIMIT), init=here
-        )
+        outcome = spacer(system, self.places, self.budget.capped(TRAP_RLIMIT), init=here)
         if outcome.verdict is not Verdict.PROVED or outcome.invariant is None:
             return None
         inside = z3.Solver(ctx=system.ctx)
         inside.add(outcome.invariant, self.final)
-        if self.budget.check(inside) != z3.unsat:
+        halting = self.budget.check(inside)
+        if halting == z3.unknown:
             return None
-        return _finding(system, self.interpreter, path, outcome.invariant)
+        shortest = self._shortest(z3.And(outcome.invariant, z3.Not(self.final)), len(path) - 1)
+        return _finding(
+            system, self.interpreter, shortest or path, outcome.invariant, halting == z3.sat
+        )
+
+    def _shortest(self, trap: z3.BoolRef, most: int) -> Path | None:
+        """The shortest run BMC finds into ``trap`` (every configuration in it is stuck),
+        of fewer than ``most`` ticks; None when none is found in budget."""
+        for depth in range(most):
+            result, found = self.unroller.check(trap, depth, self.budget.part(0.2))
+            if result == z3.sat and found is not None:
+                return extract(self.system, found, depth)
+            if result != z3.unsat:
+                return None
+        return None
 
     def note(self, searched: int) -> Finding:
         model = self.system.model
-        reach = f"runs up to {searched} tick(s)" if searched >= 0 else "no run"
-        stop = ""
-        if self.budget.expired:
-            stop = f" ({self.budget.why()})"
-        elif self.tried >= TRAPS or len(self.witnesses) >= WITNESSES:
-            stop = " (the search's own bounds were reached)"
+        reach = f"runs of up to {searched} tick(s)" if searched >= 0 else "no run"
+        stop = f" ({self.budget.why()})" if self.budget.expired else ""
         return Finding(
             "stuck",
             Severity.NOTE,
-            f"no stuck configuration found in {reach}{stop}: every reachable configuration "
-            f"examined places an order or halts within {LOOKAHEAD} tick(s) for some "
-            f"market moves ({len(self.witnesses)} kept as witnesses), or was shown to by "
-            f"Spacer ({self.tried} tried). This is a search, not a proof that the strategy "
-            "keeps trading.",
+            f"no stuck configuration found in {reach}{stop}: every configuration they "
+            "reach that is not final and can stay as it is for a tick can place an order "
+            f"within {LOOKAHEAD} tick(s) after one of {len(self.witnesses)} market move(s), "
+            f"or was shown to later ({self.tried} given to Spacer). This is a search, not "
+            "a proof that the strategy keeps trading.",
             model.step_lines[model.initial],
             model.step_columns[model.initial],
         )
@@ -198,7 +239,11 @@ def _at_config(system: TransitionSystem, config: Config) -> z3.BoolRef:
 
 
 def _finding(
-    system: TransitionSystem, interpreter: Interpreter, path: Path, invariant: z3.BoolRef
+    system: TransitionSystem,
+    interpreter: Interpreter,
+    path: Path,
+    invariant: z3.BoolRef,
+    may_halt: bool,
 ) -> Finding:
     model = system.model
     run = replay(model, interpreter, None, path)
@@ -213,9 +258,15 @@ def _finding(
         "stuck",
         Severity.WARNING,
         f"stuck after {run.length} tick(s) of the run below, in step '{last.step}' with "
-        f"{state}: from there no transition that places an order can fire again and no "
-        "final step is reached, whatever the market does within the assumptions. The "
-        f"configurations it stays in (an inductive invariant): {where}",
+        f"{state}: from there no transition that places an order can fire again, whatever "
+        "the market does within the assumptions, "
+        + (
+            "and the strategy can wait there for ever without halting (some market ticks "
+            "leave it as it is)"
+            if may_halt
+            else "and no final step is ever reached"
+        )
+        + f". The configurations it stays in (an inductive invariant): {where}",
         model.step_lines[last.step],
         model.step_columns[last.step],
         run=run,
