@@ -50,7 +50,8 @@ SCHEMA: dict[str, Any] = {
     "description": "A trading sequencer: steps, transitions guarded by provers, and limits.",
     "type": "object",
     "additionalProperties": False,
-    "required": ["strategy", "state", "steps", "initial", "transitions", "limits"],
+    "required": ["strategy", "steps", "initial", "transitions", "limits"],
+    "anyOf": [{"required": ["state"]}, {"required": ["instruments"]}],
     "properties": {
         "strategy": {
             "description": "Name of the strategy: letters, digits, '-' and '_'.",
@@ -82,7 +83,11 @@ SCHEMA: dict[str, Any] = {
             "Named constants; `--param NAME=VALUE` overrides one.",
         ),
         "state": {
-            **_named({"$ref": "#/$defs/stateVar"}, "The strategy's memory."),
+            **_named(
+                {"$ref": "#/$defs/stateVar"},
+                "The strategy's memory (required unless the model declares instruments, "
+                "whose books are state too).",
+            ),
             "minProperties": 1,
         },
         "inputs": _named({"$ref": "#/$defs/input"}, "What the market supplies at each tick."),

@@ -121,6 +121,14 @@ def _diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
                     f"doc: text}}, not {describe(error.instance)}",
                 )
             ]
+        if not path and kind == "anyOf":
+            return [
+                doc.error(
+                    (),
+                    "the file: missing required key 'state' (a model without `instruments` "
+                    "needs state of its own)",
+                )
+            ]
         if path and path[-1] == "when":
             return [
                 doc.error(

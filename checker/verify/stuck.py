@@ -28,8 +28,12 @@ deep the search went.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+import sympy
 import z3
 
+from checker.draw import conjuncts
 from checker.engines import Budget, Unroller, spacer
 from checker.interpret import Config, Interpreter
 from checker.results import Finding, Severity, Verdict
@@ -104,6 +108,7 @@ class _Search:
         ctx = system.ctx
         book = system.book
         fills = {v.name for v in system.model.inputs if v.builtin}
+        anchors = self.anchors = _anchors(system)
         for j in range(LOOKAHEAD):
             here = [(system.cur[n], state[n]) for n in system.cur]
             inputs: dict[str, z3.ExprRef] = {}
@@ -111,6 +116,8 @@ class _Search:
                 if n not in fills:
                     inputs[n] = z3.Const(f"{n}@ahead{j}", t.sort())
                     moves.append(inputs[n])
+                    if n in anchors:  # as an offset from the state that bounds it
+                        inputs[n] = z3.substitute(anchors[n], *here) + inputs[n]
             for side in book.sides:
                 takes = z3.Bool(f"{side.fill}@ahead{j}", ctx)
                 moves.append(takes)
@@ -132,6 +139,36 @@ class _Search:
             went.append(admissible)
             state = {n: z3.substitute(system.next_values[n], *pairs) for n in system.cur}
         return z3.Or(*ways), moves
+
+    def _moves(self, found: z3.ModelRef) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
+        """The market moves of a witness, from the solver's model: every move as the
+        value it took, except that a market input of the first tick is taken relative
+        to the state variable of its sort whose value was nearest (a price near the
+        grid's centre stays near whatever the centre is), so the witness serves every
+        configuration where the same move from that variable unsticks it."""
+        system = self.system
+        user = [v for v in system.model.state if v.type.numeric and not v.builtin]
+        fixed: list[tuple[z3.ExprRef, z3.ExprRef]] = []
+        for move in self.moves:
+            value = found.eval(move, model_completion=True)
+            name = move.decl().name()
+            if name.endswith("@ahead0") and (z3.is_int(move) or z3.is_real(move)):
+                anchor = self.anchors.get(name.removesuffix("@ahead0"))
+                shown = value if anchor is None else found.eval(anchor + move, True)
+                near = None
+                for v in user:
+                    term = system.cur[v.name]
+                    if z3.is_int(term) != z3.is_int(move):
+                        continue
+                    at = found.eval(term, model_completion=True)
+                    gap = _number(found.eval(shown - at, True))
+                    if abs(gap) < abs(_number(shown)) and (near is None or abs(gap) < near[0]):
+                        near = (abs(gap), term, found.eval(shown - at, True))
+                if near is not None:
+                    _, term, offset = near
+                    value = term + offset - (anchor if anchor is not None else 0)
+            fixed.append((move, value))
+        return fixed
 
     def spent(self) -> bool:
         return self.budget.expired or self.tried >= TRAPS or len(self.witnesses) >= WITNESSES
@@ -157,24 +194,32 @@ class _Search:
         excluded: list[z3.BoolRef] = []
         while not self.spent():
             wanted = z3.And(z3.Not(self.final), *self.witnesses, *(z3.Not(c) for c in excluded))
-            # a run of one tick more, which leaves the candidate as it was: it can wait
-            here_now, after = system.frame(depth).state, system.frame(depth + 1).state
-            waits = z3.And(*(here_now[n] == after[n] for n in here_now))
+            # a run of two ticks more, which comes back to the candidate after one or
+            # two: it can wait there (in a step, or going back and forth between two)
+            now = system.frame(depth).state
+            waits = z3.Or(
+                *(
+                    z3.And(*(now[n] == system.frame(depth + k).state[n] for n in now))
+                    for k in (1, 2)
+                )
+            )
             result, found = self.unroller.check(
-                wanted, depth + 1, self.budget.part(0.3), path=[waits], in_tick=True
+                z3.BoolVal(True, system.ctx),
+                depth + 2,
+                self.budget.part(0.3),
+                path=[system.at(wanted, depth), waits],
             )
             if result == z3.unsat:
                 return None, True
             if result != z3.sat or found is None:
                 return None, False
-            path = extract(system, found, depth)
+            path = extract(system, found, depth + 2)[: depth + 1]
             here = _at_config(system, path[-1][0])
             solver = z3.Solver(ctx=system.ctx)
             solver.add(here, self.escape)
             answer = self.budget.check(solver)
             if answer == z3.sat:  # these market moves unstick it: the next must resist
-                moves = solver.model()
-                fixed = [(m, moves.eval(m, model_completion=True)) for m in self.moves]
+                fixed = self._moves(solver.model())
                 self.witnesses.append(z3.simplify(z3.Not(z3.substitute(self.escape, *fixed))))
                 continue
             if answer != z3.unsat:
@@ -221,13 +266,53 @@ class _Search:
             "stuck",
             Severity.NOTE,
             f"no stuck configuration found in {reach}{stop}: every configuration they "
-            "reach that is not final and can stay as it is for a tick can place an order "
-            f"within {LOOKAHEAD} tick(s) after one of {len(self.witnesses)} market move(s), "
-            f"or was shown to later ({self.tried} given to Spacer). This is a search, not "
-            "a proof that the strategy keeps trading.",
+            "reach that is not final and can wait (come back to itself in one or two "
+            f"ticks) can place an order within {LOOKAHEAD} tick(s) after "
+            + (
+                f"one of {len(self.witnesses)} market move(s)"
+                if self.witnesses
+                else "any market move (none was found that waits)"
+            )
+            + f", or was shown to later ({self.tried} given to Spacer). This is a search, "
+            "not a proof that the strategy keeps trading.",
             model.step_lines[model.initial],
             model.step_columns[model.initial],
         )
+
+
+def _number(value: z3.ExprRef) -> Fraction:
+    """A numeral of a z3 model as an exact fraction."""
+    if z3.is_int_value(value):
+        return Fraction(value.as_long())
+    return Fraction(value.numerator_as_long(), value.denominator_as_long())
+
+
+def _anchors(system: TransitionSystem) -> dict[str, z3.ExprRef]:
+    """For a numeric market input that an assumption bounds by the state alone (a clock
+    ``now >= clock``), the bound, as a term over the current state: the search's market
+    moves give such an input as an offset from it, so one witness serves whatever the
+    clock reads."""
+    model = system.model
+    inputs = {v.symbol: v for v in model.inputs if v.type.numeric and not v.builtin}
+    found: dict[str, z3.ExprRef] = {}
+    for atom in (c for a in model.assumptions for c in conjuncts(a.expr)):
+        if not isinstance(atom, sympy.Rel) or isinstance(atom, sympy.Ne):
+            continue
+        read = atom.free_symbols & set(inputs)
+        if len(read) != 1:
+            continue
+        (symbol,) = read
+        if symbol.name in found or not (atom.free_symbols - read):
+            continue
+        try:
+            solved = sympy.solve(sympy.Eq(atom.lhs, atom.rhs), symbol)
+        except (NotImplementedError, TypeError, ValueError):
+            continue
+        if len(solved) == 1 and not solved[0].free_symbols & set(inputs):
+            bound = system.encode(solved[0])
+            if z3.is_real(bound) == z3.is_real(system.inp[symbol.name]):
+                found[symbol.name] = bound
+    return found
 
 
 def _at_config(system: TransitionSystem, config: Config) -> z3.BoolRef:
