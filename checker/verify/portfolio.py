@@ -153,6 +153,8 @@ def shorten(
     if outcome.verdict is not Verdict.REFUTED or outcome.shortest:
         return outcome
     assert outcome.depth is not None  # prove() always gives Spacer the unroller
+    if outcome.depth <= (1 if reads_inputs else 0):  # no run is shorter
+        return replace(outcome, shortest=True)
     found = bmc(unroller, name, prop, outcome.depth - 1, budget, reads_inputs)
     if found.verdict is Verdict.REFUTED:
         return replace(found, engine=f"{outcome.engine}+bmc")

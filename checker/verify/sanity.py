@@ -17,7 +17,7 @@ from checker.engines import Budget, Unroller, bmc, spacer
 from checker.lang.loader import ACTION_ARGUMENT
 from checker.model import Model, Transition
 from checker.results import Finding, Severity, Verdict
-from checker.smt.system import TransitionSystem, all_true
+from checker.smt.system import TransitionSystem, all_true, value_term
 from checker.verify.explore import covered_by_walks
 from checker.verify.portfolio import shorten
 from checker.verify.trace import extract, json_value
@@ -206,9 +206,22 @@ def _inputs_exist(system: TransitionSystem, budget: Budget) -> z3.BoolRef | None
     admissible (quantifier elimination), or None when it cannot be computed."""
     if not system.inp:
         return z3.simplify(system.admissible)
+    admissible, inputs = system.admissible, system.input_args()
+    model = system.model
+    fills = [v for v in model.inputs if v.builtin]
+    read = {s.name for a in model.assumptions for s in a.expr.free_symbols}
+    if fills and not read & {v.name for v in fills}:
+        # No assumption reads a fill, and no fill at all is always within the book: the
+        # fills change nothing about whether inputs exist, so only the market's are
+        # eliminated.
+        zero = [(system.inp[v.name], value_term(v.type, 0, system.ctx)) for v in fills]
+        admissible = z3.substitute(admissible, *zero)
+        inputs = [system.inp[v.name] for v in model.inputs if not v.builtin]
+        if not inputs:
+            return z3.simplify(admissible)
     tactic = z3.TryFor(z3.Then("simplify", "qe", "simplify", ctx=system.ctx), budget.ms(0.3))
     try:
-        goals = tactic(z3.Exists(system.input_args(), system.admissible))
+        goals = tactic(z3.Exists(inputs, admissible))
     except z3.Z3Exception:
         return None
     parts = [f for g in goals for f in g]
