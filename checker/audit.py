@@ -836,7 +836,7 @@ def check(
     with _guard(sem.ctx, wall_seconds) as fired:
         for ob in obs:
             if ob.name in shown:
-                answers.append((ob.name, "unsat (shown for another limit)"))
+                answers.append((ob.name, "unsat"))  # shown for another limit
                 continue
             solver = z3.Solver(ctx=sem.ctx)
             solver.set("rlimit", rlimit)

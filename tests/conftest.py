@@ -21,6 +21,8 @@ from checker.verify import Options, verify_model
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD_MODELS = ROOT / "tests" / "models" / "bad"
+V1_MODELS = ROOT / "tests" / "models" / "v1"
+"""The reference models as they were in language version 1 (compatibility cases)."""
 
 
 @dataclass(frozen=True)

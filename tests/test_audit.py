@@ -21,10 +21,10 @@ from checker.results import Report, Verdict
 from checker.smt.system import TransitionSystem
 from checker.verify import verify_file_model, verify_model
 from checker.verify.portfolio import prove
-from tests.conftest import BAD_MODELS, ROOT, model
+from tests.conftest import BAD_MODELS, ROOT, V1_MODELS, model
 
-PERP = ROOT / "models" / "perp_market_maker.yaml"
-REFERENCE = sorted((ROOT / "models").glob("*.yaml"))
+PERP = V1_MODELS / "perp_market_maker.yaml"
+REFERENCE = sorted((ROOT / "models").glob("*.yaml")) + sorted(V1_MODELS.glob("*.yaml"))
 
 # An inductive invariant of the perp market maker, written by hand.
 BOOK = (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli, run_process
+from tests.conftest import ROOT, V1_MODELS, run_cli, run_process
 
 # a frozen copy of an early perp market maker, so the positions below stay put
 GOOD = (ROOT / "tests" / "models" / "language_sample.yaml").read_text()
@@ -308,7 +308,7 @@ def test_unknown_param_override_is_bad_input_with_hint() -> None:
 
 def test_non_integer_override_of_an_int_param_is_located() -> None:
     run = run_cli(
-        "verify", "--param", "max_position=10.5", str(ROOT / "models" / "perp_market_maker.yaml")
+        "verify", "--param", "max_position=10.5", str(V1_MODELS / "perp_market_maker.yaml")
     )
     assert run.code == 3
     assert "perp_market_maker.yaml:7:3:" in run.err

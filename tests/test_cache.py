@@ -32,7 +32,7 @@ from checker.model import Model
 from checker.results import Finding, ModelReport, Report, Severity, Verdict
 from checker.run.seal import seal
 from checker.verify import Options, verify_file, verify_file_model
-from tests.conftest import BAD_MODELS, ROOT, run_cli
+from tests.conftest import BAD_MODELS, ROOT, V1_MODELS, run_cli
 
 OPTIONS = Options(timeout=10.0)
 SAMPLE = BAD_MODELS / "refuted_initial.yaml"  # one limit refuted at tick 0: fast
@@ -61,7 +61,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModelReport]:
         found["internal error"] = verify_file_model(load_model(SAMPLE), OPTIONS)
     # a budget of 0 s has expired before any engine starts: every limit runs out of time
     found["time-out"] = verify_file(
-        ROOT / "models" / "perp_market_maker.yaml", options=Options(timeout=0.0)
+        V1_MODELS / "perp_market_maker.yaml", options=Options(timeout=0.0)
     )
     return found
 
@@ -399,7 +399,7 @@ def test_internal_errors_are_not_stored(
 def test_unknowns_for_lack_of_time_are_not_stored(
     cache: Cache, reports: dict[str, ModelReport]
 ) -> None:
-    model = load_model(ROOT / "models" / "perp_market_maker.yaml")
+    model = load_model(V1_MODELS / "perp_market_maker.yaml")
     options = Options(timeout=0.0)
     report = reports["time-out"]
     assert all(
@@ -544,7 +544,7 @@ def test_prune_keeps_the_newest_entries_and_nothing_else(
 
 def test_second_verify_is_answered_by_the_cache(tmp_path: Path) -> None:
     model = tmp_path / "perp.yaml"
-    model.write_text((ROOT / "models" / "perp_market_maker.yaml").read_text())
+    model.write_text((V1_MODELS / "perp_market_maker.yaml").read_text())
     proofs = tmp_path / "proofs"
     first = run_cli("verify", "--json", "--proofs", str(proofs), str(model))
     second = run_cli("verify", "--json", "--proofs", str(proofs), str(model))
@@ -566,7 +566,7 @@ def test_a_cached_proof_needs_its_proof_record(tmp_path: Path) -> None:
     """`seqprove run` needs the record: a cache hit whose record was deleted verifies
     the slow way, which writes it again."""
     model = tmp_path / "perp.yaml"
-    model.write_text((ROOT / "models" / "perp_market_maker.yaml").read_text())
+    model.write_text((V1_MODELS / "perp_market_maker.yaml").read_text())
     proofs = tmp_path / "proofs"
     assert run_cli("verify", "--proofs", str(proofs), str(model)).code == 0
     (record,) = proofs.iterdir()
@@ -577,7 +577,7 @@ def test_a_cached_proof_needs_its_proof_record(tmp_path: Path) -> None:
 
 def test_a_cached_verify_imports_neither_sympy_nor_z3(tmp_path: Path) -> None:
     model = tmp_path / "m.yaml"
-    model.write_text((ROOT / "models" / "order_rate_throttle.yaml").read_text())
+    model.write_text((V1_MODELS / "order_rate_throttle.yaml").read_text())
     script = (
         "import sys\n"
         "from checker.cli import main\n"
@@ -605,7 +605,7 @@ def test_an_edit_while_verifying_is_not_indexed_to_the_old_report(
     and the next `verify` answered `cached: true`, all proved, for a file that
     `--no-cache` refutes. The index is now keyed on the digest of the bytes parsed."""
     model = tmp_path / "perp.yaml"
-    model.write_text((ROOT / "models" / "perp_market_maker.yaml").read_text())
+    model.write_text((V1_MODELS / "perp_market_maker.yaml").read_text())
     proofs = tmp_path / "proofs"
     original = checker.verify.verify_file_model
 

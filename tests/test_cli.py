@@ -12,10 +12,10 @@ import pytest
 
 import checker.verify
 from checker.errors import InternalError
-from tests.conftest import BAD_MODELS, ROOT, run_cli, run_process
+from tests.conftest import BAD_MODELS, ROOT, V1_MODELS, run_cli, run_process
 from tests.test_traps import CONTRADICTION, DEEP
 
-PERP = ROOT / "models" / "perp_market_maker.yaml"
+PERP = V1_MODELS / "perp_market_maker.yaml"
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -190,7 +190,7 @@ def closed_stdout(*args: str, cwd: Path) -> tuple[int, str]:
 
 
 VERDICTS = [
-    (ROOT / "models" / "order_rate_throttle.yaml", 0),
+    (V1_MODELS / "order_rate_throttle.yaml", 0),
     (BAD_MODELS / "refuted_deep.yaml", 1),
 ]
 

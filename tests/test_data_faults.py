@@ -19,10 +19,10 @@ import pytest
 
 from checker.lang.loader import load_model, load_text
 from checker.run.data import MAX_CELL_CHARS, DataError, read_feed
-from tests.conftest import ROOT, run_cli
+from tests.conftest import V1_MODELS, run_cli
 from tests.test_run import synth_for
 
-PERP = ROOT / "models" / "perp_market_maker.yaml"
+PERP = V1_MODELS / "perp_market_maker.yaml"
 HEADER = "time,bid,ask,bid_size,ask_size,low,high,volume"
 GOOD = [
     f"2026-01-01T00:00:0{i}Z,{60000 + i}.0,{60000 + i}.5,10,12,{59999 + i}.5,{60001 + i}.0,5"

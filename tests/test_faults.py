@@ -32,10 +32,10 @@ from checker.run.executor import Executor
 from checker.run.integrity import damage
 from checker.run.journal import Journal, JournalUnwritable
 from checker.run.lock import EXIT_BUSY, EXIT_UNWRITABLE, RunLock, lock_path
-from tests.conftest import ROOT, run_cli
+from tests.conftest import V1_MODELS, run_cli
 from tests.test_run import synth_for
 
-PERP = ROOT / "models" / "perp_market_maker.yaml"
+PERP = V1_MODELS / "perp_market_maker.yaml"
 TICKS = 1000
 
 

@@ -33,13 +33,13 @@ from checker.report.limits import limit_reads
 from checker.report.terminal import counterexample_table
 from checker.results import Counterexample, LimitResult, ModelReport, Report, Tick, Verdict
 from checker.verify import verify_paths
-from tests.conftest import BAD_MODELS, ROOT, model, run_cli
+from tests.conftest import BAD_MODELS, ROOT, V1_MODELS, model, run_cli
 
 REFUTED = BAD_MODELS / "refuted_deep.yaml"  # position_limit refuted after 8 ticks
 STRUCTURE = BAD_MODELS / "unreachable_step.yaml"  # error finding unreachable-step
 VACUOUS = BAD_MODELS / "vacuous_assumptions.yaml"  # unknown limit, warning finding
 REALS = BAD_MODELS / "exact_reals.yaml"  # real state, one refuted limit of four
-PERP = ROOT / "models" / "perp_market_maker.yaml"  # all proved, invariants, a final step
+PERP = V1_MODELS / "perp_market_maker.yaml"  # all proved, invariants, a final step
 
 
 @pytest.fixture(scope="module")
@@ -512,7 +512,7 @@ def test_verify_writes_every_format_where_it_is_told(tmp_path: Path) -> None:
     out = tmp_path / "out"
     refuted = BAD_MODELS / "refuted_deep.yaml"
     run = run_cli(
-        "verify", str(ROOT / "models" / "perp_market_maker.yaml"), str(refuted),
+        "verify", str(V1_MODELS / "perp_market_maker.yaml"), str(refuted),
         "--format", "sarif", "--output", str(out / "r.sarif"),
         "--format", "junit", "--output", str(out / "j.xml"),
         "--format", "html", "--output", str(out / "r.html"),
@@ -540,14 +540,14 @@ def test_verify_writes_every_format_where_it_is_told(tmp_path: Path) -> None:
     ],
 )
 def test_format_usage_errors(args: list[str], words: str) -> None:
-    run = run_cli("verify", str(ROOT / "models" / "order_rate_throttle.yaml"), *args)
+    run = run_cli("verify", str(V1_MODELS / "order_rate_throttle.yaml"), *args)
     assert run.code == 3 and words in run.err
 
 
 def test_bad_output_paths_are_usage_errors(tmp_path: Path) -> None:
     folder = tmp_path / "folder"
     folder.mkdir()
-    model = str(ROOT / "models" / "order_rate_throttle.yaml")
+    model = str(V1_MODELS / "order_rate_throttle.yaml")
     run = run_cli("verify", model, "--format", "sarif", "--output", str(folder))
     assert run.code == 3 and "a folder; --format sarif writes one file" in run.err
     file = tmp_path / "file"

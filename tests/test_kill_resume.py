@@ -16,10 +16,10 @@ from checker.lang.loader import load_model
 from checker.run.data import read_feed
 from checker.run.executor import Executor
 from checker.run.journal import Journal
-from tests.conftest import ROOT, run_cli
+from tests.conftest import V1_MODELS, run_cli
 from tests.test_run import synth_for
 
-PERP = ROOT / "models" / "perp_market_maker.yaml"
+PERP = V1_MODELS / "perp_market_maker.yaml"
 TICKS = 4000
 KILLS = 22
 

@@ -17,10 +17,10 @@ from checker.run.executor import Executor
 from checker.run.journal import Journal
 from checker.run.synth import SCENARIOS, synthesize, write_table
 from checker.run.venue import Fill, PaperVenue
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, V1_MODELS, run_cli
 
 MODELS = sorted((ROOT / "models").glob("*.yaml"))
-PERP = ROOT / "models" / "perp_market_maker.yaml"
+PERP = V1_MODELS / "perp_market_maker.yaml"
 
 
 def synth_for(model: Model, path: Path, scenario: str, ticks: int, seed: int) -> Path:
