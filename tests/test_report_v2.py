@@ -1,0 +1,179 @@
+"""Reports of models with instruments (language version 2): the terminal's tick tables
+with fills, orders sent and the book, the kinds in the limits table, the provers at the
+failing tick, a finding's run and notes; then every other format on the same report.
+
+The models are in ``tests/models/report/``, each beside the terminal output expected of
+``seqprove verify`` on it (``NAME.out``, times masked). After an intended change of
+output, regenerate them with ``SEQPROVE_UPDATE_GOLDEN=1`` and read the diff."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from checker.report.terminal import counterexample_table, finding_line, print_model, summary
+from checker.results import Finding, LimitResult, ModelReport, Report, Severity, Verdict
+from checker.verify import verify_paths
+from tests.conftest import ROOT, run_cli
+
+MODELS = ROOT / "tests" / "models" / "report"
+ORDERS = MODELS / "order_clip_too_big.yaml"  # max_clip, flat_enough, few_rounds refuted; a note
+WORKING = MODELS / "halts_with_orders_working.yaml"  # final-step-orders refuted; a note
+STUCK = MODELS / "never_hedges.yaml"  # the stuck warning, with its run
+TIME = re.compile(r"\d+\.\d\d s\b")
+RED = "\x1b[1;31m"
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return verify_paths([ORDERS, WORKING, STUCK])
+
+
+def by_file(report: Report, path: Path) -> ModelReport:
+    return next(m for m in report.models if Path(m.file) == path)
+
+
+def limit(report: Report, path: Path, name: str) -> LimitResult:
+    return next(lim for lim in by_file(report, path).limits if lim.name == name)
+
+
+def coloured(*renderables: object) -> list[str]:
+    console = Console(force_terminal=True, color_system="standard", width=120)
+    with console.capture() as captured:
+        for r in renderables:
+            console.print(r)
+    return captured.get().splitlines()
+
+
+# -- the terminal -----------------------------------------------------------------------
+@pytest.mark.parametrize("path", sorted(MODELS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_terminal_report_of_a_model_with_instruments_matches_its_expected_output(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    run = run_cli("verify", "--no-cache", str(path.relative_to(ROOT)))
+    actual = f"exit: {run.code}\n--- stdout\n{TIME.sub('?.?? s', run.out)}"
+    expected = path.with_suffix(".out")
+    if os.environ.get("SEQPROVE_UPDATE_GOLDEN"):
+        expected.write_text(actual)
+    assert actual == expected.read_text()
+
+
+def test_tick_table_has_fills_orders_and_book_columns_within_120_columns(
+    report: Report,
+) -> None:
+    lim = limit(report, ORDERS, "flat_enough")
+    assert lim.counterexample is not None
+    lines = coloured(counterexample_table(lim, lim.counterexample))
+    plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines]
+    assert all(len(line) <= 120 for line in plain)
+    header = " ".join(plain[1:5])
+    for column in ("tick", "step", "transition", "inputs", "fills", "orders sent", "book after"):
+        assert column in header
+    text = "\n".join(plain)
+    assert "perp buy 10 @ 0.25" in text and "perp sell 10 @ 0.5" in text
+    assert "cancel_all perp" in text
+    assert "perp +10 (10" in text  # a fill on quantity whose cancel was not confirmed
+    assert "perp.bought" not in text and "perp.pending_buy" not in text  # shown as book
+    assert plain[-1] == "provers at tick 4: held room_to_buy, room_to_sell, within_loss"
+
+
+def test_what_breaks_is_red_at_the_last_tick_only(report: Report) -> None:
+    def red(name: str, path: Path = ORDERS) -> list[str]:
+        lim = limit(report, path, name)
+        assert lim.counterexample is not None
+        lines = coloured(counterexample_table(lim, lim.counterexample))
+        plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines]
+        top = next(i for i, line in enumerate(plain) if line.startswith("┏"))
+        tick = re.compile(rf"│ +{lim.counterexample.length} │")
+        last = next(i for i, line in enumerate(plain) if tick.match(line))
+        assert not any(RED in line for line in lines[top:last])  # none before the last tick
+        return re.findall(r"\x1b\[1;31m([^\x1b]*)\x1b\[0m", "\n".join(lines[last:]))
+
+    assert red("max_clip") == ["perp buy 10 @ 0.25", "perp sell 10 @ 0.5"]  # the orders sent
+    assert red("flat_enough") == ["pos 16"]  # the book's position, which the limit reads
+    assert red("few_rounds") == ["rounds=3"]  # declared state, as in version 1
+    assert red("final-step-orders", WORKING) == ["buy 1", "sell 10"]  # still working
+
+
+def test_headings_say_which_kind_broke_and_what_is_still_working(report: Report) -> None:
+    clip = limit(report, ORDERS, "max_clip")
+    working = limit(report, WORKING, "final-step-orders")
+    assert clip.counterexample is not None and working.counterexample is not None
+    first = coloured(counterexample_table(clip, clip.counterexample))[0]
+    assert "order check max_clip (qty <= max_order) broken by an order sent at tick 1" in first
+    lines = coloured(counterexample_table(working, working.counterexample))[:2]
+    heading = re.sub(r"\x1b\[[0-9;]*m", "", " ".join(lines))
+    assert "check final-step-orders" in heading
+    assert "(in step halted, still working: perp buy 1, perp sell 10)" in heading
+
+
+def test_limits_table_shows_the_kind_of_each_row(report: Report) -> None:
+    console = Console(width=120)
+    with console.capture() as captured:
+        print_model(by_file(report, ORDERS), console)
+    rows = captured.get().splitlines()
+    assert rows[2].split("┃")[1:3] == [" name              ", " kind  "]
+    kinds = {r.split("│")[1].strip(): r.split("│")[2].strip() for r in rows if r.startswith("│")}
+    assert kinds["worst_case_long"] == "limit"
+    assert kinds["max_clip"] == "order"
+    assert kinds["positive_qty:41"] == kinds["final-step-orders"] == "check"
+
+
+def test_a_finding_run_is_a_tick_table_after_the_finding(report: Report) -> None:
+    m = by_file(report, STUCK)
+    (stuck,) = [f for f in m.findings if f.rule == "stuck"]
+    assert stuck.severity is Severity.WARNING and stuck.run is not None
+    console = Console(width=120)
+    with console.capture() as captured:
+        print_model(m, console)
+    out = captured.get()
+    after = out.split("warning [stuck]", 1)[1]
+    assert after.splitlines()[1] == f"run of stuck: {stuck.run.length} tick(s)"
+    assert "cancel_all perp" in after and "provers at tick 6: not held in_band" in after
+    assert m.exit_code == 0  # a warning
+
+
+def test_notes_are_dim_and_never_errors(report: Report) -> None:
+    m = by_file(report, ORDERS)
+    (note,) = [f for f in m.findings if f.severity is Severity.NOTE]
+    line = coloured(finding_line(m, note))[0]
+    assert line.startswith("\x1b[2m") and "note [stuck] no stuck configuration found" in line
+    quiet = ModelReport(file="q.yaml", strategy="q", findings=(note,))
+    assert quiet.exit_code == 0
+    assert "0 structural error(s)" in summary(Report((quiet,))).plain
+
+
+def test_json_carries_kinds_actions_provers_runs_and_notes(report: Report) -> None:
+    data = report.to_json()
+    assert Report.from_json(data).to_json() == data
+    models = {m["file"]: m for m in data["models"]}
+    clip = next(x for x in models[str(ORDERS)]["limits"] if x["name"] == "max_clip")
+    assert clip["kind"] == "order"
+    last = clip["counterexample"]["ticks"][-1]
+    assert last["actions"][0] == {
+        "action": "place",
+        "instrument": "perp",
+        "side": "buy",
+        "qty": 10,
+        "price": "0.25",
+        "tif": "gtc",
+    }
+    assert last["provers"] == {"room_to_buy": True, "room_to_sell": True, "within_loss": True}
+    (stuck,) = models[str(STUCK)]["findings"]
+    assert stuck["severity"] == "warning" and stuck["run"]["length"] == 6
+    assert models[str(ORDERS)]["findings"][0]["severity"] == "note"
+
+
+def test_a_version_1_report_keeps_its_columns() -> None:
+    lim = LimitResult("cap", "n <= 1", 1, Verdict.PROVED, "bmc", 0.0)
+    m = ModelReport(file="v1.yaml", strategy="v1", limits=(lim,))
+    console = Console(width=120)
+    with console.capture() as captured:
+        print_model(m, console)
+    assert "┃ limit ┃ verdict ┃" in captured.get()
+    assert Finding("stuck", Severity.NOTE, "x", 1).to_json()["severity"] == "note"
