@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from checker.report.formats import to_html, to_junit, to_markdown
 from checker.report.terminal import counterexample_table, finding_line, print_model, summary
 from checker.results import Finding, LimitResult, ModelReport, Report, Severity, Verdict
 from checker.verify import verify_paths
@@ -177,3 +179,88 @@ def test_a_version_1_report_keeps_its_columns() -> None:
         print_model(m, console)
     assert "┃ limit ┃ verdict ┃" in captured.get()
     assert Finding("stuck", Severity.NOTE, "x", 1).to_json()["severity"] == "note"
+
+
+# -- JUnit ------------------------------------------------------------------------------
+def test_junit_has_a_testcase_per_limit_order_check_and_check(report: Report) -> None:
+    root = ET.fromstring(to_junit(report))
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    for m in report.models:
+        names = [c.get("name") for c in suites[m.file].iter("testcase")]
+        assert names == [lim.name for lim in m.limits]  # notes and warnings are no cases
+    failures = {
+        (suite_name, case.get("name")): case.find("failure")
+        for suite_name, suite in suites.items()
+        for case in suite.iter("testcase")
+        if case.find("failure") is not None
+    }
+    assert sorted(name for _, name in failures) == sorted(
+        ["flat_enough", "few_rounds", "max_clip", "final-step-orders"]
+    )
+    clip = failures[str(ORDERS), "max_clip"]
+    assert clip is not None
+    assert clip.get("message") == (
+        "order check 'max_clip' (qty <= max_order) is broken by an order sent at tick 1"
+    )
+    table = (clip.text or "").splitlines()
+    assert "perp fills" in table[2] and "orders sent" in table[2] and "perp.open_buy" in table[2]
+    assert "perp buy 10 @ 0.25; perp sell 10 @ 0.5" in table[4]
+    assert table[-1] == "provers at tick 1: held room_to_buy, room_to_sell, within_loss"
+    working = failures[str(WORKING), "final-step-orders"]
+    assert working is not None
+    assert "(perp buy 1, perp sell 10 still working)" in (working.get("message") or "")
+
+
+def test_junit_puts_notes_and_a_finding_run_in_system_out(report: Report) -> None:
+    root = ET.fromstring(to_junit(report))
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    note = suites[str(ORDERS)].find("system-out")
+    assert note is not None and "note [stuck] no stuck configuration" in (note.text or "")
+    assert suites[str(ORDERS)].get("failures") == "3"
+    stuck = suites[str(STUCK)]
+    assert stuck.get("failures") == "0"
+    out = (stuck.findtext("system-out") or "").splitlines()
+    assert "warning [stuck] stuck after 6 tick(s)" in out[0]
+    assert out[2].split()[:3] == ["tick", "step", "transition"]
+    assert len([line for line in out if re.match(r"\d+ +(observe|quoting) ", line)]) == 7
+    assert out[-1] == "provers at tick 6: not held in_band"
+
+
+# -- Markdown ---------------------------------------------------------------------------
+def test_markdown_shows_kinds_orders_book_provers_runs_and_notes(report: Report) -> None:
+    text = to_markdown(report)
+    assert "| name | kind | expression | verdict | engine | time | detail |" in text
+    assert "| `max_clip` | order | `qty <= max_order` | **REFUTED** |" in text
+    assert "| `final-step-orders` | check |" in text
+    assert "**Counterexample:** order check `max_clip` (`qty <= max_order`)" in text
+    header = (
+        "| tick | step | transition taken | bid (input) | ask (input) | pnl_change (input) "
+        "| perp fills | orders sent | pnl | rounds | perp.position | perp.open_buy "
+        "| perp.open_sell |"
+    )
+    assert header in text
+    assert "| **perp buy 10 @ 0.25; perp sell 10 @ 0.5** |" in text
+    assert "In bold, at tick 1: the orders sent, which break it." in text
+    assert "| **16** | 0 | 6 (6 pending) |" in text  # flat_enough reads perp.position
+    assert "In bold, at tick 4: what the limit reads (`perp.position`), which breaks it." in text
+    assert "| 2 | 8 | **1** | **10** |" in text  # final-step-orders: what is still working
+    assert "In bold, at tick 4: the orders still working in the final step." in text
+    assert "provers at tick 4: not held more_rounds" in text
+    assert "| 21 | warning | `stuck` |" in text and "| 32 | _note_ | `stuck` |" in text
+    assert "**Run of** `stuck` at line 21, 6 tick(s)" in text
+    assert "| +5 (5 pending) / -0 |" in text
+
+
+# -- HTML -------------------------------------------------------------------------------
+def test_html_shows_kinds_orders_book_provers_runs_and_notes(report: Report) -> None:
+    page = to_html(report)
+    assert "<th>name</th><th>kind</th><th>expression</th>" in page
+    assert "<td>max_clip</td><td>order</td>" in page
+    assert "<th>orders sent</th>" in page and "<th>perp.open_buy</th>" in page
+    assert '<td class="breaks">perp buy 10 @ 0.25; perp sell 10 @ 0.5</td>' in page
+    assert "marked</span> at tick 1: the orders sent, which break it" in page
+    assert '<td class="changed breaks">16</td>' in page
+    assert '<p class="provers">provers at tick 6: not held in_band</p>' in page
+    assert "<h3>Run of <code>stuck</code> (line 21): 6 tick(s)</h3>" in page
+    assert '<td class="note">note</td>' in page and '<td class="warning">warning</td>' in page
+    assert page.count('<table class="ticks">') == 5  # four counterexamples and a run
