@@ -20,9 +20,26 @@ import pytest
 from jsonschema.validators import validator_for
 from rich.console import Console
 
-from checker.report.formats import to_html, to_junit, to_markdown, to_sarif
+from checker.report.formats import (
+    finding_traces,
+    itf_files,
+    to_html,
+    to_itf,
+    to_junit,
+    to_markdown,
+    to_sarif,
+)
 from checker.report.terminal import counterexample_table, finding_line, print_model, summary
-from checker.results import Finding, LimitResult, ModelReport, Report, Severity, Verdict
+from checker.results import (
+    Counterexample,
+    Finding,
+    LimitResult,
+    ModelReport,
+    Report,
+    Severity,
+    Tick,
+    Verdict,
+)
 from checker.verify import verify_paths
 from tests.conftest import ROOT, run_cli
 
@@ -328,3 +345,103 @@ def test_sarif_notes_are_notes_and_a_finding_run_is_a_code_flow(sarif: dict[str,
     assert steps[-1]["state"]["perp.position"] == {"text": "11"}
     assert steps[-1]["location"]["message"]["text"].startswith("tick 6, step observe")
     assert all("codeFlows" not in r for r in found if r["level"] == "note")
+
+
+# -- ITF --------------------------------------------------------------------------------
+def itf_value(value: Any) -> bool:
+    """Whether ``value`` is an ITF value (ADR-015): a boolean, a string, a big integer,
+    a list, a variant, or a record of ITF values (JSON numbers are not used)."""
+    if isinstance(value, bool | str):
+        return True
+    if isinstance(value, list):
+        return all(itf_value(v) for v in value)
+    if isinstance(value, dict):
+        if "#bigint" in value:
+            return (
+                list(value) == ["#bigint"] and re.fullmatch(r"-?\d+", value["#bigint"]) is not None
+            )
+        if "#tup" in value:
+            return list(value) == ["#tup"] and itf_value(value["#tup"])
+        return all(not k.startswith("#") and itf_value(v) for k, v in value.items())
+    return False
+
+
+def test_itf_has_the_actions_of_each_state_and_the_finding_runs(report: Report) -> None:
+    docs = {name: json.loads(text) for name, text in itf_files(report)}
+    assert sorted(docs) == [
+        "halts-with-orders-working.final-step-orders.itf.json",
+        "never-hedges.stuck.itf.json",
+        "order-clip-too-big.few_rounds.itf.json",
+        "order-clip-too-big.flat_enough.itf.json",
+        "order-clip-too-big.max_clip.itf.json",
+    ]
+    for doc in docs.values():
+        assert doc["#meta"]["format"] == "ITF" and doc["vars"][-1] == "actions"
+        for state in doc["states"]:
+            assert set(state) - {"#meta"} == set(doc["vars"])
+            assert all(itf_value(state[v]) for v in doc["vars"])
+    clip = docs["order-clip-too-big.max_clip.itf.json"]
+    assert (clip["#meta"]["limit"], clip["#meta"]["kind"]) == ("max_clip", "order")
+    first, last = clip["states"]
+    assert first["actions"] == [] and "provers" not in first["#meta"]
+    assert last["actions"][1] == {
+        "tag": "place",
+        "value": {
+            "instrument": "perp",
+            "side": "sell",
+            "qty": {"#bigint": "10"},
+            "price": {"tag": "Some", "value": "0.5"},
+            "tif": "gtc",
+        },
+    }
+    assert last["#meta"]["provers"] == {
+        "room_to_buy": True,
+        "room_to_sell": True,
+        "within_loss": True,
+    }
+    assert last["perp.open_buy"] == {"#bigint": "10"} and last["inputs"]["perp.bought"] == {
+        "#bigint": "0"
+    }
+    stuck = docs["never-hedges.stuck.itf.json"]
+    assert stuck["#meta"]["finding"] == "stuck" and "limit" not in stuck["#meta"]
+    assert stuck["#meta"]["message"].startswith("stuck after 6 tick(s)")
+    assert "run of stuck: 6 tick(s)" in stuck["#meta"]["description"]
+    assert len(stuck["states"]) == 7
+    assert stuck["states"][2]["actions"] == [
+        {"tag": "cancel_all", "value": {"instrument": {"tag": "Some", "value": "perp"}}}
+    ]
+    assert stuck["states"][1]["actions"][1]["value"]["tif"] == "ioc"
+    assert [(m.file, f.rule) for m, f, _ in finding_traces(report)] == [(str(STUCK), "stuck")]
+
+
+def test_itf_actions_without_price_or_instrument_are_options_set_to_none() -> None:
+    tick = Tick(
+        1,
+        "s",
+        {"from": "s", "to": "s", "line": 3},
+        {"perp.bought": 0},
+        {"perp.position": 0},
+        actions=(
+            {"action": "place", "instrument": "perp", "side": "sell", "qty": 5, "tif": "ioc"},
+            {"action": "cancel", "instrument": "perp", "side": "buy"},
+            {"action": "cancel_all"},
+        ),
+    )
+    run = Counterexample((Tick(0, "s", None, {}, {"perp.position": 0}), tick))
+    doc = json.loads(to_itf(run, ModelReport(file="m.yaml", strategy="m")))
+    none = {"tag": "None", "value": {"#tup": []}}
+    assert doc["states"][1]["actions"] == [
+        {
+            "tag": "place",
+            "value": {
+                "instrument": "perp",
+                "side": "sell",
+                "qty": {"#bigint": "5"},
+                "price": none,
+                "tif": "ioc",
+            },
+        },
+        {"tag": "cancel", "value": {"instrument": "perp", "side": "buy"}},
+        {"tag": "cancel_all", "value": {"instrument": none}},
+    ]
+    assert all(itf_value(s["actions"]) for s in doc["states"])
