@@ -20,6 +20,7 @@ import pytest
 from jsonschema.validators import validator_for
 from rich.console import Console
 
+from checker.report.book_table import fit
 from checker.report.formats import (
     finding_traces,
     itf_files,
@@ -445,3 +446,34 @@ def test_itf_actions_without_price_or_instrument_are_options_set_to_none() -> No
         {"tag": "cancel_all", "value": {"instrument": none}},
     ]
     assert all(itf_value(s["actions"]) for s in doc["states"])
+
+
+def test_fit_takes_width_from_the_values_first_and_from_the_orders_last() -> None:
+    natural = [4, 7, 18, 16, 26, 18, 10, 20]  # tick step transition inputs fills orders ...
+    floors = [4, 7, 10, 13, 8, 6, 9, 7]
+    assert fit(natural, floors, sum(natural)) == natural  # room enough: nothing changes
+    widths = fit(natural, floors, 95)
+    assert sum(widths) == 95
+    assert widths[0] == 4 and widths[5] == 18  # the tick, and the orders kept whole
+    assert (widths[2], widths[3], widths[6]) == (10, 13, 9)  # values wrapped to their floors
+    assert fit(natural, floors, 50)[0] == 4  # too narrow: the rest is left to rich
+
+
+def test_unknown_order_checks_and_checks_have_rules_of_their_own() -> None:
+    unknown = [
+        LimitResult("clip", "qty <= 5", 9, Verdict.UNKNOWN, "portfolio", 0.0, "time", kind=kind)
+        for kind in ("order", "check", "limit")
+    ]
+    log = json.loads(to_sarif(Report((ModelReport("u.yaml", "u", limits=tuple(unknown)),))))
+    found = [(r["ruleId"], r["level"]) for r in log["runs"][0]["results"]]
+    assert found == [
+        ("order-unknown", "warning"),
+        ("check-unknown", "warning"),
+        ("limit-unknown", "warning"),
+    ]
+    texts = [r["message"]["text"] for r in log["runs"][0]["results"]]
+    assert texts[0] == "order check 'clip' (qty <= 5) was not proved: time"
+    case = ET.fromstring(to_junit(Report((ModelReport("u.yaml", "u", limits=(unknown[1],)),))))
+    assert "u.yaml:9: check 'clip' (qty <= 5) not proved: time" in (
+        case.findtext("testsuite/testcase/failure") or ""
+    )

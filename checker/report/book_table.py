@@ -25,10 +25,10 @@ _COLUMNS = (
     "state after",
     "book after",
 )
-_TIER = (0, 1, 1, 1, 2, 2, 1, 2)
+_TIER = (0, 1, 1, 1, 2, 3, 1, 2)
 """The order in which columns give up width when the table is too wide: first the
-step, transition, inputs and state (tier 1), then the fills, orders and book (tier 2),
-whose lines are best kept whole; never the tick (0)."""
+step, transition, inputs and state (tier 1), then the fills and the book (tier 2), then
+the orders sent (3), whose lines are best kept whole; never the tick (0)."""
 
 
 def _lines(values: Mapping[str, Any], marks: frozenset[str] = frozenset()) -> Text:
@@ -69,7 +69,7 @@ def fit(natural: Sequence[int], floors: Sequence[int], room: int) -> list[int]:
     floor (its longest word) gives up one character. What cannot fit even so is left to
     rich, which folds."""
     widths = list(natural)
-    for tier in (1, 2):
+    for tier in (1, 2, 3):
         while sum(widths) > room:
             able = [j for j, w in enumerate(widths) if _TIER[j] == tier and w > floors[j]]
             if not able:
@@ -118,7 +118,7 @@ def book_ticks_table(run: Counterexample, marks: frozenset[str] = frozenset()) -
 
     Every cell holds a value, an order or a part of the book a line. When the table is
     wider than the terminal, the transition, inputs and state wrap first, then the
-    fills, orders and book (see :func:`fit`)."""
+    fills and the book, then the orders (see :func:`fit`)."""
     instruments = book.instruments(run)
     rows = []
     for tick in run.ticks:
