@@ -30,7 +30,14 @@ from checker.report.formats import (
     to_markdown,
     to_sarif,
 )
-from checker.report.terminal import counterexample_table, finding_line, print_model, summary
+from checker.report.formats.common import trace
+from checker.report.terminal import (
+    counterexample_table,
+    finding_line,
+    print_model,
+    summary,
+    ticks_table,
+)
 from checker.results import (
     Counterexample,
     Finding,
@@ -477,3 +484,49 @@ def test_unknown_order_checks_and_checks_have_rules_of_their_own() -> None:
     assert "u.yaml:9: check 'clip' (qty <= 5) not proved: time" in (
         case.findtext("testsuite/testcase/failure") or ""
     )
+
+
+def two_instruments() -> Counterexample:
+    book = {"spot.position": "0", "spot.open_buy": "0.5", "spot.open_sell": "0"}
+    book |= {"future.position": -3, "future.open_buy": 0, "future.open_sell": 3}
+    book |= {"future.pending_sell": 3}
+    fills = {"spot.bought": "0", "spot.sold": "0", "future.bought": 0, "future.sold": 3}
+    fills |= {"future.sold_pending": 3}
+    start = dict.fromkeys(book, 0)
+    actions = (
+        {"action": "place", "instrument": "spot", "side": "buy", "qty": "0.5", "price": "9"},
+        {"action": "place", "instrument": "future", "side": "sell", "qty": 3, "tif": "ioc"},
+        {"action": "cancel", "instrument": "spot", "side": "buy"},
+        {"action": "cancel_all"},
+    )
+    return Counterexample(
+        (
+            Tick(0, "idle", None, {}, {"legs": 0, **start}),
+            Tick(1, "legged", {"from": "idle", "to": "legged", "line": 18},
+                 {"bid": "9", **fills}, {"legs": 1, **book}, actions, {"hedged": False}),
+        )
+    )  # fmt: skip
+
+
+def test_several_instruments_each_get_their_fills_and_book() -> None:
+    run = two_instruments()
+    lines = coloured(ticks_table(run))
+    text = "\n".join(re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines)
+    for part in ("spot +0 / -0", "future +0 / -3 (3 pending)", "spot buy 0.5 @ 9"):
+        assert part in text
+    for part in ("future sell 3 ioc", "cancel spot buy", "cancel_all "):
+        assert part in text
+    assert "│ future pos -3," in text and "│   sell 3 (3 pending)" in text
+    table = trace(run)
+    assert table.header[3:7] == ["bid (input)", "spot fills", "future fills", "orders sent"]
+    assert table.rows[1][5] == "+0 / -3 (3 pending)"
+    assert table.header[table.first_state :] == [
+        "legs",
+        "spot.position",
+        "spot.open_buy",
+        "spot.open_sell",
+        "future.position",
+        "future.open_buy",
+        "future.open_sell",
+    ]
+    assert table.rows[1][-1] == "3 (3 pending)"

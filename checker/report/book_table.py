@@ -53,12 +53,14 @@ def _orders(tick: Tick, marked: bool) -> Text:
 
 def _book_after(tick: Tick, instruments: tuple[str, ...], marks: frozenset[str]) -> Text:
     """The book per instrument, ``perp pos 16, buy 1 (1 pending), sell 10``, a line
-    per part; the parts named in ``marks`` in bold red."""
+    per part (indented under its instrument when there are several); the parts named
+    in ``marks`` in bold red."""
     text = Text()
+    indent = "  " if len(instruments) > 1 else ""
     for i, instrument in enumerate(instruments):
         text.append(("\n" if i else "") + f"{instrument} ")
         for j, (name, part) in enumerate(book.book(tick, instrument)):
-            text.append(",\n" if j else "")
+            text.append(f",\n{indent}" if j else "")
             text.append(part, style="bold red" if name in marks else "")
     return text
 
