@@ -22,6 +22,8 @@ check or ``positive_qty`` finds broken there."""
 
 FINAL_STEP_ORDERS = "final-step-orders"
 POSITIVE_QTY = "positive_qty"
+"""The names of the built-in checks, as :mod:`checker.model` gives them (not imported
+from there: the model pulls in sympy, which the terminal report does without)."""
 
 
 def cell(value: Any) -> str:
