@@ -11,7 +11,8 @@ from checker.results import LimitResult
 if TYPE_CHECKING:
     from checker.model import Model
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?")
+"""A name, or an instrument's built-in name (``perp.position``)."""
 
 
 def limit_reads(lim: LimitResult, model: Model | None = None) -> frozenset[str]:

@@ -1,5 +1,6 @@
-"""The terminal report, drawn with rich: per model a table of limits, the findings,
-each invariant step by step and each counterexample as a tick table."""
+"""The terminal report, drawn with rich: per model a table of limits (order checks and
+checks too, with their kind), the findings (a run a finding shows as a tick table), each
+invariant step by step and each counterexample as a tick table."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from checker.report import ticks as book
+from checker.report.book_table import book_ticks_table
 from checker.report.limits import limit_reads
 from checker.results import (
     Counterexample,
@@ -24,19 +27,18 @@ from checker.results import (
 _STYLE = {Verdict.PROVED: "bold green", Verdict.REFUTED: "bold red", Verdict.UNKNOWN: "bold yellow"}
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def _assignments(values: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={_cell(v)}" for k, v in values.items()) or "-"
+    return ", ".join(f"{k}={book.cell(v)}" for k, v in values.items()) or "-"
 
 
 def limits_table(report: ModelReport) -> Table:
+    """A row per limit; where there are order checks or checks (version 2), the first
+    column is the name and the second the kind: ``limit``, ``order`` or ``check``."""
     table = Table(show_edge=True, header_style="bold")
-    table.add_column("limit")
+    kinds = any(lim.kind != "limit" for lim in report.limits)
+    table.add_column("name" if kinds else "limit")
+    if kinds:
+        table.add_column("kind")
     table.add_column("verdict")
     table.add_column("engine")
     table.add_column("time", justify="right")
@@ -53,6 +55,7 @@ def limits_table(report: ModelReport) -> Table:
             detail = "invariant shown below"
         table.add_row(
             lim.name,
+            *([lim.kind] if kinds else []),
             Text(lim.verdict.value.upper(), style=_STYLE[lim.verdict]),
             lim.engine,
             f"{lim.seconds:.2f} s",
@@ -62,12 +65,21 @@ def limits_table(report: ModelReport) -> Table:
 
 
 def counterexample_table(lim: LimitResult, cex: Counterexample) -> RenderableType:
+    """The heading, the tick table and, where the run says, the provers at the failing
+    tick."""
     heading = Text(
-        f"counterexample: {lim.name} ({lim.text}) broken at tick {cex.length}"
+        f"counterexample: {book.what_broke(lim, cex)}"
         + ("" if cex.shortest else " (a shorter run may exist: not proved shortest)"),
         style="bold red",
     )
-    return Group(heading, ticks_table(cex, limit_reads(lim)))
+    return Group(heading, *_with_provers(cex, book.breaking(lim, cex, limit_reads(lim))))
+
+
+def _with_provers(run: Counterexample, marks: frozenset[str]) -> list[RenderableType]:
+    """The tick table, and under it, for a run of a model with instruments, the
+    provers at its last tick (a version-1 report stays as it was)."""
+    provers = book.provers_text(run.ticks[-1]) if book.has_book(run) else ""
+    return [ticks_table(run, marks), *([Text(provers)] if provers else [])]
 
 
 def _state_after(values: Mapping[str, Any], breaking: frozenset[str]) -> Text:
@@ -75,14 +87,17 @@ def _state_after(values: Mapping[str, Any], breaking: frozenset[str]) -> Text:
     text = Text()
     for i, (name, value) in enumerate(values.items()):
         text.append(", " if i else "")
-        text.append(f"{name}={_cell(value)}", style="bold red" if name in breaking else "")
+        text.append(f"{name}={book.cell(value)}", style="bold red" if name in breaking else "")
     return text if values else Text("-")
 
 
-def ticks_table(cex: Counterexample, reads: frozenset[str] = frozenset()) -> Table:
+def ticks_table(cex: Counterexample, reads: frozenset[str] = frozenset()) -> RenderableType:
     """The ticks of a run, one row each: step, transition, inputs and state after; at
     the last tick, the values of the state variables in ``reads`` (what a broken limit
-    reads) in bold red, where colours are shown."""
+    reads) in bold red, where colours are shown. A run of a model with instruments gets
+    the columns of :func:`checker.report.book_table.book_ticks_table`."""
+    if book.has_book(cex):
+        return book_ticks_table(cex, reads)
     table = Table(header_style="bold")
     table.add_column("tick", justify="right")
     table.add_column("step")
@@ -90,18 +105,11 @@ def ticks_table(cex: Counterexample, reads: frozenset[str] = frozenset()) -> Tab
     table.add_column("inputs", overflow="fold")
     table.add_column("state after", overflow="fold")
     for tick in cex.ticks:
-        if tick.tick == 0:
-            taken = "(initial)"
-        elif tick.transition is None:
-            taken = "(none enabled: stutter)"
-        else:
-            t = tick.transition
-            taken = f"{t['from']} -> {t['to']} (line {t['line']})"
         breaking = reads if tick is cex.ticks[-1] else frozenset()
         table.add_row(
             str(tick.tick),
             tick.step,
-            taken,
+            book.taken(tick.transition, tick.tick),
             _assignments(tick.inputs),
             _state_after(tick.state, breaking),
         )
@@ -125,7 +133,14 @@ def invariant_text(lim: LimitResult) -> Text:
 
 
 def finding_line(report: ModelReport, finding: Finding) -> Text:
-    """``FILE:LINE:COLUMN: severity [rule] message``, like a compiler's diagnostics."""
+    """``FILE:LINE:COLUMN: severity [rule] message``, like a compiler's diagnostics; a
+    note (what a search did not find) dim, quieter than a warning."""
+    if finding.severity is Severity.NOTE:
+        return Text(
+            f"{report.file}:{finding.line}:{finding.column}: note [{finding.rule}] "
+            f"{finding.message}",
+            style="dim",
+        )
     style = "red" if finding.severity is Severity.ERROR else "yellow"
     if finding.rule == "vacuous-assumptions":
         style = "bold white on red"
@@ -133,6 +148,13 @@ def finding_line(report: ModelReport, finding: Finding) -> Text:
     line.append(f"{finding.severity.value} [{finding.rule}] ", style=f"bold {style}")
     line.append(finding.message)
     return line
+
+
+def finding_run(finding: Finding, run: Counterexample) -> RenderableType:
+    """The run a finding shows, as a tick table under a heading, with the provers at
+    its last tick."""
+    heading = Text(f"run of {finding.rule}: {run.length} tick(s)", style="bold")
+    return Group(heading, *_with_provers(run, frozenset()))
 
 
 def print_model(report: ModelReport, console: Console) -> None:
@@ -160,6 +182,8 @@ def print_model(report: ModelReport, console: Console) -> None:
     console.print(limits_table(report))
     for finding in report.findings:
         console.print(finding_line(report, finding), soft_wrap=True)
+        if finding.run is not None:
+            console.print(finding_run(finding, finding.run))
     for lim in report.limits:
         if lim.invariant is not None:
             console.print(invariant_text(lim), soft_wrap=True)

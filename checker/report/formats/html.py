@@ -9,18 +9,19 @@ from collections.abc import Mapping
 from checker.errors import SeqproveError
 from checker.lang.loader import load_model
 from checker.model import Model
+from checker.report import ticks as book
 from checker.report.formats.common import (
     breaking_columns,
     broken,
     detail,
     shared_invariants,
-    trace_table,
+    trace,
 )
 from checker.report.formats.invariants import pretty_invariant
 from checker.report.formats.svg import step_graph_svg
 from checker.report.limits import limit_reads
 from checker.report.terminal import summary
-from checker.results import Counterexample, LimitResult, ModelReport, Report
+from checker.results import Counterexample, Finding, LimitResult, ModelReport, Report
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}
@@ -63,37 +64,55 @@ def _html_table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
     )
 
 
-def _html_trace(lim: LimitResult, cex: Counterexample, reads: frozenset[str]) -> str:
-    """The tick table: each state value that changed since the tick before highlighted,
-    and, at the failing tick, the values of the variables the limit reads marked as
-    breaking it, with a legend."""
-    header, rows = trace_table(cex)
-    first = len(header) - len(cex.ticks[0].state)
-    breaking = breaking_columns(cex, reads)
+def _html_ticks(run: Counterexample, marks: frozenset[str]) -> tuple[str, list[str]]:
+    """The tick table, each state value that changed since the tick before highlighted
+    and, at the last tick, what ``marks`` names marked as breaking; under it, for a
+    model with instruments, the provers at the last tick. Also the names of the columns
+    marked."""
+    table = trace(run)
+    header, rows = table.header, table.rows
+    breaking = breaking_columns(run, marks)
     last = len(rows) - 1
 
     def kind(i: int, j: int) -> str:
-        marks = []
-        if i and j >= first and rows[i][j] != rows[i - 1][j]:
-            marks.append("changed")
+        found = []
+        if i and j >= table.first_state and rows[i][j] != rows[i - 1][j]:
+            found.append("changed")
         if i == last and j in breaking:
-            marks.append("breaks")
-        return " ".join(marks)
+            found.append("breaks")
+        return " ".join(found)
 
     cells = [[_td(_e(v), kind(i, j)) for j, v in enumerate(row)] for i, row in enumerate(rows)]
-    names = ", ".join(f"<code>{_e(header[j])}</code>" for j in sorted(breaking))
+    provers = book.provers_text(run.ticks[-1]) if book.has_book(run) else ""
+    shown = _html_table(header, cells, "ticks")
+    if provers:
+        shown += f'<p class="provers">{_e(provers)}</p>'
+    return shown, [f"<code>{_e(header[j])}</code>" for j in sorted(breaking)]
+
+
+def _html_trace(lim: LimitResult, cex: Counterexample, reads: frozenset[str]) -> str:
+    """The tick table of a counterexample, the values that break the limit marked, with
+    a legend."""
+    shown, names = _html_ticks(cex, book.breaking(lim, cex, reads))
     legend = '<p class="legend"><span class="changed">bold</span> changed since the tick before'
-    if names:
+    if names and lim.kind == "limit":
         legend += (
             f'; <span class="breaks">marked</span> the values at tick {cex.length} of what '
-            f"the limit reads ({names}), which break it"
+            f"the limit reads ({', '.join(names)}), which break it"
         )
-    return (
-        f"<h3>Counterexample: {_e(broken(lim))}</h3>"
-        + _html_table(header, cells, "ticks")
-        + legend
-        + "</p>"
-    )
+    elif names:
+        legend += (
+            f'; <span class="breaks">marked</span> at tick {cex.length}: '
+            f"{book.marked_because(lim, names)}"
+        )
+    return f"<h3>Counterexample: {_e(broken(lim))}</h3>" + shown + legend + "</p>"
+
+
+def _html_run(finding: Finding, run: Counterexample) -> str:
+    """The run a finding shows (the ``stuck`` warning's run to a stuck configuration)."""
+    shown, _ = _html_ticks(run, frozenset())
+    heading = f"<h3>Run of <code>{_e(finding.rule)}</code> (line {finding.line}): "
+    return heading + f"{run.length} tick(s)</h3>" + shown
 
 
 def _anchor(index: int, name: str) -> str:
@@ -155,9 +174,11 @@ def _html_model(m: ModelReport, model: Model | str, index: int) -> str:
     proves = shared_invariants(m.limits)
     anchors = {name: _anchor(index, names[0]) for name, names in proves.items()}
     if m.limits:
+        kinds = any(lim.kind != "limit" for lim in m.limits)
         rows = [
             [
                 _td(_e(lim.name)),
+                *([_td(_e(lim.kind))] if kinds else []),
                 _td(f"<code>{_e(lim.text)}</code>"),
                 _td(lim.verdict.value.upper(), lim.verdict.value),
                 _td(_e(lim.engine)),
@@ -166,9 +187,8 @@ def _html_model(m: ModelReport, model: Model | str, index: int) -> str:
             ]
             for lim in m.limits
         ]
-        out.append(
-            _html_table(["limit", "expression", "verdict", "engine", "time", "detail"], rows)
-        )
+        head = ["name", "kind"] if kinds else ["limit"]
+        out.append(_html_table([*head, "expression", "verdict", "engine", "time", "detail"], rows))
     if m.findings:
         rows = [
             [
@@ -182,6 +202,7 @@ def _html_model(m: ModelReport, model: Model | str, index: int) -> str:
         out.append(
             "<h3>Findings</h3>" + _html_table(["where", "severity", "rule", "message"], rows)
         )
+    out += [_html_run(f, f.run) for f in m.findings if f.run is not None]
     loaded = model if isinstance(model, Model) else None
     out += [
         _html_trace(lim, lim.counterexample, limit_reads(lim, loaded))

@@ -1,12 +1,14 @@
-"""JUnit XML for CI: a test suite per model file, a test case per limit."""
+"""JUnit XML for CI: a test suite per model file, a test case per limit, order check
+and check."""
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
 
-from checker.report.formats.common import broken, trace_table
-from checker.results import ModelReport, Report, Severity, Verdict
+from checker.report import ticks as book
+from checker.report.formats.common import broken, named, trace_table
+from checker.results import Counterexample, ModelReport, Report, Severity, Verdict
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -22,6 +24,14 @@ def _text_table(header: list[str], rows: list[list[str]]) -> str:
         "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
         for r in [header, *rows]
     )
+
+
+def _run_text(run: Counterexample) -> str:
+    """A run as a text table; for a model with instruments, the provers at its last
+    tick under it."""
+    text = _text_table(*trace_table(run))
+    provers = book.provers_text(run.ticks[-1]) if book.has_book(run) else ""
+    return text + (f"\n{provers}" if provers else "")
 
 
 def _testcase(suite: ET.Element, classname: str, name: str, seconds: float = 0.0) -> ET.Element:
@@ -55,14 +65,16 @@ def _junit_suite(m: ModelReport) -> ET.Element:
         if lim.verdict is Verdict.REFUTED:
             text = f"{m.file}:{lim.line}: {broken(lim)}"
             if lim.counterexample is not None:
-                text += "\n\n" + _text_table(*trace_table(lim.counterexample))
+                text += "\n\n" + _run_text(lim.counterexample)
             _outcome(case, "failure", "refuted", broken(lim), text)
         elif lim.verdict is Verdict.UNKNOWN:
-            text = f"{m.file}:{lim.line}: limit '{lim.name}' ({lim.text}) not proved: {lim.reason}"
+            text = f"{m.file}:{lim.line}: {named(lim)} not proved: {lim.reason}"
             _outcome(case, "failure", "unknown", lim.reason or "not proved", text)
     warnings = []
     for f in m.findings:
         line = f"{m.file}:{f.line}:{f.column}: {f.severity.value} [{f.rule}] {f.message}"
+        if f.run is not None:
+            line += "\n\n" + _run_text(f.run) + "\n"
         if f.severity is Severity.ERROR:
             case = _testcase(suite, classname, f"structure:{f.rule}:{f.line}")
             _outcome(case, "failure", f.rule, f.message, line)
@@ -84,11 +96,14 @@ def to_junit(report: Report) -> str:
 
     A refuted limit is a ``<failure type="refuted">`` holding the counterexample as a
     tick table; an unknown one a ``<failure type="unknown">`` with the reason (in CI an
-    unproved limit fails). A broken structural rule is a failing test case named
-    ``structure:RULE:LINE``. Each bad-input diagnostic is a test case
-    ``bad-input:LINE:COLUMN`` with an ``<error type="bad-input">`` (the file could not be
-    checked), an internal error an ``<error>`` too. Warnings go to the suite's
-    ``<system-out>``, the strategy and params to its ``<properties>``.
+    unproved limit fails). Order checks and checks (``positive_qty:LINE``,
+    ``final-step-orders``) are test cases like limits, named by their names. A broken
+    structural rule is a failing test case named ``structure:RULE:LINE``. Each bad-input
+    diagnostic is a test case ``bad-input:LINE:COLUMN`` with an
+    ``<error type="bad-input">`` (the file could not be checked), an internal error an
+    ``<error>`` too. Warnings and notes go to the suite's ``<system-out>`` (a run a
+    finding shows as a tick table under it), the strategy and params to its
+    ``<properties>``.
     """
     root = ET.Element("testsuites", name="seqprove")
     suites = [_junit_suite(m) for m in report.models]
