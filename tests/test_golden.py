@@ -60,6 +60,12 @@ EXPECTED_EXIT = {
     "stutter": 0,
     "simultaneous": 1,
     "exact_reals": 1,
+    # language version 2: the book the checker keeps
+    "straddle_no_cancel": 1,  # final-step-orders refuted
+    "stale_hedge_size": 1,  # positive_qty refuted
+    "collar_one_tick": 1,  # an order check refuted by the first order sent
+    "options_mm_stuck": 0,  # every limit proved; the stuck warning changes no exit code
+    "late_fill_after_cancel": 1,  # a fill on a cancelled bid breaks the position limit
 }
 
 
