@@ -660,7 +660,8 @@ def run(
     """Run a proved MODEL over market data on the paper venue, provers enforced live.
 
     Exit codes: 0 the run ended normally (end of data, or a final step reached);
-    1 a limit broke during the run; 2 the assumption monitor stopped it;
+    1 a limit broke during the run; 2 the assumption monitor stopped it (or, with
+    instruments, a venue's book differed from the model's);
     3 bad input or a model without a proof; 4 internal error; 5 the journal is in use
     by another run; 6 the journal cannot be written (the disk is full, read-only)."""
     from checker.lang.loader import load_model

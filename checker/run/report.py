@@ -337,6 +337,8 @@ def _plot_books(report: RunReport, path: Path, plt: Any) -> None:
             for bound in (allowed.low, allowed.high):
                 if bound is not None:
                     ax.axhline(float(bound), color="tab:green", linewidth=0.6, zorder=1)
+        low, high = ax.get_ylim()
+        ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
         ax.set_ylabel(instrument.name)
         ax.legend(loc="upper left", fontsize="small")
     pnl_ax = axes[-1]
