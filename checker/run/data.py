@@ -387,7 +387,19 @@ def _header_problems(
     known = set(readers) | set(venue_of) | {TIME_COLUMN}
     instruments = [i.name for i in model.instruments]
     for i, name in enumerate(names):
-        if name not in known:
+        plain = _venue_field(model, name)
+        if name not in known and plain is not None and plain != name and plain in names:
+            problems.append(
+                Diagnostic(
+                    file,
+                    line,
+                    i + 1,
+                    f"columns '{plain}' and '{name}' are one column of instrument "
+                    f"'{instruments[0]}': give it once, as '{plain}' or as '{name}', and "
+                    "every venue column in the same form",
+                )
+            )
+        elif name not in known:
             hint = "drop it; `seqprove data synth --model` writes only the columns a model reads"
             if name in VENUE_COLUMNS and len(instruments) > 1:
                 each = ", ".join(f"{n}.{name}" for n in instruments)
@@ -403,20 +415,6 @@ def _header_problems(
             )
         elif names.index(name) != i:
             problems.append(Diagnostic(file, line, i + 1, f"column '{name}' repeated"))
-    if len(instruments) == 1:
-        for i, name in enumerate(names):
-            if name.startswith(f"{instruments[0]}.") and name.split(".", 1)[1] in names:
-                plain = name.split(".", 1)[1]
-                problems.append(
-                    Diagnostic(
-                        file,
-                        line,
-                        i + 1,
-                        f"columns '{plain}' and '{name}' are one column of instrument "
-                        f"'{instruments[0]}': give it once, as '{plain}' or as '{name}', and "
-                        "every venue column in the same form",
-                    )
-                )
     for name in dict.fromkeys([*venue_of, *readers]):
         if name in names:
             continue
