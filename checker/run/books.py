@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from checker.book import Book
+from checker.errors import Diagnostic
 from checker.interpret import ActionValue
-from checker.model import SIDES, Model, Value, book_name, decimal_text
+from checker.model import SIDES, Model, Value, Variable, book_name, decimal_text
 from checker.run.venue import Fill, Market, Num, PaperVenue, VenueError
 
 
@@ -30,6 +32,35 @@ def _text(value: Value) -> str:
 
 def _whole(value: Num) -> Num:
     return int(value) if isinstance(value, Fraction) and value.denominator == 1 else value
+
+
+def _column(model: Model, var: Variable) -> int:
+    """Where ``var``'s name starts on its line of the model file (1 if it cannot be read)."""
+    try:
+        line = Path(model.file).read_text(encoding="utf-8").splitlines()[var.line - 1]
+    except (OSError, IndexError, UnicodeDecodeError):
+        return 1
+    return line.find(var.name) + 1 or 1
+
+
+def venue_source_problems(model: Model) -> list[Diagnostic]:
+    """The venue inputs ``seqprove run`` cannot give ``model``: with several instruments,
+    each has its own venue, so only ``venue.pnl_change`` (the account's PnL, the sum of
+    the venues') has one meaning; the others name a quantity of one book."""
+    if len(model.instruments) < 2:
+        return []
+    return [
+        Diagnostic(
+            model.file,
+            v.line,
+            _column(model, v),
+            f"input '{v.name}' takes {v.source}, but the model trades "
+            f"{', '.join(i.name for i in model.instruments)}, each on its own venue: read "
+            f"the instrument's book instead (I.position, I.open_buy, I.bought, ...)",
+        )
+        for v in model.inputs
+        if v.source not in ("market", "fills", "venue.pnl_change")
+    ]
 
 
 @dataclass(frozen=True)

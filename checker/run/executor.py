@@ -34,21 +34,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
-from checker.errors import Diagnostic, ModelError, SeqproveError
+from checker.errors import ModelError, SeqproveError
 from checker.interpret import ActionValue, Compiled, Config, Interpreter, TickResult, compile_all
 from checker.lang.schema import FLOW_SOURCES
 from checker.model import POSITIVE_QTY, SIDES, Model, Value, Variable, decimal_text, param_text
-from checker.run.books import Mismatch, Venues
+from checker.run.books import Mismatch, Venues, venue_source_problems
 from checker.run.data import Feed, Row
 from checker.run.integrity import damage, differences
 from checker.run.journal import Journal, JournalDamaged, TickRecord, journal_format
+from checker.run.stats import Outcome, Stats
 from checker.run.venue import Fill, Num, PaperVenue, VenueError
 from checker.verify.trace import json_value
 
@@ -91,130 +89,6 @@ _READ: dict[str, Callable[[PaperVenue], Num]] = {
 
 def _whole(value: Num) -> Num:
     return int(value) if isinstance(value, Fraction) and value.denominator == 1 else value
-
-
-BookPoint = tuple[int, Fraction | None, Num, Num, Num]
-"""One instrument's book at a tick: (tick, mid, position, open buy, open sell)."""
-
-
-@dataclass
-class Stats:
-    """What the report shows, accumulated tick by tick (and rebuilt from the journal on
-    resume). ``books`` holds each instrument's book tick by tick (``""``: the one venue of
-    a model without instruments) and ``pnl`` the account's PnL."""
-
-    ticks: int = 0
-    actions: int = 0
-    orders: int = 0
-    fills: int = 0
-    denials: Counter[str] = field(default_factory=Counter)
-    breaches: list[dict[str, Any]] = field(default_factory=list)
-    limit_breaches: list[dict[str, Any]] = field(default_factory=list)
-    rejected: int = 0
-    books: dict[str, list[BookPoint]] = field(default_factory=dict)
-    pnl: list[tuple[int, Fraction]] = field(default_factory=list)
-    orders_of: Counter[str] = field(default_factory=Counter)
-    fills_of: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def series(self) -> list[tuple[int, Fraction | None, Num, Fraction]]:
-        """(tick, mid, position, PnL) of every tick, the position and mid of the first
-        book (the venue of a model without instruments)."""
-        first = next(iter(self.books.values()), [])
-        return [
-            (tick, mid, position, equity)
-            for (tick, mid, position, _, _), (_, equity) in zip(first, self.pnl, strict=True)
-        ]
-
-    def add(
-        self,
-        tick: int,
-        actions: list[dict[str, Any]],
-        event: Mapping[str, Any] | None,
-        fills: list[Fill],
-        points: Mapping[str, tuple[Fraction | None, Num, Num, Num]],
-        equity: Fraction,
-    ) -> None:
-        """Count one tick: its actions, its event, its fills, each book's (mid, position,
-        open buy, open sell) and the PnL."""
-        if tick > 0:
-            self.ticks += 1
-        self.fills += len(fills)
-        for fill in fills:
-            self.fills_of[fill.instrument] += 1
-        for action in actions:
-            self.actions += 1
-            if action["name"] == "place" and action["status"] == "sent":
-                self.orders += 1
-                self.orders_of[action.get("instrument", "")] += 1
-            if action["status"] == "rejected":
-                self.rejected += 1
-        if event is not None:
-            if event["kind"] == "denied":
-                for prover in event["provers"]:
-                    self.denials[prover["name"]] += 1
-            elif event["kind"] in ("assumption", "reconciliation"):
-                self.breaches.append({"tick": tick, **event})
-            elif event["kind"] == "limit":
-                self.limit_breaches.append({"tick": tick, **event})
-        for name, point in points.items():
-            self.books.setdefault(name, []).append((tick, *point))
-        self.pnl.append((tick, equity))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a run ended: ``data-end``, ``final`` (the model reached a final step),
-    ``assumption`` (the monitor stopped it), ``reconciliation`` (a venue's book and the
-    model's differ) or ``limit`` (a limit broke: a bug in an unproven model)."""
-
-    reason: str
-    tick: int
-    step: str
-    message: str
-
-    @property
-    def exit_code(self) -> int:
-        return {"data-end": 0, "final": 0, "assumption": 2, "reconciliation": 2, "limit": 1}[
-            self.reason
-        ]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "reason": self.reason,
-            "tick": self.tick,
-            "step": self.step,
-            "message": self.message,
-        }
-
-
-def _column(model: Model, var: Variable) -> int:
-    """Where ``var``'s name starts on its line of the model file (1 if it cannot be read)."""
-    try:
-        line = Path(model.file).read_text(encoding="utf-8").splitlines()[var.line - 1]
-    except (OSError, IndexError, UnicodeDecodeError):
-        return 1
-    return line.find(var.name) + 1 or 1
-
-
-def venue_source_problems(model: Model) -> list[Diagnostic]:
-    """The venue inputs ``seqprove run`` cannot give ``model``: with several instruments,
-    each has its own venue, so only ``venue.pnl_change`` (the account's PnL, the sum of
-    the venues') has one meaning; the others name a quantity of one book."""
-    if len(model.instruments) < 2:
-        return []
-    return [
-        Diagnostic(
-            model.file,
-            v.line,
-            _column(model, v),
-            f"input '{v.name}' takes {v.source}, but the model trades "
-            f"{', '.join(i.name for i in model.instruments)}, each on its own venue: read "
-            f"the instrument's book instead (I.position, I.open_buy, I.bought, ...)",
-        )
-        for v in model.inputs
-        if v.source not in ("market", "fills", "venue.pnl_change")
-    ]
 
 
 class Executor:

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from checker.model import Model, book_name, decimal_text
-from checker.run.executor import Outcome, Stats
+from checker.run.stats import Outcome, Stats
 from checker.run.venue import Num
 
 
