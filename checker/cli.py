@@ -660,7 +660,8 @@ def run(
     """Run a proved MODEL over market data on the paper venue, provers enforced live.
 
     Exit codes: 0 the run ended normally (end of data, or a final step reached);
-    1 a limit broke during the run; 2 the assumption monitor stopped it;
+    1 a limit broke during the run; 2 the assumption monitor stopped it (or, with
+    instruments, a venue's book differed from the model's);
     3 bad input or a model without a proof; 4 internal error; 5 the journal is in use
     by another run; 6 the journal cannot be written (the disk is full, read-only)."""
     from checker.lang.loader import load_model
@@ -744,7 +745,13 @@ def run(
     if not no_plot:
         default = Path("runs") / f"{stem}-backtest.png" if journal_path is None else journal_path
         figure = plot_file or default.with_suffix(".png")
-    state = {v.name: json_value(v, executor.config.values[v.name]) for v in loaded.state}
+    state = {
+        v.name: json_value(v, executor.config.values[v.name]) for v in loaded.state if not v.hidden
+    }
+    open_orders = {
+        name: {side: (v.open_quantity(side), v.pending_quantity(side)) for side in ("buy", "sell")}
+        for name, v in executor.books
+    }
     report = RunReport(
         loaded,
         str(data_file),
@@ -755,6 +762,7 @@ def run(
         None if figure is None else str(figure),
         admitted_by,
         time.monotonic() - started,
+        open_orders,
     )
     if figure is not None:
         plot(report, figure)
@@ -786,19 +794,26 @@ def data() -> None:
     help="Write only the columns this model's run reads (default: every column).",
 )
 def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -> None:
-    """Write reproducible BTC-like market data for a stress scenario."""
+    """Write reproducible BTC-like market data for a stress scenario.
+
+    With --model, only the columns that model reads; for a model with instruments, each
+    instrument's venue columns (I.bid, ...), the legs' prices correlated (see
+    docs/executor.md)."""
     from checker.lang.loader import load_model
-    from checker.run.data import columns_for, unsynthesizable
+    from checker.run.data import columns_for, plain_form, unsynthesizable
     from checker.run.synth import COLUMNS as SYNTH_COLUMNS
     from checker.run.synth import synthesize, write_table
 
     columns = None
+    legs: tuple[str, ...] = ()
     if model is not None:
         try:
             loaded = load_model(model)
         except ModelError as exc:
             _fail(exc.diagnostics)
         columns = columns_for(loaded)
+        if not plain_form(loaded):
+            legs = tuple(i.name for i in loaded.instruments)
         missing = unsynthesizable(loaded, SYNTH_COLUMNS)
         if missing:
             raise UsageError(
@@ -806,7 +821,7 @@ def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -
             )
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise UsageError(f"--out {out}: write a .csv or a .parquet file")
-    table = synthesize(scenario, ticks, seed, columns)
+    table = synthesize(scenario, ticks, seed, columns, legs)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_table(table, out)
     _echo(f"{out}: {ticks} ticks of {scenario} (seed {seed}), columns {', '.join(table.columns)}")

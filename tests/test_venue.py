@@ -342,3 +342,123 @@ def test_quantities_and_accounting_are_conserved(
             assert v.open_quantity(side) == sum(
                 o.remaining for o in v.orders.values() if o.side == side and o.status == "open"
             )
+
+
+# -- deferred mode: the venue of one instrument of a model with instruments ----------------------
+
+
+def test_deferred_ioc_order_fills_at_the_next_row_only_then_leaves() -> None:
+    v = PaperVenue(deferred=True, instrument="perp")
+    v.on_market(1, mkt())
+    assert v.place(1, "i", "buy", 5, F(100), "ioc") == []
+    assert v.orders["i"].status == "pending" and v.pending_quantity("buy") == 5
+    fills = v.on_market(2, mkt(ask=100, ask_size=3))
+    assert fills == [Fill("i/1", "i", 2, "buy", 3, F(100), "limit", "perp", True)]
+    assert v.left == ["i"] and v.orders["i"].status == "cancelled"
+    assert v.open_quantity("buy") == 0 and v.on_market(3, mkt(ask=99, ask_size=50)) == []
+
+
+def test_deferred_market_order_fills_in_full_at_the_next_rows_touch() -> None:
+    v = PaperVenue(slippage_bps=F(10), deferred=True)
+    assert v.place(0, "m", "sell", 7, None) == []  # no market needed: it fills at the next row
+    assert v.orders["m"].tif == "ioc" and v.open_quantity("sell") == 7
+    fills = v.on_market(1, mkt(bid=99, bid_size=1))
+    assert fills == [Fill("m/1", "m", 1, "sell", 7, F(99) * F(999, 1000), "market", "", True)]
+    assert v.position == -7 and v.sold_limit == 0 and v.left == []
+
+
+def test_deferred_cancel_races_the_next_row() -> None:
+    v = PaperVenue(deferred=True)
+    v.on_market(1, mkt())
+    v.place(1, "a", "sell", 4, F(101))
+    v.place(1, "b", "sell", 4, F(105))
+    v.place(1, "c", "buy", 2, F(90))
+    assert v.cancel(1, "x", "sell") == ["a", "b"]
+    assert v.open_quantity("sell") == 8 and v.pending_quantity("sell") == 8
+    fills = v.on_market(2, mkt(bid=102, bid_size=10))  # a is marketable, b is not
+    assert fills == [Fill("a/1", "a", 2, "sell", 4, F(101), "limit", "", True)]
+    assert v.left == ["b"] and v.orders["b"].status == "cancelled"
+    assert v.orders["c"].status == "open" and v.open_quantity("buy") == 2
+    assert v.cancel_all(2, "y") == ["c"] and v.on_market(3, mkt()) == [] and v.left == ["c"]
+
+
+def test_deferred_starting_position_is_taken_on_at_the_first_mid() -> None:
+    v = PaperVenue(F(1, 100), deferred=True, position=10)
+    assert v.position == 10 and v.equity() == 0
+    v.on_market(1, mkt(bid=99, ask=101))
+    assert v.cash == -10 * 100 * F(1, 100) and v.equity() == 0
+    v.on_market(2, mkt(bid=101, ask=103))
+    assert v.equity() == 10 * 2 * F(1, 100)
+    w = PaperVenue.restore(json.loads(json.dumps(v.snapshot())))
+    assert w.snapshot() == v.snapshot() and w.start == 10 and w.deferred
+
+
+def test_instant_venue_refuses_ioc() -> None:
+    v = PaperVenue()
+    v.on_market(1, mkt())
+    with pytest.raises(VenueError, match="time in force 'ioc'"):
+        v.place(1, "i", "buy", 1, F(100), "ioc")
+
+
+deferred_actions = st.one_of(
+    st.tuples(
+        st.just("place"),
+        sides,
+        quantities,
+        st.one_of(st.none(), halves, halves),
+        st.sampled_from(["gtc", "ioc"]),
+    ),
+    st.tuples(st.just("cancel"), sides),
+    st.tuples(st.just("cancel_all")),
+)
+deferred_ticks = st.tuples(markets(), st.lists(deferred_actions, max_size=4), st.booleans())
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(deferred_ticks, max_size=12), st.data())
+def test_a_restored_deferred_venue_continues_like_the_original(
+    steps: list[tuple[Market, list[Op], bool]], data: st.DataObject
+) -> None:
+    ops = operations(steps)
+    cut = data.draw(st.integers(0, len(ops)))
+    start = data.draw(st.integers(-3, 3))
+    whole = PaperVenue(F(2), F(5), deferred=True, instrument="i", position=start)
+    part = PaperVenue(F(2), F(5), deferred=True, instrument="i", position=start)
+    out_whole = [apply(whole, op) for op in ops]
+    out_part = [apply(part, op) for op in ops[:cut]]
+    text = json.dumps(part.snapshot())
+    part = PaperVenue.restore(json.loads(text))
+    assert json.dumps(part.snapshot()) == text
+    out_part += [apply(part, op) for op in ops[cut:]]
+    assert out_part == out_whole
+    assert json.dumps(part.snapshot()) == json.dumps(whole.snapshot())
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(deferred_ticks, max_size=12))
+def test_deferred_quantities_are_conserved_and_pending_orders_last_one_row(
+    steps: list[tuple[Market, list[Op], bool]],
+) -> None:
+    v = PaperVenue(deferred=True)
+    for op in operations(steps):
+        pending_before = {o.cid for o in v.open_orders() if o.status == "pending"}
+        fills_before = len(v.fills)
+        apply(v, op)
+        if op[0] == "market":
+            # what was pending before this row has filled or left
+            assert not pending_before & {o.cid for o in v.open_orders()}
+            assert set(v.left) <= pending_before
+        else:
+            assert len(v.fills) == fills_before  # nothing fills on arrival
+        for o in v.orders.values():
+            filled = sum((f.qty for f in v.fills if f.cid == o.cid), start=0)
+            assert filled == o.filled <= o.qty
+        buys = sum((f.qty for f in v.fills if f.side == "buy"), start=0)
+        sells = sum((f.qty for f in v.fills if f.side == "sell"), start=0)
+        assert v.position == buys - sells
+        for side in ("buy", "sell"):
+            assert v.open_quantity(side) == sum(
+                (o.remaining for o in v.orders.values()
+                 if o.side == side and o.status in ("open", "pending")),
+                start=0,
+            )  # fmt: skip

@@ -1,11 +1,15 @@
 """Market data for ``seqprove run``: a CSV or Parquet file, one row per tick.
 
-The columns are the model's market inputs (matched by name) and the venue's columns:
-``bid``, ``ask``, ``bid_size``, ``ask_size``, ``low``, ``high``, ``volume`` (required) and
-``time`` (optional: ISO-8601 times or numbers that never go backwards, kept in the journal
-as text; a market input named ``time`` reads this column as its value). A column that is
-neither, or a missing one, is an error before the first tick; so is a cell that is not a
-value of its column's type. Numbers are read exactly and bounded
+The columns are the model's market inputs (each reads the column its ``column`` key
+names, or else the one of its own name) and the venue's columns: ``bid``, ``ask``,
+``bid_size``, ``ask_size``, ``low``, ``high``, ``volume`` (required) and ``time``
+(optional: ISO-8601 times or numbers that never go backwards, kept in the journal as
+text; a market input named ``time`` reads this column as its value). A model with
+instruments has the venue columns of each instrument ``I``: ``I.bid``, ``I.ask``, ...;
+with exactly one instrument the plain names are accepted too (one form or the other, not
+both), and a market input that reads a venue column in either form reads it in the form
+the data has. A column that is neither, or a missing one, is an error before the first
+tick; so is a cell that is not a value of its column's type. Numbers are read exactly and bounded
 (:func:`checker.lang.numbers.read_number`): CSV text ``60000.5`` is that decimal, a
 Parquet decimal is exact, and a Parquet float is read as the shortest decimal that prints
 as it. A line is at most :data:`MAX_LINE_BYTES` bytes and a cell at most
@@ -17,7 +21,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Collection, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -47,12 +51,18 @@ class DataError(ModelError):
 
 @dataclass(frozen=True)
 class Row:
-    """One tick of market data: where it came from, the book, the model's market inputs."""
+    """One tick of market data: where it came from, the book of each instrument (``""``:
+    the one book of a model without instruments), the model's market inputs."""
 
     line: int
     time: str | None
-    market: Market
+    markets: Mapping[str, Market]
     inputs: dict[str, Value]
+
+    @property
+    def market(self) -> Market:
+        """The book of a model without instruments (with instruments, the first one's)."""
+        return next(iter(self.markets.values()))
 
 
 @dataclass(frozen=True)
@@ -66,20 +76,80 @@ def market_inputs(model: Model) -> list[Variable]:
     return [v for v in model.inputs if v.source == "market"]
 
 
+def _venue_field(model: Model, column: str) -> str | None:
+    """The venue column (``bid``, ...) that ``column`` names for a model with one
+    instrument ``I`` (``bid`` or ``I.bid``), else None."""
+    if len(model.instruments) != 1:
+        return None
+    prefix = f"{model.instruments[0].name}."
+    name = column.removeprefix(prefix)
+    return name if name in VENUE_COLUMNS else None
+
+
+def plain_form(model: Model, header: Collection[str] | None = None) -> bool:
+    """Whether the venue columns of a model with one instrument are the plain ``bid``,
+    ... rather than ``I.bid``, ...: as the data's ``header`` has them, else as the model's
+    market inputs name them (``I.bid`` when none does)."""
+    if len(model.instruments) != 1:
+        return not model.instruments
+    prefixed = [f"{model.instruments[0].name}.{c}" for c in VENUE_COLUMNS]
+    if header is not None:
+        if any(c in header for c in VENUE_COLUMNS):
+            return True
+        if any(c in header for c in prefixed):
+            return False
+    named = [v.column or v.name for v in market_inputs(model)]
+    return any(c in VENUE_COLUMNS for c in named) and not any(c in prefixed for c in named)
+
+
+def venue_columns(model: Model, header: Collection[str] | None = None) -> dict[str, dict[str, str]]:
+    """The venue columns each book reads, by instrument (``""`` without instruments):
+    ``{instrument: {venue column: data column}}``; ``header`` decides the form with one
+    instrument (see :func:`plain_form`)."""
+    if not model.instruments:
+        return {"": {c: c for c in VENUE_COLUMNS}}
+    plain = plain_form(model, header)
+    return {
+        i.name: {c: c if plain else f"{i.name}.{c}" for c in VENUE_COLUMNS}
+        for i in model.instruments
+    }
+
+
+def input_column(model: Model, var: Variable, forms: Mapping[str, Mapping[str, str]]) -> str:
+    """The data column market input ``var`` reads: its ``column`` or its name, a venue
+    column of the one instrument in the form of ``forms`` (:func:`venue_columns`)."""
+    column = var.column or var.name
+    field = _venue_field(model, column)
+    if field is None:
+        return column
+    return forms[model.instruments[0].name][field]
+
+
 def columns_for(model: Model) -> list[str]:
-    """Exactly the columns a run of ``model`` reads: the time, the venue's, its market
-    inputs."""
-    columns = [TIME_COLUMN, *VENUE_COLUMNS]
-    return columns + [v.name for v in market_inputs(model) if v.name not in columns]
+    """Exactly the columns a run of ``model`` reads: the time, the venue's (each
+    instrument's), its market inputs."""
+    forms = venue_columns(model)
+    columns = [TIME_COLUMN, *(c for form in forms.values() for c in form.values())]
+    for v in market_inputs(model):
+        column = input_column(model, v, forms)
+        if column not in columns:
+            columns.append(column)
+    return columns
 
 
 def unsynthesizable(model: Model, synthetic: Container[str]) -> list[str]:
     """The market inputs of ``model`` that ``seqprove data synth`` cannot write: those
     with no synthetic column, and an input named ``time`` (synth writes the time column as
-    ISO-8601 text, which no input type reads)."""
-    time_input = any(v.name == TIME_COLUMN for v in market_inputs(model))
+    ISO-8601 text, which no input type reads). An instrument's venue columns are always
+    written."""
+    time_input = any(
+        input_column(model, v, venue_columns(model)) == TIME_COLUMN for v in market_inputs(model)
+    )
+    books = {c for form in venue_columns(model).values() for c in form.values()}
     return [
-        n for n in columns_for(model) if n not in synthetic or (time_input and n == TIME_COLUMN)
+        n
+        for n in columns_for(model)
+        if (n not in synthetic and n not in books) or (time_input and n == TIME_COLUMN)
     ]
 
 
@@ -303,47 +373,93 @@ def _check(file: str, rows: Iterator[tuple[int, list[Any]]], model: Model) -> li
         raise DataError(problems) from None
 
 
+def _header_problems(
+    file: str,
+    line: int,
+    names: list[str],
+    model: Model,
+    readers: Mapping[str, list[Variable]],
+    venue_of: Mapping[str, tuple[str, str]],
+) -> list[Diagnostic]:
+    """What is wrong with the header: a column nobody reads, a repeated one, one of the
+    one instrument's venue columns given in both forms, a missing one."""
+    problems: list[Diagnostic] = []
+    known = set(readers) | set(venue_of) | {TIME_COLUMN}
+    instruments = [i.name for i in model.instruments]
+    for i, name in enumerate(names):
+        plain = _venue_field(model, name)
+        if name not in known and plain is not None and plain != name and plain in names:
+            problems.append(
+                Diagnostic(
+                    file,
+                    line,
+                    i + 1,
+                    f"columns '{plain}' and '{name}' are one column of instrument "
+                    f"'{instruments[0]}': give it once, as '{plain}' or as '{name}', and "
+                    "every venue column in the same form",
+                )
+            )
+        elif name not in known:
+            hint = "drop it; `seqprove data synth --model` writes only the columns a model reads"
+            if name in VENUE_COLUMNS and len(instruments) > 1:
+                each = ", ".join(f"{n}.{name}" for n in instruments)
+                hint = f"each instrument has its own: {each}"
+            problems.append(
+                Diagnostic(
+                    file,
+                    line,
+                    i + 1,
+                    f"column {_short(name)} is neither a market input of {model.strategy} "
+                    f"nor a venue column ({hint})",
+                )
+            )
+        elif names.index(name) != i:
+            problems.append(Diagnostic(file, line, i + 1, f"column '{name}' repeated"))
+    for name in dict.fromkeys([*venue_of, *readers]):
+        if name in names:
+            continue
+        if name in readers:
+            what = f"input '{readers[name][0].name}' of {model.strategy}"
+        elif venue_of[name][0]:
+            what = f"venue column of instrument '{venue_of[name][0]}'"
+        else:
+            what = "venue column"
+        problems.append(Diagnostic(file, line, 1, f"missing column '{name}' ({what})"))
+    return problems
+
+
 def _check_rows(
     file: str, rows: Iterator[tuple[int, list[Any]]], model: Model, problems: list[Diagnostic]
 ) -> list[Row]:
     header_line, header = next(rows, (1, []))
     names = [str(h).strip() for h in header]
-    wanted = {v.name: v for v in market_inputs(model)}
-    known = set(wanted) | set(VENUE_COLUMNS) | {TIME_COLUMN}
-    for i, name in enumerate(names):
-        if name not in known:
-            problems.append(
-                Diagnostic(
-                    file,
-                    header_line,
-                    i + 1,
-                    f"column {_short(name)} is neither a market input of {model.strategy} "
-                    f"nor a venue column (drop it; `seqprove data synth --model` writes "
-                    f"only the columns a model reads)",
-                )
-            )
-        elif names.index(name) != i:
-            problems.append(Diagnostic(file, header_line, i + 1, f"column '{name}' repeated"))
-    for name in [*VENUE_COLUMNS, *wanted]:
-        if name not in names:
-            what = f"input '{name}' of {model.strategy}" if name in wanted else "venue column"
-            problems.append(Diagnostic(file, header_line, 1, f"missing column '{name}' ({what})"))
+    forms = venue_columns(model, names)
+    venue_of = {
+        column: (instrument, field)
+        for instrument, form in forms.items()
+        for field, column in form.items()
+    }
+    readers: dict[str, list[Variable]] = {}
+    for v in market_inputs(model):
+        readers.setdefault(input_column(model, v, forms), []).append(v)
+    problems += _header_problems(file, header_line, names, model, readers, venue_of)
     if problems:
         raise DataError(problems)
     kinds = [
         (
             i,
             name,
-            wanted[name].type.kind if name in wanted else "number",
-            wanted[name].type.values if name in wanted else (),
+            [(v.type.kind, v.type.values) for v in readers.get(name, [])]
+            + ([("number", ())] if name in venue_of else []),
         )
         for i, name in enumerate(names)
-        if name != TIME_COLUMN or name in wanted
+        if name != TIME_COLUMN or name in readers
     ]
+    kinds = [(i, name, list(dict.fromkeys(k))) for i, name, k in kinds]
     time_at = names.index(TIME_COLUMN) if TIME_COLUMN in names else None
-    time_input = TIME_COLUMN in wanted
+    time_input = readers[TIME_COLUMN][0] if TIME_COLUMN in readers else None
     # the time must not go backwards, unless a bool or enum input reads the column
-    clocked = not time_input or wanted[TIME_COLUMN].type.kind in ("int", "real")
+    clocked = time_input is None or time_input.type.kind in ("int", "real")
     clock = _Clock()
     hinted = False
     result: list[Row] = []
@@ -353,9 +469,8 @@ def _check_rows(
                 Diagnostic(file, line, 1, f"{len(cells)} cells, the header has {len(names)}")
             )
         else:
-            values: dict[str, Any] = {}
-            for i, name, kind, enum_values in kinds:
-                values[name] = value = None
+            values: dict[tuple[str, str], Any] = {}
+            for i, name, column_kinds in kinds:
                 cell = cells[i]
                 if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
                     problems.append(
@@ -368,36 +483,38 @@ def _check_rows(
                         )
                     )
                     continue
-                try:
-                    value = _cell(cell, kind, enum_values)
-                except NumberTooLarge as exc:
-                    problems.append(
-                        Diagnostic(file, line, i + 1, f"column '{name}': {_short(cell)}: {exc}")
-                    )
-                    continue
-                if value is None:
-                    hint = ""
-                    if name == TIME_COLUMN and not hinted:
-                        hinted = True
-                        hint = (
-                            f" (the input 'time' of {model.strategy} reads the data's time "
-                            "column: write the time as a value of the input's type, or "
-                            "rename the input)"
+                for kind, enum_values in column_kinds:
+                    try:
+                        value = _cell(cell, kind, enum_values)
+                    except NumberTooLarge as exc:
+                        problems.append(
+                            Diagnostic(file, line, i + 1, f"column '{name}': {_short(cell)}: {exc}")
                         )
-                    problems.append(
-                        Diagnostic(
-                            file,
-                            line,
-                            i + 1,
-                            f"column '{name}': {_short(cell)} is not "
-                            f"{_expect(kind, enum_values)}{hint}",
+                        break
+                    if value is None:
+                        hint = ""
+                        if name == TIME_COLUMN and not hinted:
+                            hinted = True
+                            hint = (
+                                f" (the input 'time' of {model.strategy} reads the data's time "
+                                "column: write the time as a value of the input's type, or "
+                                "rename the input)"
+                            )
+                        problems.append(
+                            Diagnostic(
+                                file,
+                                line,
+                                i + 1,
+                                f"column '{name}': {_short(cell)} is not "
+                                f"{_expect(kind, enum_values)}{hint}",
+                            )
                         )
-                    )
-                values[name] = value
+                        break
+                    values[name, kind] = value
             if time_at is not None and clocked:
                 cell = cells[time_at]
                 if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
-                    if not time_input:  # an input's cell is reported above
+                    if time_input is None:  # an input's cell is reported above
                         problems.append(
                             Diagnostic(
                                 file,
@@ -407,14 +524,24 @@ def _check_rows(
                                 f"(at most {MAX_CELL_CHARS})",
                             )
                         )
-                elif (not time_input or values[TIME_COLUMN] is not None) and (
+                elif (time_input is None or (TIME_COLUMN, time_input.type.kind) in values) and (
                     problem := clock.problem(cell, line)
                 ) is not None:
                     problems.append(Diagnostic(file, line, time_at + 1, problem))
             if not problems:
                 time = None if time_at is None else str(cells[time_at])
-                market = Market(**{c: Fraction(values[c]) for c in VENUE_COLUMNS})
-                result.append(Row(line, time, market, {n: values[n] for n in wanted}))
+                markets = {
+                    instrument: Market(
+                        **{f: Fraction(values[column, "number"]) for f, column in form.items()}
+                    )
+                    for instrument, form in forms.items()
+                }
+                inputs = {
+                    v.name: values[column, v.type.kind]
+                    for column, vs in readers.items()
+                    for v in vs
+                }
+                result.append(Row(line, time, markets, inputs))
         if len(problems) >= MAX_PROBLEMS:
             break
     if problems:

@@ -3,46 +3,56 @@ model's assumptions monitored and its provers and limits enforced live.
 
 Each tick, in this order (``docs/executor.md``):
 
-1. read the tick's row; the venue matches resting orders against it;
+1. read the tick's row; every venue matches its orders against it (a model with
+   instruments has one venue per instrument, :mod:`checker.run.books`);
 2. build the inputs: market inputs from the row, venue inputs from the venue (a flow,
-   such as fills, is what accumulated since the strategy last read it);
-3. monitor the inputs: every type, range and assumption must hold, or the proof no longer
-   covers reality: everything is cancelled, the run goes to the model's first final step
-   (or stays where it is if there is none) and stops;
-4. choose the transition exactly as the checker does (the first enabled one, in file
-   order; none means the configuration stays as it is);
-5. poll the venue for events that arrived meanwhile, then evaluate the transition's
-   provers again, on inputs read again from the venue: one that fails blocks the
-   transition (fail-closed: no action goes out, nothing changes) and the denial is
-   recorded with the values the prover read;
-6. send the actions, with client ids ``TICK.N``;
-7. apply ``do``;
-8. check every limit: a broken one cancels everything and stops the run;
-9. journal the tick (one transaction) before the next tick begins.
+   such as fills, is what accumulated since the strategy last read it) and, with
+   instruments, each instrument's fills of this row (``I.bought``, ``I.sold``);
+3. monitor the inputs: every type, range and assumption must hold (with instruments, and
+   every fill must fit the model's book), or the proof no longer covers reality:
+   everything is cancelled, the run goes to the model's first final step (or stays where
+   it is if there is none) and stops;
+4. with instruments, book the fills in the model (``after_fills``) and reconcile: each
+   venue's position and open quantities must be the model's, or the run stops likewise;
+5. choose the transition exactly as the checker does (the first enabled one, in file
+   order, on the configuration after the fills; none means it stays as it is);
+6. poll the venue for events that arrived meanwhile (a model without instruments), then
+   evaluate the transition's provers again, on inputs read again from the venue, and the
+   order checks (and ``positive_qty``) on the orders it would send: one that fails
+   blocks the transition (fail-closed: no action goes out, nothing changes) and the
+   denial is recorded with the values it read;
+7. send the actions, with client ids ``TICK.N``, each to its instrument's venue;
+8. apply ``do``; with instruments, reconcile again: each venue's book after the actions
+   must be the model's after the transition;
+9. check every limit: a broken one cancels everything and stops the run;
+10. journal the tick (one transaction) before the next tick begins.
 
 The run also ends when the model reaches a final step, or at the end of the data.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from checker.errors import SeqproveError
-from checker.interpret import ActionValue, Compiled, Config, Interpreter, compile_all
+from checker.errors import ModelError, SeqproveError
+from checker.interpret import ActionValue, Compiled, Config, Interpreter, TickResult, compile_all
 from checker.lang.schema import FLOW_SOURCES
-from checker.model import Model, Value, Variable, decimal_text, param_text
+from checker.model import POSITIVE_QTY, SIDES, Model, Value, Variable, decimal_text, param_text
+from checker.run.books import Mismatch, Venues, venue_source_problems
 from checker.run.data import Feed, Row
 from checker.run.integrity import damage, differences
-from checker.run.journal import FORMAT, Journal, JournalDamaged, TickRecord
+from checker.run.journal import Journal, JournalDamaged, TickRecord, journal_format
+from checker.run.stats import Outcome, Stats
 from checker.run.venue import Fill, Num, PaperVenue, VenueError
 from checker.verify.trace import json_value
 
 Progress = Callable[[int, int], None]
+_ENDS = ("assumption", "reconciliation", "limit", "final")
+"""The events that end a run (the journal's last tick says how it ended)."""
 
 
 class RunError(SeqproveError):
@@ -81,78 +91,10 @@ def _whole(value: Num) -> Num:
     return int(value) if isinstance(value, Fraction) and value.denominator == 1 else value
 
 
-@dataclass
-class Stats:
-    """What the report shows, accumulated tick by tick (and rebuilt from the journal on
-    resume)."""
-
-    ticks: int = 0
-    actions: int = 0
-    orders: int = 0
-    fills: int = 0
-    denials: Counter[str] = field(default_factory=Counter)
-    breaches: list[dict[str, Any]] = field(default_factory=list)
-    limit_breaches: list[dict[str, Any]] = field(default_factory=list)
-    rejected: int = 0
-    series: list[tuple[int, Fraction | None, Num, Fraction]] = field(default_factory=list)
-
-    def add(
-        self,
-        tick: int,
-        actions: list[dict[str, Any]],
-        event: Mapping[str, Any] | None,
-        fills: int,
-        point: tuple[Fraction | None, Num, Fraction],
-    ) -> None:
-        """Count one tick: its actions, its event, its fills, and its (mid, position,
-        PnL) point of the plot."""
-        if tick > 0:
-            self.ticks += 1
-        self.fills += fills
-        for action in actions:
-            self.actions += 1
-            if action["name"] == "place" and action["status"] == "sent":
-                self.orders += 1
-            if action["status"] == "rejected":
-                self.rejected += 1
-        if event is not None:
-            if event["kind"] == "denied":
-                for prover in event["provers"]:
-                    self.denials[prover["name"]] += 1
-            elif event["kind"] == "assumption":
-                self.breaches.append({"tick": tick, **event})
-            elif event["kind"] == "limit":
-                self.limit_breaches.append({"tick": tick, **event})
-        self.series.append((tick, *point))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a run ended: ``data-end``, ``final`` (the model reached a final step),
-    ``assumption`` (the monitor stopped it) or ``limit`` (a limit broke: a bug in an
-    unproven model)."""
-
-    reason: str
-    tick: int
-    step: str
-    message: str
-
-    @property
-    def exit_code(self) -> int:
-        return {"data-end": 0, "final": 0, "assumption": 2, "limit": 1}[self.reason]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "reason": self.reason,
-            "tick": self.tick,
-            "step": self.step,
-            "message": self.message,
-        }
-
-
 class Executor:
     """One run of ``model`` over ``feed``; ``journal`` None is a backtest with nothing
-    kept on disk."""
+    kept on disk. ``venue`` (a model without instruments) or ``venues`` (by instrument)
+    replace the paper venues the run would make."""
 
     def __init__(
         self,
@@ -163,18 +105,29 @@ class Executor:
         slippage_bps: Fraction | None = None,
         admitted_by: str = "",
         venue: PaperVenue | None = None,
+        venues: Mapping[str, PaperVenue] | None = None,
     ) -> None:
+        problems = venue_source_problems(model)
+        if problems:
+            raise ModelError(problems)
         self.model = model
         self.feed = feed
         self.journal = journal
         self.interp = Interpreter(model)
+        self.book = self.interp.book
+        self.versioned = bool(model.instruments)
         spec = model.venue
-        slip = spec.slippage_bps if slippage_bps is None else slippage_bps
-        self.venue = venue if venue is not None else PaperVenue(spec.contract_size, slip)
+        self.slippage_bps = spec.slippage_bps if slippage_bps is None else slippage_bps
+        given = dict(venues or {})
+        if venue is not None:
+            given[""] = venue
+        self.books = Venues.for_model(model, self.slippage_bps, given)
+        if journal is not None:
+            journal.prepare(instruments=self.versioned)
         self.admitted_by = admitted_by
         self.state_vars = model.state
         self.input_vars = model.inputs
-        self.venue_inputs = [v for v in model.inputs if v.source != "market"]
+        self.venue_inputs = [v for v in model.inputs if v.source not in ("market", "fills")]
         self.sources = sorted({v.source for v in self.venue_inputs})
         self.bindings = [
             (v.name, v.source, v.source in FLOW_SOURCES, v.type.kind == "int")
@@ -189,6 +142,11 @@ class Executor:
                 v.source for v in self.venue_inputs if v.name in names and v.source in FLOW_SOURCES
             }
         self.prover_text = {p.name: p.text for p in model.provers}
+        self.check_text = {c.name: c.text for c in model.orders}
+        self.check_text.update(
+            {o.name: o.text for o in model.obligations() if o.name.startswith(POSITIVE_QTY)}
+        )
+        self.checks_orders = bool(model.orders) or self.versioned
         self.input_names = [v.name for v in model.inputs]
         prover_expr = {p.name: p.expr for p in model.provers}
         self.all_provers = {
@@ -202,18 +160,27 @@ class Executor:
         self.stats = Stats()
         self.outcome: Outcome | None = None
 
+    @property
+    def venue(self) -> PaperVenue:
+        """The venue of a model without instruments (with instruments, the first one's)."""
+        return self.books.first
+
     # -- set-up ---------------------------------------------------------------------------
     def meta(self) -> dict[str, Any]:
+        if self.versioned:
+            contract: Any = {n: exact(v.contract_size) for n, v in self.books}
+        else:
+            contract = exact(self.venue.contract_size)
         return {
-            "format": FORMAT,
+            "format": journal_format(instruments=self.versioned),
             "model": self.model.file,
             "strategy": self.model.strategy,
             "model_sha256": self.model.source_sha256,
             "params": param_text(self.model.params),
             "data": self.feed.file,
             "data_sha256": self.feed.sha256,
-            "contract_size": exact(self.venue.contract_size),
-            "slippage_bps": exact(self.venue.slippage_bps),
+            "contract_size": contract,
+            "slippage_bps": exact(self.slippage_bps),
             "admitted_by": self.admitted_by,
         }
 
@@ -226,10 +193,15 @@ class Executor:
             self.journal.set_meta({**self.meta(), "started": time.time()})
         broken = self.interp.broken_limits(self.config)
         event = None
-        if broken:
+        actions: list[dict[str, Any]] = []
+        mismatches = self._reconcile(self.config, pending=True)
+        if mismatches:
+            actions = self._halt(0, [])
+            event = self._books_differ(0, "at the start", mismatches, self.config)
+        elif broken:
             event = {"kind": "limit", "limits": broken, "message": _limit_message(broken)}
             self.outcome = Outcome("limit", 0, self.config.step, _limit_message(broken))
-        self._commit(0, None, None, {}, [], event, [], [])
+        self._commit(0, None, None, {}, [], event, actions, [], [])
         if self.journal is not None:
             self.journal.publish()
 
@@ -264,7 +236,7 @@ class Executor:
             if meta.get(key) != mine[key]:
                 raise RunError(
                     f"journal {journal.path} is a run of another {key.replace('_', ' ')} "
-                    f"({meta.get(key)}, now {mine[key]})"
+                    f"({_shown(meta.get(key))}, now {_shown(mine[key])})"
                 )
         if meta.get("slippage_bps") != mine["slippage_bps"]:
             raise RunError(f"journal {journal.path} ran with another slippage")
@@ -280,12 +252,11 @@ class Executor:
                     f"({len(self.feed.rows)})"
                 ],
             )
-        for row in journal.ticks():
-            mid = None if row["mid"] is None else Fraction(row["mid"])
-            point = (mid, Fraction(row["position"]), Fraction(row["equity"]))
-            self.stats.add(row["tick"], row["actions"], row["event"], 0, point)
-        self.stats.fills = journal.count("fills")
         try:
+            for row in journal.ticks():
+                self.stats.add(row["tick"], row["actions"], row["event"], [], *self._points_of(row))
+            self.stats.fills_of.update(journal.fill_counts())
+            self.stats.fills = sum(self.stats.fills_of.values())
             self._restore(last)
         except (KeyError, TypeError, ValueError, VenueError) as exc:
             raise JournalDamaged(
@@ -305,6 +276,34 @@ class Executor:
             update["admitted_by"] = self.admitted_by  # once unproven, the run stays marked
         journal.set_meta(update)
 
+    def _points_of(
+        self, row: Mapping[str, Any]
+    ) -> tuple[dict[str, tuple[Fraction | None, Num, Num, Num]], Fraction]:
+        """A journaled tick's books (mid, position, open buy, open sell) and PnL."""
+        if not self.versioned:
+            mid = None if row["mid"] is None else Fraction(row["mid"])
+            venues = {"": row["venue"]}
+            mids: dict[str, Fraction | None] = {"": mid}
+            positions = {"": Fraction(row["position"])}
+        else:
+            venues = row["venue"]
+            mids = {
+                k: None if v is None else Fraction(v) for k, v in json.loads(row["mid"]).items()
+            }
+            positions = {k: Fraction(v) for k, v in json.loads(row["position"]).items()}
+        points: dict[str, tuple[Fraction | None, Num, Num, Num]] = {}
+        for name, position in positions.items():
+            orders = venues[name]["orders"]
+            opened = [
+                sum(
+                    (Fraction(o["qty"]) - Fraction(o["filled"]) for o in orders if o["side"] == s),
+                    start=Fraction(0),
+                )
+                for s in SIDES
+            ]
+            points[name] = (mids[name], _whole(position), _whole(opened[0]), _whole(opened[1]))
+        return points, Fraction(row["equity"])
+
     def _detail(self) -> list[str]:
         """For a journal found damaged: which fields of its last tick differ from that
         tick played again, when the rows can be read at all (else nothing more)."""
@@ -315,12 +314,12 @@ class Executor:
             return []
 
     def _restore(self, row: Mapping[str, Any]) -> None:
-        """Take the configuration, the venue and the flows' last reads from a tick row."""
+        """Take the configuration, the venues and the flows' last reads from a tick row."""
         values = {v.name: from_json(v, row["state"][v.name]) for v in self.state_vars}
         if row["step"] not in self.model.steps:
             raise ValueError(f"no step {row['step']!r} in the model")
         self.config = Config(row["step"], values)
-        self.venue = PaperVenue.restore(row["venue"])
+        self.books = self.books.restored(row["venue"])
         self.reads = {
             k: int(v) if v.lstrip("-").isdigit() else Fraction(v) for k, v in row["reads"].items()
         }
@@ -336,7 +335,7 @@ class Executor:
             self.model,
             self.feed,
             Journal(":memory:"),
-            slippage_bps=self.venue.slippage_bps,
+            slippage_bps=self.slippage_bps,
             admitted_by=self.admitted_by,
         )
         if tick == 0:
@@ -354,7 +353,7 @@ class Executor:
 
     def _ended(self, last: Mapping[str, Any]) -> Outcome | None:
         event = last["event"]
-        if event is not None and event["kind"] in ("assumption", "limit", "final"):
+        if event is not None and event["kind"] in _ENDS:
             return Outcome(event["kind"], last["tick"], last["step"], event["message"])
         if last["tick"] >= len(self.feed.rows):
             return Outcome("data-end", last["tick"], last["step"], "end of the market data")
@@ -380,7 +379,10 @@ class Executor:
 
     def quantities(self) -> dict[str, Num]:
         """The venue's quantities that the model reads, now: running totals for flows,
-        levels for the rest."""
+        levels for the rest. With several instruments only ``venue.pnl_change`` is read
+        (:func:`venue_source_problems`), from the account: every venue's equity."""
+        if len(self.books.by_name) > 1:
+            return {source: self.books.equity() for source in self.sources}
         return {source: _READ[source](self.venue) for source in self.sources}
 
     def venue_values(self, now: Mapping[str, Num]) -> dict[str, Value]:
@@ -394,10 +396,14 @@ class Executor:
         return out
 
     def _tick(self, tick: int, row: Row) -> None:
-        fills = self.venue.on_market(tick, row.market)
+        fills = self.books.on_market(tick, row.markets)
+        left = self.books.left()
         delivered = self.quantities()
         before = self.config
-        env = {**before.values, **row.inputs, **self.venue_values(delivered)}
+        inputs = {**row.inputs, **self.venue_values(delivered)}
+        if self.versioned:
+            inputs.update(Venues.fill_inputs(self.book, fills))
+        env = {**before.values, **inputs}
         if not self.interp.admissible(env):
             inputs = {n: env[n] for n in self.input_names}
             problems = self.interp.input_violations(before, inputs)
@@ -411,36 +417,55 @@ class Executor:
             )
             breach = {"kind": "assumption", "problems": problems, "message": message}
             self.outcome = Outcome("assumption", tick, step, message)
-            self._commit(tick, row, None, env, [], breach, actions, fills)
+            self._commit(tick, row, None, env, [], breach, actions, fills, left)
             return
-        chosen = self.interp.enabled(before, env, env)
+        after = self.interp.after_fills(before, inputs)
+        if self.versioned:
+            mismatches = self._reconcile(after, pending=False)
+            if mismatches:
+                actions = self._halt(tick, fills)
+                differ = self._books_differ(tick, "after the fills", mismatches, after)
+                self._commit(tick, row, None, env, [], differ, actions, fills, left)
+                return
+            env = {**after.values, **inputs}
+        chosen = self.interp.enabled(after, env, env)
         if chosen is None:
-            self._commit(tick, row, None, env, [], None, [], fills)
+            self.config = after
+            self._commit(tick, row, None, env, [], None, [], fills, left)
             return
-        polled = self.venue.poll(tick)
-        if polled:  # the venue changed since the inputs were read: read it again
-            fills += polled
-            env = {**before.values, **row.inputs, **self.venue_values(self.quantities())}
+        if not self.versioned:
+            polled = self.venue.poll(tick)
+            if polled:  # the venue changed since the inputs were read: read it again
+                fills += polled
+                env = {**before.values, **row.inputs, **self.venue_values(self.quantities())}
         provers, denied = self._recheck(env, chosen)
-        if denied:
+        result = None
+        if not denied:
+            result = self.interp.fire(after, env, chosen, env)
+            if self.checks_orders:
+                denied = self._order_denials(after, env, result)
+        if denied or result is None:
+            self.config = after
+            what = "; ".join(f"{d['kind']} {d['name']} {d['reason']}" for d in denied)
             denial: dict[str, Any] = {
                 "kind": "denied",
                 "transition": chosen.transition.index,
-                "provers": denied,
-                "message": f"tick {tick}: "
-                + "; ".join(f"prover {d['name']} {d['reason']}" for d in denied)
-                + ": actions blocked",
+                "provers": [{k: v for k, v in d.items() if k != "kind"} for d in denied],
+                "message": f"tick {tick}: {what}: actions blocked",
             }
-            self._commit(tick, row, None, env, provers, denial, [], fills)
+            self._commit(tick, row, None, env, provers, denial, [], fills, left)
             return
-        result = self.interp.fire(before, env, chosen, env)
         actions = [self._send(tick, n, a, fills) for n, a in enumerate(result.actions, 1)]
         self.config = result.config
         for source in self.reads_of[chosen.transition.index]:
             self.reads[source] = delivered[source]
         event: dict[str, Any] | None = None
-        broken = self.interp.broken_limits(self.config, chosen)
-        if broken:
+        mismatches = self._reconcile(self.config, pending=True)
+        broken = [] if mismatches else self.interp.broken_limits(self.config, chosen)
+        if mismatches:
+            actions += self._halt(tick, fills)
+            event = self._books_differ(tick, "after the actions", mismatches, self.config)
+        elif broken:
             actions += self._halt(tick, fills)
             message = _limit_message(broken)
             event = {"kind": "limit", "limits": broken, "message": message}
@@ -449,7 +474,36 @@ class Executor:
             message = f"reached final step '{self.config.step}'"
             event = {"kind": "final", "message": message}
             self.outcome = Outcome("final", tick, self.config.step, message)
-        self._commit(tick, row, chosen.transition.index, env, provers, event, actions, fills)
+        index = chosen.transition.index
+        self._commit(tick, row, index, env, provers, event, actions, fills, left)
+
+    def _reconcile(self, config: Config, *, pending: bool) -> list[Mismatch]:
+        """Where the venues' books differ from the model's in ``config`` (nothing to
+        compare for a model without instruments)."""
+        if not self.versioned:
+            return []
+        return self.books.differences(self.book, config.values, pending=pending)
+
+    def _books_differ(
+        self, tick: int, when: str, mismatches: list[Mismatch], config: Config
+    ) -> dict[str, Any]:
+        """Stop the run on a venue whose book is not the model's: the model goes to its
+        first final step (its values as they are), and the event says what differs."""
+        step = self.model.final[0] if self.model.final else config.step
+        self.config = Config(step, config.values)
+        where = f"went to final step '{step}'" if self.model.final else "stopped"
+        differ = "; ".join(m.text() for m in mismatches)
+        message = (
+            f"tick {tick}: the venue's book differs from the model's {when}: {differ}: "
+            f"the proof no longer covers this run; everything cancelled, {where}"
+        )
+        self.outcome = Outcome("reconciliation", tick, step, message)
+        return {
+            "kind": "reconciliation",
+            "when": when,
+            "differences": [m.to_json() for m in mismatches],
+            "message": message,
+        }
 
     def _explain(self, problem: str, config: Config, inputs: Mapping[str, Value]) -> str:
         """An assumption's breach with the assumption's text and the values it read."""
@@ -487,6 +541,7 @@ class Executor:
                 read = sorted(s.name for s in expr.free_symbols)
                 denied.append(
                     {
+                        "kind": "prover",
                         "name": name,
                         "text": self.prover_text[name],
                         "reason": reason,
@@ -495,29 +550,48 @@ class Executor:
                 )
         return results, denied
 
+    def _order_denials(
+        self, after: Config, env: Mapping[str, Value], result: TickResult
+    ) -> list[dict[str, Any]]:
+        """The order checks (and ``positive_qty``) that the orders of ``result`` break,
+        each order read on the configuration after the fills: one entry per broken check,
+        naming the first order that breaks it. Fail-closed: a check that cannot be
+        evaluated is broken."""
+        try:
+            if not self.interp.broken_orders(after, env, result):
+                return []
+        except Exception:  # fail closed; the detail below says which order
+            pass
+        denied: list[dict[str, Any]] = []
+        for action in result.actions:
+            if action.name != "place":
+                continue
+            try:
+                names = self.interp.broken_orders(after, env, result._replace(actions=(action,)))
+                reason = f"does not hold for {_order_text(action)}"
+            except Exception as exc:
+                names = [n for n in self.check_text if n not in {d["name"] for d in denied}]
+                reason = f"could not be evaluated for {_order_text(action)} ({exc})"
+            for name in names:
+                if name in {d["name"] for d in denied}:
+                    continue
+                denied.append(
+                    {
+                        "kind": "order check",
+                        "name": name,
+                        "text": self.check_text.get(name, name),
+                        "reason": reason,
+                        "values": _order_json(action),
+                    }
+                )
+        return denied
+
     def _show(self, name: str, value: Value) -> Any:
         return json_value(self.model.variable(name), value)
 
     def _send(self, tick: int, n: int, action: ActionValue, fills: list[Fill]) -> dict[str, Any]:
-        cid = f"{tick}.{n}"
-        out: dict[str, Any] = {"cid": cid, "name": action.name, "status": "sent"}
-        try:
-            if action.name == "place":
-                assert action.side is not None and action.qty is not None
-                qty = action.qty if isinstance(action.qty, int) else _whole(action.qty)
-                price = action.price
-                if price is not None and type(price) is not Fraction:
-                    price = Fraction(price)
-                out.update(side=action.side, qty=qty, price=price)
-                fills += self.venue.place(tick, cid, action.side, qty, price)
-            elif action.name == "cancel":
-                assert action.side is not None
-                out.update(side=action.side)
-                out["cancelled"] = self.venue.cancel(tick, cid, action.side)
-            else:
-                out["cancelled"] = self.venue.cancel_all(tick, cid)
-        except VenueError as exc:
-            out.update(status="rejected", reason=str(exc))
+        out, got = self.books.send(tick, f"{tick}.{n}", action)
+        fills += got
         return out
 
     def _halt(self, tick: int, fills: list[Fill]) -> list[dict[str, Any]]:
@@ -534,13 +608,29 @@ class Executor:
         event: Mapping[str, Any] | None,
         actions: list[dict[str, Any]],
         fills: list[Fill],
+        left: list[str],
     ) -> None:
-        venue = self.venue
-        mid = None if venue.market is None else venue.market.mid
-        equity = venue.equity()
-        self.stats.add(tick, actions, event, len(fills), (mid, venue.position, equity))
+        points = {
+            name: (
+                None if v.market is None else v.market.mid,
+                v.position,
+                v.open_quantity("buy"),
+                v.open_quantity("sell"),
+            )
+            for name, v in self.books
+        }
+        equity = self.books.equity()
+        self.stats.add(tick, actions, event, fills, points, equity)
         if self.journal is None:
             return
+        mid: str | None
+        if self.versioned:
+            mid = json.dumps({n: exact(p[0]) for n, p in points.items()}, separators=(",", ":"))
+            position = json.dumps(
+                {n: exact(p[1]) for n, p in points.items()}, separators=(",", ":")
+            )
+        else:
+            mid, position = exact(points[""][0]), exact(points[""][1]) or "0"
         record = TickRecord(
             tick=tick,
             line=None if row is None else row.line,
@@ -552,18 +642,39 @@ class Executor:
             actions=[_exact_action(a) for a in actions],
             state={v.name: json_value(v, self.config.values[v.name]) for v in self.state_vars},
             event=event,
-            mid=exact(mid),
-            position=exact(venue.position) or "0",
+            mid=mid,
+            position=position,
             equity=exact(equity) or "0",
-            venue=venue.snapshot(history=False),
+            venue=self.books.snapshot(),
             reads={k: exact(v) for k, v in sorted(self.reads.items())},
         )
         changed = {a["cid"] for a in actions if a["name"] == "place"}
         changed |= {f.cid for f in fills}
+        changed.update(left)
         for a in actions:
             changed.update(a.get("cancelled", ()))
-        orders = [venue.orders[c] for c in sorted(changed) if c in venue.orders]
+        orders = [v.orders[c] for c in sorted(changed) for _, v in self.books if c in v.orders]
         self.journal.write_tick(record, orders, fills)
+
+
+def _shown(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _order_text(action: ActionValue) -> str:
+    """An order as it reads in a denial: ``place(instrument=perp, side=buy, qty=5, ...)``."""
+    fields = {k: v for k, v in _order_json(action).items() if v is not None}
+    return "place(" + ", ".join(f"{k}={v}" for k, v in fields.items()) + ")"
+
+
+def _order_json(action: ActionValue) -> dict[str, Any]:
+    return {
+        "instrument": action.instrument or None,
+        "side": action.side,
+        "qty": None if action.qty is None else exact(_whole(Fraction(action.qty))),
+        "price": None if action.price is None else exact(Fraction(action.price)),
+        "tif": action.tif,
+    }
 
 
 def _exact_action(action: Mapping[str, Any]) -> dict[str, Any]:

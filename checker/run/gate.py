@@ -118,7 +118,9 @@ def check(model: Model, directory: Path) -> GateDecision:
         return _check_certificate(model, directory)
     path = record_path(model, directory)
     record = _read(path) if path.is_file() else None
-    names = [lim.name for lim in model.limits]
+    # every obligation verify decides: the limits, and the order checks and (with
+    # instruments) positive_qty and final-step-orders, which verify reports like limits
+    names = [o.name for o in model.obligations()]
     if record is not None:
         unsealed = seal_problem(record)
         if unsealed is not None:

@@ -30,8 +30,11 @@ from typing import Any
 
 from checker.run.journal import (
     FILL_COLUMNS,
+    FILL_COLUMNS_BOOKS,
     FORMAT,
+    FORMAT_BOOKS,
     ORDER_COLUMNS,
+    ORDER_COLUMNS_BOOKS,
     TICK_COLUMNS,
     Journal,
     digest,
@@ -42,11 +45,21 @@ from checker.run.journal import (
 MAX_PROBLEMS = 20
 _JSON = {"inputs", "provers", "actions", "state", "event", "venue", "reads", "orders"}
 _TABLES = {
-    "meta": ("key", "value"),
-    "ticks": TICK_COLUMNS,
-    "orders": ORDER_COLUMNS,
-    "fills": FILL_COLUMNS,
+    FORMAT: {
+        "meta": ("key", "value"),
+        "ticks": TICK_COLUMNS,
+        "orders": ORDER_COLUMNS,
+        "fills": FILL_COLUMNS,
+    },
+    FORMAT_BOOKS: {
+        "meta": ("key", "value"),
+        "ticks": TICK_COLUMNS,
+        "orders": ORDER_COLUMNS_BOOKS,
+        "fills": FILL_COLUMNS_BOOKS,
+    },
 }
+_BOOK_JSON = {"mid", "position"}
+"""Columns of a tick row that are JSON by instrument in :data:`FORMAT_BOOKS`."""
 
 
 class _Stop(Exception):
@@ -107,21 +120,24 @@ def _check(db: sqlite3.Connection, problems: _Problems) -> None:
         except (TypeError, ValueError):
             problems.add(f"meta '{key}' is not JSON")
     try:
-        if json.loads(raw.get("format") or "null") != FORMAT:
-            return  # another format: the executor refuses it by name
+        form = json.loads(raw.get("format") or "null")
     except ValueError:
         return
-    for table, columns in _TABLES.items():
+    if form not in _TABLES:
+        return  # another format: the executor refuses it by name
+    tables = _TABLES[form]
+    for table, columns in tables.items():
         found = tuple(
             _text(r[1], "a column name", problems)
             for r in db.execute(f"PRAGMA table_info({table})")
         )
         if found != columns:
             problems.add(
-                f"table {table} has columns ({', '.join(map(str, found))}), not those of {FORMAT}"
+                f"table {table} has columns ({', '.join(map(str, found))}), not those of {form}"
             )
     if problems.found:
         return
+    books = form == FORMAT_BOOKS
     fills: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in db.execute("SELECT * FROM fills ORDER BY 1"):
         values = tuple(_text(v, f"fills row {row[0]!r}", problems) for v in row)
@@ -145,7 +161,7 @@ def _check(db: sqlite3.Connection, problems: _Problems) -> None:
             expected = tick
         expected += 1
         parsed = dict(zip(TICK_COLUMNS, cells, strict=True))
-        for column in _JSON:
+        for column in _JSON | (_BOOK_JSON if books else set()):
             if parsed[column] is None and column == "event":
                 continue
             try:
@@ -173,7 +189,7 @@ def _check(db: sqlite3.Connection, problems: _Problems) -> None:
         values = tuple(_text(v, f"orders row {row[0]!r}", problems) for v in row)
         cid = str(values[0])
         orders[cid] = values
-        written = values[-1]
+        written = values[ORDER_COLUMNS.index("written")]
         if cid not in latest or latest[cid][0] != written:
             problems.add(
                 f"orders row {cid}: written at tick {written!r}, but no tick wrote it then"
@@ -187,7 +203,7 @@ def _check(db: sqlite3.Connection, problems: _Problems) -> None:
         if cid not in orders:
             problems.add(f"orders row {cid} is missing (tick {tick} wrote it)")
     if not problems.found:
-        _agree(last, orders, fills, problems)
+        _agree(last, orders, fills, problems, books)
 
 
 def _agree(
@@ -195,64 +211,94 @@ def _agree(
     orders: dict[str, tuple[Any, ...]],
     fills: dict[int, list[tuple[Any, ...]]],
     problems: _Problems,
+    books: bool,
 ) -> None:
-    """The venue after the last tick against the orders and fills tables."""
+    """Each venue after the last tick against the orders and fills tables (a journal
+    with instruments: every instrument's venue against its own rows)."""
     where = f"ticks row {last['tick']}"
     try:
-        venue = last["venue"]
-        position = Fraction(0)
-        bought = Fraction(0)
-        sold = Fraction(0)
-        per_order: dict[str, Fraction] = defaultdict(Fraction)
-        for rows in fills.values():
-            for _, cid, _, side, qty, _, kind in rows:
-                amount = Fraction(qty)
-                per_order[cid] += amount
-                position += amount if side == "buy" else -amount
-                if kind == "limit":
-                    bought += amount if side == "buy" else 0
-                    sold += amount if side == "sell" else 0
-        checks = [
-            ("venue position", Fraction(venue["position"]), position, "the fills add up to"),
-            ("position", Fraction(last["position"]), position, "the fills add up to"),
-            (
-                "venue bought_limit",
-                Fraction(venue["bought_limit"]),
-                bought,
-                "the limit buys add up to",
-            ),
-            ("venue sold_limit", Fraction(venue["sold_limit"]), sold, "the limit sells add up to"),
-        ]
-        for name, stored, total, words in checks:
-            if stored != total:
-                problems.add(f"{where}: {name} is {stored}, but {words} {total}")
-        for cid, row in orders.items():
-            if Fraction(row[5]) != per_order.get(cid, Fraction(0)):
-                problems.add(
-                    f"orders row {cid}: filled is {row[5]}, "
-                    f"but its fills add up to {per_order.get(cid, 0)}"
-                )
-        open_rows = {cid: row for cid, row in orders.items() if row[6] == "open"}
-        resting = {o["cid"]: o for o in venue["orders"]}
-        for cid in sorted(set(open_rows) | set(resting)):
-            if cid not in resting:
-                problems.add(
-                    f"orders row {cid} is open, "
-                    f"but the venue after tick {last['tick']} does not hold it"
-                )
-            elif cid not in open_rows:
-                problems.add(
-                    f"{where}: the venue holds order {cid}, but its orders row is not open"
-                )
-            else:
-                o, row = resting[cid], open_rows[cid]
-                for i, name in ((3, "qty"), (5, "filled")):
-                    if Fraction(o[name]) != Fraction(row[i]):
-                        problems.add(
-                            f"orders row {cid}: {name} is {row[i]}, but the venue holds {o[name]}"
-                        )
-    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        if not books:
+            venues = {"": last["venue"]}
+            positions = {"": last["position"]}
+        else:
+            venues = dict(last["venue"])
+            positions = dict(last["position"])
+        for name, venue in venues.items():
+            mine_orders = {c: r for c, r in orders.items() if not books or r[-2] == name}
+            mine_fills = [r for rows in fills.values() for r in rows if not books or r[-2] == name]
+            _agree_venue(
+                where, f"venue {name} " if books else "venue ", last["tick"], venue,
+                positions[name], mine_orders, mine_fills, problems,
+            )  # fmt: skip
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, AttributeError) as exc:
         problems.add(f"{where}: the venue's state cannot be read ({type(exc).__name__}: {exc})")
+
+
+def _agree_venue(
+    where: str,
+    label: str,
+    tick: int,
+    venue: dict[str, Any],
+    stored_position: Any,
+    orders: dict[str, tuple[Any, ...]],
+    fills: list[tuple[Any, ...]],
+    problems: _Problems,
+) -> None:
+    """One venue after the last tick against its orders and fills rows: ``label`` names
+    it in the messages (``venue `` or ``venue perp ``)."""
+    position = Fraction(venue.get("start", 0))
+    bought = Fraction(0)
+    sold = Fraction(0)
+    per_order: dict[str, Fraction] = defaultdict(Fraction)
+    for _, cid, _, side, qty, _, kind, *_ in fills:
+        amount = Fraction(qty)
+        per_order[cid] += amount
+        position += amount if side == "buy" else -amount
+        if kind == "limit":
+            bought += amount if side == "buy" else 0
+            sold += amount if side == "sell" else 0
+    checks = [
+        (f"{label}position", Fraction(venue["position"]), position, "the fills add up to"),
+        (
+            "position" if label == "venue " else f"position of {label.split()[1]}",
+            Fraction(stored_position),
+            position,
+            "the fills add up to",
+        ),
+        (
+            f"{label}bought_limit",
+            Fraction(venue["bought_limit"]),
+            bought,
+            "the limit buys add up to",
+        ),
+        (f"{label}sold_limit", Fraction(venue["sold_limit"]), sold, "the limit sells add up to"),
+    ]
+    for name, stored, total, words in checks:
+        if stored != total:
+            problems.add(f"{where}: {name} is {stored}, but {words} {total}")
+    for cid, row in orders.items():
+        if Fraction(row[5]) != per_order.get(cid, Fraction(0)):
+            problems.add(
+                f"orders row {cid}: filled is {row[5]}, "
+                f"but its fills add up to {per_order.get(cid, 0)}"
+            )
+    open_rows = {cid: row for cid, row in orders.items() if row[6] in ("open", "pending")}
+    resting = {o["cid"]: o for o in venue["orders"]}
+    for cid in sorted(set(open_rows) | set(resting)):
+        if cid not in resting:
+            problems.add(
+                f"orders row {cid} is open, but the venue after tick {tick} does not hold it"
+            )
+        elif cid not in open_rows:
+            problems.add(f"{where}: the {label}holds order {cid}, but its orders row is not open")
+        else:
+            o, row = resting[cid], open_rows[cid]
+            for i, name in ((3, "qty"), (5, "filled"), (6, "status")):
+                stored = o[name] if name == "status" else Fraction(o[name])
+                if stored != (row[i] if name == "status" else Fraction(row[i])):
+                    problems.add(
+                        f"orders row {cid}: {name} is {row[i]}, but the venue holds {o[name]}"
+                    )
 
 
 def differences(journal: Journal, again: Journal, tick: int) -> list[str]:

@@ -37,6 +37,19 @@ from checker.run.lock import JournalUnwritable, RunLock, why_unwritable
 from checker.run.venue import Fill, Num, Order
 
 FORMAT = "seqprove-journal/2"
+"""The format of the journal of a model without instruments."""
+FORMAT_BOOKS = "seqprove-journal/3"
+"""The format of the journal of a model with instruments (language version 2): its orders
+and fills name their instrument, an order its time in force, a fill whether it hit a
+pending order; a tick's ``mid`` and ``position`` are JSON objects by instrument, and its
+``venue`` holds every instrument's venue."""
+FORMATS = (FORMAT, FORMAT_BOOKS)
+
+
+def journal_format(*, instruments: bool) -> str:
+    """The format of the journal of a run, by whether its model has instruments."""
+    return FORMAT_BOOKS if instruments else FORMAT
+
 
 SETTINGS = ("format", "model_sha256", "params", "data_sha256", "contract_size", "slippage_bps")
 """The ``meta`` keys that say what the run is, covered by tick 0's hash (not the file
@@ -63,6 +76,8 @@ TICK_COLUMNS = (
 )
 ORDER_COLUMNS = ("cid", "tick", "side", "qty", "price", "filled", "status", "written")
 FILL_COLUMNS = ("fill_id", "cid", "tick", "side", "qty", "price", "kind")
+ORDER_COLUMNS_BOOKS = (*ORDER_COLUMNS, "instrument", "tif")
+FILL_COLUMNS_BOOKS = (*FILL_COLUMNS, "instrument", "pending")
 RUN_TABLES = {"meta", "ticks", "orders", "fills"}
 
 _SCHEMA = """
@@ -94,6 +109,24 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE TABLE IF NOT EXISTS fills (
     fill_id TEXT PRIMARY KEY, cid TEXT NOT NULL, tick INTEGER NOT NULL, side TEXT NOT NULL,
     qty TEXT NOT NULL, price TEXT NOT NULL, kind TEXT NOT NULL
+);
+"""
+
+_BOOK_TABLES = """
+DROP TABLE orders;
+DROP TABLE fills;
+CREATE TABLE orders (
+    cid TEXT PRIMARY KEY, tick INTEGER NOT NULL, side TEXT NOT NULL, qty TEXT NOT NULL,
+    price TEXT, filled TEXT NOT NULL, status TEXT NOT NULL,
+    written INTEGER NOT NULL,   -- the tick that last wrote this row
+    instrument TEXT NOT NULL,   -- the instrument whose venue holds the order
+    tif TEXT NOT NULL           -- gtc, or ioc (a market order is ioc)
+);
+CREATE TABLE fills (
+    fill_id TEXT PRIMARY KEY, cid TEXT NOT NULL, tick INTEGER NOT NULL, side TEXT NOT NULL,
+    qty TEXT NOT NULL, price TEXT NOT NULL, kind TEXT NOT NULL,
+    instrument TEXT NOT NULL,
+    pending INTEGER NOT NULL    -- 1: it hit a pending order (cancelled, IOC or market)
 );
 """
 
@@ -192,6 +225,7 @@ class Journal:
         self.lock: RunLock | None = None
         self.fsync = fsync
         self._prev: str | None = None  # hash of the last tick row written
+        self.instruments = False  # the orders and fills tables name their instrument
         try:
             self.db = sqlite3.connect(str(path), isolation_level=None)
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
@@ -203,6 +237,7 @@ class Journal:
                 self.db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
             if not existing:
                 self.db.executescript(_SCHEMA)
+            self.instruments = "instrument" in self._columns("orders")
         except sqlite3.OperationalError as exc:
             if any(w in str(exc) for w in ("full", "readonly", "unable to open", "I/O")):
                 raise write_failure(path, exc, "it cannot be opened for writing") from None
@@ -214,6 +249,27 @@ class Journal:
         except UnicodeDecodeError:  # a table's name in the schema is no longer text
             self.db.close()
             raise JournalDamaged(path, ["SQLite's schema is not UTF-8 text"]) from None
+
+    def _columns(self, table: str) -> list[str]:
+        return [str(r[1]) for r in self.db.execute(f"PRAGMA table_info({table})")]
+
+    def prepare(self, *, instruments: bool) -> None:
+        """Give a journal that holds no tick yet the tables of its run: with
+        ``instruments``, orders and fills that name their instrument (format
+        :data:`FORMAT_BOOKS`). A journal that holds ticks is left as it is (a resume
+        compares its format with the run's)."""
+        if (
+            instruments == self.instruments
+            or self.db.execute("SELECT 1 FROM ticks LIMIT 1").fetchone()
+        ):
+            return
+        if not instruments:
+            return  # a journal is never taken back to the format without instruments
+        try:
+            self.db.executescript(_BOOK_TABLES)
+        except sqlite3.OperationalError as exc:
+            raise write_failure(self.path, exc, "its tables were not created") from None
+        self.instruments = True
 
     def close(self) -> None:
         self.db.close()
@@ -301,11 +357,22 @@ class Journal:
                 _num(o.filled),
                 o.status,
                 tick,
+                *((o.instrument, o.tif) if self.instruments else ()),
             )
             for o in orders
         ]
         fill_rows = [
-            (f.fill_id, f.cid, f.tick, f.side, _num(f.qty), _num(f.price), f.kind) for f in fills
+            (
+                f.fill_id,
+                f.cid,
+                f.tick,
+                f.side,
+                _num(f.qty),
+                _num(f.price),
+                f.kind,
+                *((f.instrument, int(f.pending)) if self.instruments else ()),
+            )
+            for f in fills
         ]
         row = (
             tick,
@@ -334,12 +401,20 @@ class Journal:
                     (*row, chained),
                 )
                 self.db.executemany(
-                    "INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?,?,?,?)", order_rows
+                    f"INSERT OR REPLACE INTO orders VALUES ({self._marks(ORDER_COLUMNS)})",
+                    order_rows,
                 )
-                self.db.executemany("INSERT INTO fills VALUES (?,?,?,?,?,?,?)", fill_rows)
+                self.db.executemany(
+                    f"INSERT INTO fills VALUES ({self._marks(FILL_COLUMNS)})", fill_rows
+                )
         except sqlite3.OperationalError as exc:
             raise write_failure(self.path, exc, f"tick {tick} was not journaled") from None
         self._prev = chained
+
+    def _marks(self, columns: tuple[str, ...]) -> str:
+        """The ``?`` placeholders of a row of a table of ``columns`` (two more with
+        instruments)."""
+        return ",".join("?" * (len(columns) + (2 if self.instruments else 0)))
 
     def last_tick(self) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM ticks ORDER BY tick DESC LIMIT 1").fetchone()
@@ -360,6 +435,13 @@ class Journal:
     def count(self, table: str) -> int:
         assert table in ("ticks", "orders", "fills")
         return int(self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    def fill_counts(self) -> dict[str, int]:
+        """The number of fills of each instrument (``""`` without instruments)."""
+        if not self.instruments:
+            return {"": self.count("fills")}
+        query = "SELECT instrument, COUNT(*) FROM fills GROUP BY instrument"
+        return {str(name): int(n) for name, n in self.db.execute(query)}
 
     def events(self) -> list[tuple[int, dict[str, Any]]]:
         return [

@@ -1,17 +1,107 @@
-"""The end-of-run report (terminal and JSON) and its plot (PNG, with matplotlib)."""
+"""The end-of-run report (terminal and JSON) and its plot (PNG, with matplotlib).
+
+A model without instruments is reported on its one venue: its position against the
+``venue`` section's ``position_limit``. A model with instruments is reported per
+instrument: its position, the largest absolute position and the band its limits prove
+(:func:`band`), the orders still open at the end, its orders and fills; and one PnL, the
+sum of the venues' equity.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import sympy
 from rich.console import Console
 from rich.table import Table
 
-from checker.model import Model, decimal_text
-from checker.run.executor import Outcome, Stats
+from checker.model import Model, book_name, decimal_text
+from checker.run.stats import Outcome, Stats
+from checker.run.venue import Num
+
+
+@dataclass(frozen=True)
+class Band:
+    """The positions an instrument's limits allow: ``low``/``high`` the bounds (None:
+    unbounded), ``text`` the set as it reads (``[-50, 50]``)."""
+
+    low: Fraction | None
+    high: Fraction | None
+    text: str
+
+
+def band(model: Model, instrument: str) -> Band | None:
+    """The band of ``instrument``'s position that the model's limits prove: every limit
+    whose only variable is ``I.position`` bounds it (``abs(perp.position) <= 50`` is
+    ``[-50, 50]``), and the band is where all of them hold. None when no limit bounds
+    the position alone, or none that sympy can solve."""
+    symbol = model.variable(book_name(instrument, "position")).symbol
+    x = sympy.Symbol("x", real=True)
+    region: sympy.Set = sympy.S.Reals
+    bounded = False
+    for limit in model.limits:
+        if limit.expr.free_symbols != {symbol}:
+            continue
+        try:
+            solved = _region(limit.expr.xreplace({symbol: x}), x)
+        except (NotImplementedError, TypeError, ValueError, AttributeError):
+            continue
+        if solved is None:
+            continue
+        region = sympy.Intersection(region, solved)
+        bounded = True
+    if not bounded:
+        return None
+    if region is sympy.S.EmptySet:
+        return Band(None, None, "empty")
+    return Band(_bound(region.inf), _bound(region.sup), _set_text(region))
+
+
+def _region(expr: sympy.Basic, x: sympy.Symbol) -> sympy.Set | None:
+    """The reals ``x`` for which ``expr`` holds, or None when sympy cannot say."""
+    if expr is sympy.true:
+        return sympy.S.Reals
+    if expr is sympy.false:
+        return sympy.S.EmptySet
+    if isinstance(expr, sympy.And | sympy.Or):
+        parts = [_region(a, x) for a in expr.args]
+        if any(p is None for p in parts):
+            return None
+        sets = [p for p in parts if p is not None]
+        return sympy.Intersection(*sets) if isinstance(expr, sympy.And) else sympy.Union(*sets)
+    if isinstance(expr, sympy.Not):
+        inner = _region(expr.args[0], x)
+        return None if inner is None else sympy.Complement(sympy.S.Reals, inner)
+    if not isinstance(expr, sympy.core.relational.Relational):
+        return None
+    solved = sympy.solveset(expr, x, sympy.S.Reals)
+    return None if isinstance(solved, sympy.ConditionSet) else solved
+
+
+def _bound(value: sympy.Basic) -> Fraction | None:
+    if value in (sympy.oo, -sympy.oo) or not isinstance(value, sympy.Rational):
+        return None
+    return Fraction(int(value.p), int(value.q))
+
+
+def _set_text(region: sympy.Set) -> str:
+    if isinstance(region, sympy.Interval):
+        low, high = _bound(region.inf), _bound(region.sup)
+        left = "(" if region.left_open or low is None else "["
+        right = ")" if region.right_open or high is None else "]"
+        low_text = "-inf" if low is None else decimal_text(low)
+        high_text = "inf" if high is None else decimal_text(high)
+        return f"{left}{low_text}, {high_text}{right}"
+    if isinstance(region, sympy.Union):
+        return " or ".join(_set_text(part) for part in region.args)
+    if isinstance(region, sympy.FiniteSet):
+        values = [_bound(v) for v in region.args]
+        return "{" + ", ".join(str(v) if v is None else decimal_text(v) for v in values) + "}"
+    return str(region)
 
 
 @dataclass(frozen=True)
@@ -25,21 +115,44 @@ class RunReport:
     plot: str | None
     admitted_by: str
     seconds: float
+    open_orders: Mapping[str, Mapping[str, tuple[Num, Num]]] = field(default_factory=dict)
+    """Per instrument and side, what can still fill at the end: (all of it, the part
+    whose cancel is pending or that is IOC)."""
 
     @property
     def pnl(self) -> Fraction:
-        return self.stats.series[-1][3] if self.stats.series else Fraction(0)
+        return self.stats.pnl[-1][1] if self.stats.pnl else Fraction(0)
 
     @property
     def max_position(self) -> Fraction:
-        largest = Fraction(0)
-        for _, _, position, _ in self.stats.series:
-            largest = max(largest, Fraction(-position if position < 0 else position))
-        return largest
+        return _largest(self.stats.books.get("", []))
+
+    def instruments(self) -> dict[str, dict[str, Any]]:
+        """The report of each instrument (a model with instruments)."""
+        found: dict[str, dict[str, Any]] = {}
+        for i in self.model.instruments:
+            points = self.stats.books.get(i.name, [])
+            last = points[-1] if points else (0, None, i.position, 0, 0)
+            allowed = band(self.model, i.name)
+            open_now = self.open_orders.get(i.name, {})
+            found[i.name] = {
+                "position": _num(last[2]),
+                "max_abs_position": decimal_text(_largest(points)),
+                "band": None if allowed is None else allowed.text,
+                "open_orders": {
+                    side: {
+                        "open": _num(open_now.get(side, (0, 0))[0]),
+                        "leaving": _num(open_now.get(side, (0, 0))[1]),
+                    }
+                    for side in ("buy", "sell")
+                },
+                "orders": self.stats.orders_of[i.name],
+                "fills": self.stats.fills_of[i.name],
+            }
+        return found
 
     def to_json(self) -> dict[str, Any]:
-        limit = self.model.venue.position_limit
-        return {
+        data: dict[str, Any] = {
             "model": self.model.file,
             "strategy": self.model.strategy,
             "data": self.data,
@@ -54,18 +167,49 @@ class RunReport:
             "fills": self.stats.fills,
             "rejected_actions": self.stats.rejected,
             "pnl": _money(self.pnl),
-            "max_abs_position": decimal_text(self.max_position),
-            "position_limit": None if limit is None else decimal_text(limit),
-            "denials": dict(sorted(self.stats.denials.items())),
-            "assumption_breaches": self.stats.breaches,
-            "limit_breaches": self.stats.limit_breaches,
-            "final_state": self.state,
-            "seconds": round(self.seconds, 3),
         }
+        if self.model.instruments:
+            data["instruments"] = self.instruments()
+        else:
+            limit = self.model.venue.position_limit
+            data["max_abs_position"] = decimal_text(self.max_position)
+            data["position_limit"] = None if limit is None else decimal_text(limit)
+        data.update(
+            {
+                "denials": dict(sorted(self.stats.denials.items())),
+                "assumption_breaches": self.stats.breaches,
+                "limit_breaches": self.stats.limit_breaches,
+                "final_state": self.state,
+                "seconds": round(self.seconds, 3),
+            }
+        )
+        return data
+
+
+def _largest(points: list[tuple[int, Fraction | None, Num, Num, Num]]) -> Fraction:
+    largest = Fraction(0)
+    for _, _, position, _, _ in points:
+        largest = max(largest, Fraction(-position if position < 0 else position))
+    return largest
+
+
+def _num(value: Num) -> str:
+    return decimal_text(Fraction(value))
 
 
 def _money(value: Fraction) -> str:
     return f"{float(value):.2f}"
+
+
+def _orders_text(sides: Mapping[str, Mapping[str, str]]) -> str:
+    parts = []
+    for side in ("buy", "sell"):
+        open_, leaving = sides[side]["open"], sides[side]["leaving"]
+        text = f"{side} {open_}"
+        if leaving != "0":
+            text += f" ({leaving} leaving)"
+        parts.append(text)
+    return ", ".join(parts)
 
 
 def print_run(report: RunReport, console: Console) -> None:
@@ -85,9 +229,10 @@ def print_run(report: RunReport, console: Console) -> None:
         ("orders / fills", f"{data['orders']} / {data['fills']}"),
         ("PnL", data["pnl"]),
     ]
-    limit = data["position_limit"]
-    band = f" (limit {limit})" if limit is not None else ""
-    rows.append(("max |position|", f"{data['max_abs_position']}{band}"))
+    if not report.model.instruments:
+        limit = data["position_limit"]
+        band_text = f" (limit {limit})" if limit is not None else ""
+        rows.append(("max |position|", f"{data['max_abs_position']}{band_text}"))
     denials = ", ".join(f"{k} x{v}" for k, v in data["denials"].items()) or "none"
     rows.append(("prover denials", denials))
     rows.append(("assumption breaches", str(len(data["assumption_breaches"]))))
@@ -100,19 +245,45 @@ def print_run(report: RunReport, console: Console) -> None:
     for key, value in rows:
         table.add_row(key, value)
     console.print(table)
+    if report.model.instruments:
+        books = Table(title="instruments", title_justify="left")
+        for heading in ("instrument", "position", "max |position|", "band", "open orders"):
+            books.add_column(heading, overflow="fold")
+        books.add_column("orders / fills", overflow="fold")
+        for name, book in data["instruments"].items():
+            books.add_row(
+                name,
+                book["position"],
+                book["max_abs_position"],
+                book["band"] or "none",
+                _orders_text(book["open_orders"]),
+                f"{book['orders']} / {book['fills']}",
+            )
+        console.print(books)
     if unproven:
         console.print("[bold red]WARNING: this model was run without a proof of its limits[/]")
-    style = {"data-end": "green", "final": "green", "assumption": "yellow", "limit": "bold red"}
+    style = {
+        "data-end": "green",
+        "final": "green",
+        "assumption": "yellow",
+        "reconciliation": "yellow",
+        "limit": "bold red",
+    }
     console.print(f"[{style[report.outcome.reason]}]{report.outcome.message}[/]")
 
 
 def plot(report: RunReport, path: Path) -> None:
-    """Price, the venue position with the limit band, and PnL, one panel each."""
+    """Without instruments: price, the venue position with the limit band, and PnL, one
+    panel each. With instruments: a panel per instrument (its position with its band,
+    its open buy and sell quantities) and one PnL panel."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if report.model.instruments:
+        _plot_books(report, path, plt)
+        return
     series = report.stats.series
     ticks = [t for t, *_ in series]
     mids = [float(m) if m is not None else float("nan") for _, m, _, _ in series]
@@ -136,6 +307,48 @@ def plot(report: RunReport, path: Path) -> None:
     ax3.set_xlabel("tick")
     for breach in report.stats.breaches + report.stats.limit_breaches:
         for ax in (ax1, ax2, ax3):
+            ax.axvline(breach["tick"], color="tab:red", linestyle="--", linewidth=0.8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_books(report: RunReport, path: Path, plt: Any) -> None:
+    instruments = report.model.instruments
+    panels = len(instruments) + 1
+    fig, axes = plt.subplots(panels, 1, sharex=True, figsize=(10, 2.5 * panels))
+    title = f"{report.model.strategy} over {Path(report.data).name}: {report.outcome.reason}"
+    axes[0].set_title(title)
+    for ax, instrument in zip(axes, instruments, strict=False):
+        points = report.stats.books.get(instrument.name, [])
+        ticks = [p[0] for p in points]
+        ax.step(ticks, [float(p[3]) for p in points], where="post", linewidth=0.6,
+                color="tab:blue", label="open buy", zorder=3)  # fmt: skip
+        ax.step(ticks, [-float(p[4]) for p in points], where="post", linewidth=0.6,
+                color="tab:red", label="open sell (below 0)", zorder=3)  # fmt: skip
+        ax.step(ticks, [float(p[2]) for p in points], where="post", linewidth=1.2,
+                color="tab:purple", label="position", zorder=4)  # fmt: skip
+        allowed = band(report.model, instrument.name)
+        if allowed is not None and (allowed.low is not None or allowed.high is not None):
+            low = float(allowed.low) if allowed.low is not None else ax.get_ylim()[0]
+            high = float(allowed.high) if allowed.high is not None else ax.get_ylim()[1]
+            ax.axhspan(low, high, color="tab:green", alpha=0.1, label=f"band {allowed.text}")
+            for bound in (allowed.low, allowed.high):
+                if bound is not None:
+                    ax.axhline(float(bound), color="tab:green", linewidth=0.6, zorder=1)
+        low, high = ax.get_ylim()
+        ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+        ax.set_ylabel(instrument.name)
+        ax.legend(loc="upper left", fontsize="small")
+    pnl_ax = axes[-1]
+    pnl_ax.plot([t for t, _ in report.stats.pnl], [float(e) for _, e in report.stats.pnl],
+                linewidth=0.8, color="tab:orange")  # fmt: skip
+    pnl_ax.axhline(0, color="grey", linewidth=0.5)
+    pnl_ax.set_ylabel("PnL")
+    pnl_ax.set_xlabel("tick")
+    for breach in report.stats.breaches + report.stats.limit_breaches:
+        for ax in axes:
             ax.axvline(breach["tick"], color="tab:red", linestyle="--", linewidth=0.8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

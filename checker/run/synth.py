@@ -65,6 +65,14 @@ Strategy inputs (the scales follow the reference models in ``models/``):
 of the two quoted mids, widened by a random intra-second excursion, rounded out to the
 0.5 tick. Prices are exact multiples of 0.5 and other reals exact hundredths
 (``fractions.Fraction``).
+
+Legs (a model with instruments). ``synthesize(..., legs=("spot", "future"))`` also writes
+each leg's venue columns, ``spot.bid``, ``spot.ask``, ... The first leg's are the book
+above. Leg ``k >= 1`` is a dated leg over the first: its latent mid is the first's times
+``1 + b_k / 10000``, with ``b_1`` the ``basis_bps`` series (so that column is the basis
+between the first two legs) and ``b_k`` for ``k >= 2`` a series of the same law from its
+own noise; its spread, touch sizes, volume and trading range are drawn as above from its
+own streams (the streams of the columns above are unchanged).
 """
 
 from __future__ import annotations
@@ -193,9 +201,44 @@ def _cents(x: Floats) -> Ints:
     return np.rint(x * 100).astype(np.int64)
 
 
-def _generate(scenario: str, n: int, seed: int) -> dict[str, tuple[NDArray[Any], int]]:
-    """Every column as (array, denominator): reals are integer arrays over the denominator."""
-    streams = np.random.default_rng(seed).spawn(12)
+def _book(
+    mid: NDArray[np.floating[Any]],
+    g: _Regime,
+    u_spread: Floats,
+    u_depth: Floats,
+    u_flow: Floats,
+    u_range: Floats,
+) -> dict[str, tuple[NDArray[Any], int]]:
+    """The venue columns of a book quoted around the latent ``mid``."""
+    e = 0.6 + 0.4 * (g.vol - 1) + 0.5 * (1 / g.liq - 1)
+    spread = 1 + np.floor(e * u_spread.sum(axis=1)).astype(np.int64)
+    bid2 = np.rint(mid * 2 - spread / 2).astype(np.int64)  # prices in half dollars
+    ask2 = bid2 + spread
+    mid4 = bid2 + ask2  # quoted mid in quarter dollars
+    prev4 = _lag(mid4, 1)
+    excursion = (0.8 * S0 * g.vol * mid)[:, None] * u_range  # USD beyond the two quoted mids
+    low2 = np.floor(np.minimum(prev4, mid4) / 2 - 2 * excursion[:, 0]).astype(np.int64)
+    high2 = np.ceil(np.maximum(prev4, mid4) / 2 + 2 * excursion[:, 1]).astype(np.int64)
+    sizes = np.floor((DEPTH * g.liq * g.liq)[:, None] * (0.25 + 1.5 * u_depth)).astype(np.int64)
+    activity = FLOW * g.vol * np.sqrt(g.vol) * g.liq * g.liq
+    volume = np.floor(activity * 4 * u_flow[:, 0] * u_flow[:, 1]).astype(np.int64)
+    return {
+        "bid": (bid2, 2),
+        "ask": (ask2, 2),
+        "bid_size": (sizes[:, 0], 0),
+        "ask_size": (sizes[:, 1], 0),
+        "low": (low2, 2),
+        "high": (high2, 2),
+        "volume": (volume, 0),
+    }
+
+
+def _generate(
+    scenario: str, n: int, seed: int, legs: int = 1
+) -> dict[str, tuple[NDArray[Any], int]]:
+    """Every column as (array, denominator): reals are integer arrays over the denominator.
+    Leg ``k >= 1``'s venue columns are ``#k.bid``, ...; the first leg's are ``bid``, ..."""
+    streams = np.random.default_rng(seed).spawn(12 + 5 * (legs - 1))
     u_scn = streams[0].random(8)
     z, u_jump, z_jump = (
         streams[1].standard_normal(n),
@@ -214,18 +257,9 @@ def _generate(scenario: str, n: int, seed: int) -> dict[str, tuple[NDArray[Any],
     ret[0] = 0.0
     mid = P0 * np.cumprod(np.maximum(1 + ret, 0.5))
 
-    e = 0.6 + 0.4 * (g.vol - 1) + 0.5 * (1 / g.liq - 1)
-    spread = 1 + np.floor(e * u_spread.sum(axis=1)).astype(np.int64)
-    bid2 = np.rint(mid * 2 - spread / 2).astype(np.int64)  # prices in half dollars
-    ask2 = bid2 + spread
-    mid4 = bid2 + ask2  # quoted mid in quarter dollars
+    book = _book(mid, g, u_spread, u_depth, u_flow, u_range)
+    mid4 = book["bid"][0] + book["ask"][0]  # quoted mid in quarter dollars
     prev4 = _lag(mid4, 1)
-    excursion = (0.8 * S0 * g.vol * mid)[:, None] * u_range  # USD beyond the two quoted mids
-    low2 = np.floor(np.minimum(prev4, mid4) / 2 - 2 * excursion[:, 0]).astype(np.int64)
-    high2 = np.ceil(np.maximum(prev4, mid4) / 2 + 2 * excursion[:, 1]).astype(np.int64)
-    sizes = np.floor((DEPTH * g.liq * g.liq)[:, None] * (0.25 + 1.5 * u_depth)).astype(np.int64)
-    activity = FLOW * g.vol * np.sqrt(g.vol) * g.liq * g.liq
-    volume = np.floor(activity * 4 * u_flow[:, 0] * u_flow[:, 1]).astype(np.int64)
 
     move4 = mid4 - prev4
     iv = 35 + 8 * (g.vol - 1)
@@ -237,15 +271,19 @@ def _generate(scenario: str, n: int, seed: int) -> dict[str, tuple[NDArray[Any],
     momentum = mid4 - _lag(mid4, 60)
     rows = np.arange(n)
     kill = rows >= (n if g.kill_at is None else g.kill_at)
+    ret30 = (mid4 / _lag(mid4, 1800) - 1) * 1e4
+    for k in range(1, legs):
+        own = streams[12 + 5 * (k - 1) : 12 + 5 * k]
+        leg_basis = basis
+        if k >= 2:
+            noise = _moving_noise(own[4].standard_normal(n), 300)
+            leg_basis = 50 + 12 * noise * g.vol + 0.2 * ret30
+        draws = [s.random((n, 2)) for s in own[:4]]
+        for name, values in _book(mid * (1 + leg_basis / 1e4), g, *draws).items():
+            book[f"#{k}.{name}"] = values
     return {
         "time": (np.datetime_as_string(START + rows.astype("timedelta64[s]"), timezone="UTC"), 0),
-        "bid": (bid2, 2),
-        "ask": (ask2, 2),
-        "bid_size": (sizes[:, 0], 0),
-        "ask_size": (sizes[:, 1], 0),
-        "low": (low2, 2),
-        "high": (high2, 2),
-        "volume": (volume, 0),
+        **book,
         "edge": (_cents(edge), 100),
         "basis_bps": (_cents(basis), 100),
         "expired": (rows >= n - max(1, n // 100), 0),
@@ -267,11 +305,41 @@ def _cells(values: NDArray[Any], denominator: int, kind: Kind) -> list[Cell]:
     return [fractions[i] for i in index.tolist()]
 
 
-def synthesize(scenario: str, ticks: int, seed: int, columns: Sequence[str] | None = None) -> Table:
-    """``ticks`` rows of ``scenario`` from ``seed``: all of ``COLUMNS``, or those asked for.
+def leg_columns(legs: Sequence[str]) -> tuple[str, ...]:
+    """The venue columns of ``legs``: ``spot.bid``, ..., ``future.bid``, ..."""
+    return tuple(f"{leg}.{c}" for leg in legs for c in RUN_VENUE_COLUMNS)
 
-    The columns come in ``COLUMNS`` order whatever the order asked; a column's values do not
-    depend on which other columns are asked for.
+
+def column(name: str) -> Column:
+    """The column ``name`` is: one of ``COLUMNS``, or a venue column of a leg (``spot.bid``).
+
+    Raises
+    ------
+    KeyError
+        When it is neither.
+    """
+    if name in COLUMNS:
+        return COLUMNS[name]
+    leg, _, venue = name.rpartition(".")
+    if not leg or venue not in RUN_VENUE_COLUMNS:
+        raise KeyError(name)
+    base = COLUMNS[venue]
+    return Column(name, base.kind, f"{leg}: {base.doc}", base.scale)
+
+
+def synthesize(
+    scenario: str,
+    ticks: int,
+    seed: int,
+    columns: Sequence[str] | None = None,
+    legs: Sequence[str] = (),
+) -> Table:
+    """``ticks`` rows of ``scenario`` from ``seed``: all of ``COLUMNS``, or those asked for.
+    With ``legs`` (instrument names), their venue columns (:func:`leg_columns`) follow
+    ``time``, and all of ``COLUMNS`` means every column but the plain venue ones.
+
+    The columns come in ``COLUMNS`` order (the legs' after ``time``, in leg order) whatever
+    the order asked; a column's values do not depend on which other columns are asked for.
     """
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
@@ -279,15 +347,25 @@ def synthesize(scenario: str, ticks: int, seed: int, columns: Sequence[str] | No
         raise ValueError(f"ticks must be a positive integer, not {ticks!r}")
     if isinstance(columns, str):
         raise ValueError(f"columns must be a sequence of column names, not the string {columns!r}")
+    if isinstance(legs, str) or len(set(legs)) != len(legs):
+        raise ValueError(f"legs must be distinct instrument names, not {legs!r}")
+    of_legs = leg_columns(legs)
     if columns is not None:
-        unknown = sorted(set(columns) - COLUMNS.keys())
+        unknown = sorted(set(columns) - COLUMNS.keys() - set(of_legs))
         if unknown:
-            raise ValueError(
-                f"unknown column(s) {', '.join(unknown)}; known columns: {', '.join(COLUMNS)}"
-            )
-    names = tuple(c for c in COLUMNS if columns is None or c in columns)
-    data = _generate(scenario, ticks, seed)
-    cells = [_cells(*data[name], COLUMNS[name].kind) for name in names]
+            known = ", ".join([*COLUMNS, *of_legs])
+            raise ValueError(f"unknown column(s) {', '.join(unknown)}; known columns: {known}")
+    order = [TIME_COLUMN, *of_legs, *(c for c in COLUMNS if c != TIME_COLUMN)]
+    if columns is None and legs:
+        order = [c for c in order if c not in RUN_VENUE_COLUMNS]
+    names = tuple(dict.fromkeys(c for c in order if columns is None or c in columns))
+    data = _generate(scenario, ticks, seed, max(1, len(legs)))
+    keys = {
+        f"{leg}.{c}": f"#{k}.{c}" if k else c
+        for k, leg in enumerate(legs)
+        for c in RUN_VENUE_COLUMNS
+    }
+    cells = [_cells(*data[keys.get(name, name)], column(name).kind) for name in names]
     return Table(names, list(zip(*cells, strict=True)) if cells else [()] * ticks)
 
 
@@ -340,10 +418,14 @@ def write_table(table: Table, path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise ValueError(f"cannot write {path}: the suffix must be .csv or .parquet")
-    unknown = [name for name in table.columns if name not in COLUMNS]
+    columns, unknown = [], []
+    for name in table.columns:
+        try:
+            columns.append(column(name))
+        except KeyError:
+            unknown.append(name)
     if unknown:
         raise ValueError(f"unknown column(s) {', '.join(unknown)}")
-    columns = [COLUMNS[name] for name in table.columns]
     values = list(zip(*table.rows, strict=True)) if table.rows else [()] * len(columns)
     if suffix == ".csv":
         with path.open("w", newline="", encoding="utf-8") as out:

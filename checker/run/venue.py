@@ -3,6 +3,11 @@
 Every number is an ``int`` or a ``fractions.Fraction``, never a float, and a quantity keeps
 the type it was given: an order for an ``int`` quantity fills in ``int`` quantities.
 
+A venue runs in one of two modes. The *instant* mode (the default) is the venue of
+version-1 models: market orders fill on arrival and cancels take effect at once (rules 1-6
+below). The *deferred* mode (``deferred=True``) is the venue of one instrument of a
+version-2 model, aligned with the tick of ``LANGUAGE-2.md`` (rule 7).
+
 Rules:
 
 1. ``on_market(tick, market)`` is called once per tick, before the strategy acts, with
@@ -44,6 +49,19 @@ Rules:
 6. ``snapshot()`` is JSON-serialisable (an ``int`` stays a JSON integer, a ``Fraction``
    becomes a string such as ``"3/2"``) and ``PaperVenue.restore(snapshot)`` rebuilds a venue
    that continues exactly like the original.
+
+7. Deferred mode. An order is *pending* when it can fill at the next ``on_market`` only and
+   then leaves the book: an IOC order (``tif="ioc"``) and a market order from the moment
+   they are placed, and every open order that a ``cancel`` or ``cancel_all`` reaches (the
+   cancel races the fills of the next row). At the next ``on_market`` a pending limit order
+   is matched like a resting one, in the same price-time priority (a marketable cancelled
+   order fills: the cancel lost the race, the conservative reading); a pending market
+   order fills in full at that row's touch with slippage, as in rule 2; then every pending
+   order that is not filled leaves, ``cancelled``, its cid in ``left``. A fill says whether
+   it hit a pending order (``Fill.pending``). ``open_quantity`` counts every order that
+   can still fill, pending ones included; ``pending_quantity`` the pending ones alone. The
+   venue may start with a position (``position=``): it is taken on at the first row's mid
+   (``cash -= position * mid * contract_size``), so the PnL starts at 0.
 """
 
 from __future__ import annotations
@@ -96,7 +114,9 @@ class Fill:
     side: str  # "buy" | "sell"
     qty: Num
     price: Fraction
-    kind: str  # "limit" (a resting order filled) | "market" (filled on arrival)
+    kind: str  # "limit" (an order with a price filled) | "market" (an order without one)
+    instrument: str = ""  # the venue's instrument (deferred mode)
+    pending: bool = False  # it hit a pending order (deferred mode)
 
 
 @dataclass
@@ -107,7 +127,9 @@ class Order:
     qty: Num
     price: Fraction | None  # None: a market order
     filled: Num = 0
-    status: str = "open"  # "open" | "filled" | "cancelled"
+    status: str = "open"  # "open" | "pending" (deferred mode) | "filled" | "cancelled"
+    tif: str = "gtc"  # "gtc" | "ioc" (a market order is ioc)
+    instrument: str = ""
 
     @property
     def remaining(self) -> Num:
@@ -135,19 +157,29 @@ def _exact(name: str, value: object) -> Num:
 
 class PaperVenue:
     def __init__(
-        self, contract_size: Fraction = Fraction(1), slippage_bps: Fraction = Fraction(0)
+        self,
+        contract_size: Fraction = Fraction(1),
+        slippage_bps: Fraction = Fraction(0),
+        *,
+        deferred: bool = False,
+        instrument: str = "",
+        position: Num = 0,
     ) -> None:
         self.contract_size = Fraction(_exact("contract_size", contract_size))
         self.slippage_bps = Fraction(_exact("slippage_bps", slippage_bps))
+        self.deferred = deferred
+        self.instrument = instrument
+        self.start: Num = _exact("position", position)  # taken on at the first mid
         self.tick: int | None = None  # tick of the last market
         self.market: Market | None = None
-        self.position: Num = 0
+        self.position: Num = self.start
         self.cash = Fraction(0)
         self.bought_limit: Num = 0
         self.sold_limit: Num = 0
         self.orders: dict[str, Order] = {}
         self.fills: list[Fill] = []
-        self._open: dict[str, Order] = {}  # open limit orders, in placement order
+        self.left: list[str] = []  # pending orders that left at the last on_market
+        self._open: dict[str, Order] = {}  # orders that can still fill, in placement order
         self._nfills: dict[str, int] = {}  # fills so far per order
         self._seen: set[str] = set()  # action cids already handled
         self._equity: tuple[tuple[int | None, int], Fraction] | None = None
@@ -157,9 +189,17 @@ class PaperVenue:
     def on_market(self, tick: int, market: Market) -> list[Fill]:
         if self.tick is not None and tick <= self.tick:
             raise VenueError(f"market tick {tick} does not follow tick {self.tick}")
+        if self.market is None and self.start:
+            self.cash -= self.start * market.mid * self.contract_size
         out: list[Fill] = []
+        if self.deferred:
+            out += self._market_orders(tick, market)
         for side in SIDES:
-            resting = [o for o in self._open.values() if o.side == side and o.tick < tick]
+            resting = [
+                o
+                for o in self._open.values()
+                if o.side == side and o.tick < tick and o.price is not None
+            ]
             sign = -1 if side == "buy" else 1  # sorted() is stable: ties keep placement order
             used: Num = 0
             for order in sorted(resting, key=lambda o: sign * _limit(o)):
@@ -170,7 +210,20 @@ class PaperVenue:
                 if qty > 0:
                     used += qty
                     out.append(self._fill(order, tick, qty, _limit(order), "limit"))
+        self.left = []
+        if self.deferred:
+            left = [c for c, o in self._open.items() if o.status == "pending" and o.tick < tick]
+            self.left = self._cancel(left)
         self.tick, self.market = tick, market
+        return out
+
+    def _market_orders(self, tick: int, market: Market) -> list[Fill]:
+        """Deferred mode: the pending market orders fill in full at this row's touch."""
+        slip = self.slippage_bps / 10000
+        out = []
+        for order in [o for o in self._open.values() if o.price is None and o.tick < tick]:
+            touch = market.ask * (1 + slip) if order.side == "buy" else market.bid * (1 - slip)
+            out.append(self._fill(order, tick, order.remaining, touch, "market"))
         return out
 
     def poll(self, tick: int) -> list[Fill]:
@@ -186,7 +239,15 @@ class PaperVenue:
 
     # -- actions --------------------------------------------------------------------------------
 
-    def place(self, tick: int, cid: str, side: str, qty: Num, price: Fraction | None) -> list[Fill]:
+    def place(
+        self,
+        tick: int,
+        cid: str,
+        side: str,
+        qty: Num,
+        price: Fraction | None,
+        tif: str = "gtc",
+    ) -> list[Fill]:
         if cid in self._seen:
             return []
         qty = _exact("quantity", qty)
@@ -194,12 +255,19 @@ class PaperVenue:
             raise VenueError(f"order {cid}: quantity {qty} is not positive")
         if side not in SIDES:
             raise VenueError(f"order {cid}: side {side!r} is not 'buy' or 'sell'")
-        if price is None and self.market is None:
+        if tif not in ("gtc", "ioc") or (tif == "ioc" and not self.deferred):
+            raise VenueError(f"order {cid}: time in force {tif!r} is not taken here")
+        if price is None and self.market is None and not self.deferred:
             raise VenueError(f"market order {cid}: no market data yet")
         limit = None if price is None else Fraction(_exact("price", price))
         self._seen.add(cid)
-        order = Order(cid, tick, side, qty, limit, filled=qty * 0)
+        order = Order(cid, tick, side, qty, limit, filled=qty * 0, instrument=self.instrument)
         self.orders[cid] = order
+        if self.deferred:
+            if limit is None or tif == "ioc":
+                order.status, order.tif = "pending", "ioc"
+            self._open[cid] = order
+            return []
         if limit is not None:
             self._open[cid] = order
             return []
@@ -214,13 +282,22 @@ class PaperVenue:
         if side not in SIDES:
             raise VenueError(f"cancel {cid}: side {side!r} is not 'buy' or 'sell'")
         self._seen.add(cid)
-        return self._cancel([c for c, o in self._open.items() if o.side == side])
+        return self._cancel_sent([c for c, o in self._open.items() if o.side == side])
 
     def cancel_all(self, tick: int, cid: str) -> list[str]:
         if cid in self._seen:
             return []
         self._seen.add(cid)
-        return self._cancel(list(self._open))
+        return self._cancel_sent(list(self._open))
+
+    def _cancel_sent(self, cids: list[str]) -> list[str]:
+        """A cancel reaches ``cids``: they leave at once (instant mode), or become pending
+        (deferred mode: they may still fill at the next row, then leave)."""
+        if not self.deferred:
+            return self._cancel(cids)
+        for c in cids:
+            self._open[c].status = "pending"
+        return cids
 
     def _cancel(self, cids: list[str]) -> list[str]:
         for c in cids:
@@ -230,7 +307,17 @@ class PaperVenue:
     def _fill(self, order: Order, tick: int, qty: Num, price: Fraction, kind: str) -> Fill:
         n = self._nfills.get(order.cid, 0) + 1
         self._nfills[order.cid] = n
-        fill = Fill(f"{order.cid}/{n}", order.cid, tick, order.side, qty, price, kind)
+        fill = Fill(
+            f"{order.cid}/{n}",
+            order.cid,
+            tick,
+            order.side,
+            qty,
+            price,
+            kind,
+            self.instrument,
+            order.status == "pending",
+        )
         self.fills.append(fill)
         order.filled += qty
         if order.remaining == 0:
@@ -258,17 +345,31 @@ class PaperVenue:
         return self._equity[1]
 
     def open_quantity(self, side: str) -> Num:
+        """The quantity of ``side`` orders that can still fill (pending ones included)."""
         return sum((o.remaining for o in self._open.values() if o.side == side), start=0)
+
+    def pending_quantity(self, side: str) -> Num:
+        """The quantity of ``side`` orders that can fill at the next row only, then leave."""
+        return sum(
+            (o.remaining for o in self._open.values() if o.side == side and o.status == "pending"),
+            start=0,
+        )
+
+    def open_orders(self) -> list[Order]:
+        """The orders that can still fill, in placement order."""
+        return list(self._open.values())
 
     # -- persistence ------------------------------------------------------------------------
 
     def snapshot(self, history: bool = True) -> dict[str, Any]:
         """Everything the venue knows; with ``history=False`` only what it needs to go on
         (settings, accounting, last market, open orders), a small record the journal keeps
-        every tick while it stores orders and fills in tables of their own."""
+        every tick while it stores orders and fills in tables of their own. A deferred
+        venue adds its mode, instrument and starting position, and each order's time in
+        force and each fill's instrument and pending mark."""
         m = self.market
         orders = self.orders.values() if history else self._open.values()
-        return {
+        data: dict[str, Any] = {
             "contract_size": _enc(self.contract_size),
             "slippage_bps": _enc(self.slippage_bps),
             "tick": self.tick,
@@ -279,37 +380,54 @@ class PaperVenue:
             "cash": _enc(self.cash),
             "bought_limit": _enc(self.bought_limit),
             "sold_limit": _enc(self.sold_limit),
-            "orders": [
-                {
-                    "cid": o.cid,
-                    "tick": o.tick,
-                    "side": o.side,
-                    "qty": _enc(o.qty),
-                    "price": None if o.price is None else _enc(o.price),
-                    "filled": _enc(o.filled),
-                    "status": o.status,
-                }
-                for o in orders
-            ],
+            "orders": [self._order_json(o) for o in orders],
             "nfills": {cid: self._nfills[cid] for cid in self._open if cid in self._nfills},
-            "fills": [
-                {
-                    "fill_id": f.fill_id,
-                    "cid": f.cid,
-                    "tick": f.tick,
-                    "side": f.side,
-                    "qty": _enc(f.qty),
-                    "price": _enc(f.price),
-                    "kind": f.kind,
-                }
-                for f in (self.fills if history else ())
-            ],
+            "fills": [self._fill_json(f) for f in (self.fills if history else ())],
             "seen": sorted(self._seen) if history else [],
         }
+        if self.deferred:
+            data.update(deferred=True, instrument=self.instrument, start=_enc(self.start))
+        return data
+
+    def _order_json(self, o: Order) -> dict[str, Any]:
+        data = {
+            "cid": o.cid,
+            "tick": o.tick,
+            "side": o.side,
+            "qty": _enc(o.qty),
+            "price": None if o.price is None else _enc(o.price),
+            "filled": _enc(o.filled),
+            "status": o.status,
+        }
+        if self.deferred:
+            data["tif"] = o.tif
+        return data
+
+    def _fill_json(self, f: Fill) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "fill_id": f.fill_id,
+            "cid": f.cid,
+            "tick": f.tick,
+            "side": f.side,
+            "qty": _enc(f.qty),
+            "price": _enc(f.price),
+            "kind": f.kind,
+        }
+        if self.deferred:
+            data["pending"] = f.pending
+        return data
 
     @classmethod
     def restore(cls, data: dict[str, Any]) -> PaperVenue:
-        v = cls(Fraction(data["contract_size"]), Fraction(data["slippage_bps"]))
+        deferred = bool(data.get("deferred", False))
+        instrument = str(data.get("instrument", ""))
+        v = cls(
+            Fraction(data["contract_size"]),
+            Fraction(data["slippage_bps"]),
+            deferred=deferred,
+            instrument=instrument,
+            position=_dec(data.get("start", 0)),
+        )
         v.tick = data["tick"]
         m = data["market"]
         v.market = None if m is None else Market(**{k: Fraction(x) for k, x in m.items()})
@@ -327,9 +445,11 @@ class PaperVenue:
                 price,
                 _dec(o["filled"]),
                 o["status"],
+                o.get("tif", "gtc"),
+                instrument,
             )
             v.orders[order.cid] = order
-            if order.status == "open":
+            if order.status in ("open", "pending"):
                 v._open[order.cid] = order
         for f in data["fills"]:
             fill = Fill(
@@ -340,6 +460,8 @@ class PaperVenue:
                 _dec(f["qty"]),
                 Fraction(f["price"]),
                 f["kind"],
+                instrument,
+                bool(f.get("pending", False)),
             )
             v.fills.append(fill)
             v._nfills[fill.cid] = v._nfills.get(fill.cid, 0) + 1
