@@ -440,8 +440,10 @@ def _rebuilt(model: Model, proof: dict[str, Any], timeout_ms: int) -> list[Check
     SMT-LIB2 text of the same obligations."""
     limit = str(proof.get("limit"))
     where = f"{model.file} (rebuilt)"
-    if limit not in {lim.name for lim in model.limits}:
-        return [Check(model.strategy, limit, "claim", where, {}, {}, "no such limit", "model")]
+    if limit not in {ob.name for ob in model.obligations()}:
+        return [
+            Check(model.strategy, limit, "claim", where, {}, {}, "no such limit or check", "model")
+        ]
     try:
         claim = audit.claim_from_json(proof.get("claim"))
     except ValueError as exc:
@@ -474,9 +476,10 @@ def check_model(
     directory: Path, model: Model, timeout_ms: int = 60_000, solve_files: bool = False
 ) -> tuple[list[Check], list[str]]:
     """Re-check the certificate in ``directory`` for ``model`` (the file given, with
-    its params): the manifest must hold a proof of every limit of exactly this content
-    and these params, its obligation files must be unaltered, and every claim must
-    hold against the model rebuilt (see :func:`_rebuilt`). With ``solve_files``, the
+    its params): the manifest must hold a proof of every limit (and every order check
+    and check of version 2) of exactly this content and these params, its obligation
+    files must be unaltered, and every claim must hold against the model rebuilt (see
+    :func:`_rebuilt`). With ``solve_files``, the
     obligation files are also given to every solver. Returns the checks and the
     certificate-level problems."""
     try:
@@ -493,7 +496,8 @@ def check_model(
         return [], [f"{directory}: unreadable certificate manifest ({exc})"]
     checks: list[Check] = []
     problems: list[str] = []
-    missing = [lim.name for lim in model.limits if lim.name not in {p.get("limit") for p in proofs}]
+    proved = {p.get("limit") for p in proofs}
+    missing = [ob.name for ob in model.obligations() if ob.name not in proved]
     if missing:
         problems.append(
             f"{model.file}: the certificate {directory} has no proof of {', '.join(missing)} "

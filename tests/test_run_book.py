@@ -550,15 +550,9 @@ def test_plot_has_a_panel_per_instrument_and_one_for_pnl(tmp_path: Path) -> None
         assert image.size == (1100, 825)
 
 
-# -- found on the way (not the executor's) ----------------------------------------------------
+# -- found on the way (regressions of the verifier and the certificates) ----------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checker/engines/spacer.py assumes Houdini's lemmas in every per-step clause "
-    "without putting the step in them: a lemma that reads the step (final-step-orders) "
-    "leaves the constant @step free, and Spacer answers unknown",
-)
 def test_spacer_with_lemmas_that_read_the_step_proves_the_market_maker() -> None:
     """The portfolio's Spacer is given Houdini's lemmas; with instruments, Houdini keeps
     final-step-orders, which reads the step. Spacer alone proves position_limit; with
@@ -575,12 +569,6 @@ def test_spacer_with_lemmas_that_read_the_step_proves_the_market_maker() -> None
     assert found.verdict.value == "proved", found.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checker/certify.py checks a certificate's proofs against model.limits only: "
-    "verify --export writes proofs of every obligation (order checks, positive_qty, "
-    "final-step-orders), and the gate refuses them as 'no such limit'",
-)
 def test_a_certificate_of_a_model_with_instruments_admits_it(tmp_path: Path) -> None:
     from checker.run.gate import check
 
