@@ -146,9 +146,10 @@ def cacheable(report: ModelReport, options: Options) -> bool:
 
 
 def _fits(report: ModelReport, model: Model) -> bool:
-    """Whether a stored report can be ``model``'s: same strategy, same limits in order."""
+    """Whether a stored report can be ``model``'s: same strategy, same limits (and order
+    checks and checks) in order."""
     return report.strategy == model.strategy and [lim.name for lim in report.limits] == [
-        lim.name for lim in model.limits
+        ob.name for ob in model.obligations()
     ]
 
 

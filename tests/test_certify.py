@@ -24,11 +24,12 @@ from checker.run.gate import RECORD_FORMAT, param_text, record_path
 from checker.run.gate import check as gate_check
 from checker.run.seal import KeyFileError, key_path, load_key, seal, seal_problem
 from checker.smt.system import TransitionSystem
-from tests.conftest import BAD_MODELS, ROOT, run_cli
+from tests.conftest import BAD_MODELS, ROOT, V1_MODELS, run_cli
 from tests.test_run import synth_for
 
-PERP = ROOT / "models" / "perp_market_maker.yaml"
-CARRY = ROOT / "models" / "cash_and_carry_basis.yaml"
+PERP = V1_MODELS / "perp_market_maker.yaml"
+CARRY = V1_MODELS / "cash_and_carry_basis.yaml"
+BOOKS = ROOT / "models" / "cash_and_carry_basis.yaml"  # version 2: two books
 
 
 @pytest.fixture(scope="module")
@@ -404,3 +405,28 @@ def test_a_malformed_manifest_fails_without_a_crash(tmp_path: Path) -> None:
         assert run_cli("recheck", str(folder)).code == 1
         assert run_cli("recheck", str(folder), "--model", str(refuted)).code == 1
         assert not gate_check(m, folder).admitted
+
+
+def test_a_certificate_of_a_model_with_instruments_is_rechecked_by_cvc5_and_z3(
+    tmp_path: Path,
+) -> None:
+    """Version 2: every limit, order check and check of a two-book model gets its
+    obligations, and both solvers re-check them (the files, and the claims against the
+    model rebuilt by the independent encoding, which keeps its own book)."""
+    shutil.copy(BOOKS, tmp_path / BOOKS.name)
+    out = tmp_path / "proofs"
+    run = run_cli("verify", "--proofs", str(tmp_path / "records"), "--export", str(out),
+                  str(tmp_path / BOOKS.name))  # fmt: skip
+    assert run.code == 0, run.out + run.err
+    manifest = json.loads((out / "manifest.json").read_text())
+    names = {p["limit"] for p in manifest["proofs"]}
+    assert {"leg_imbalance", "one_way", "final-step-orders"} <= names
+    assert any(n.startswith("positive_qty:") for n in names)
+    checked = run_cli("recheck", "--json", str(out))
+    assert checked.code == 0, checked.out
+    report = json.loads(checked.out)
+    assert report["ok"] and not report["problems"]
+    rebuilt = [ob for ob in report["obligations"] if ob["path"].endswith("(rebuilt)")]
+    assert {ob["limit"] for ob in rebuilt} == names  # every claim against the model too
+    for ob in report["obligations"]:
+        assert ob["answers"] == {"cvc5": "unsat", "z3": "unsat"}
