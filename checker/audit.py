@@ -68,7 +68,6 @@ from checker.model import (
     Variable,
     book_name,
     fill_pending_name,
-    param_text,
     pending_name,
 )
 from checker.results import Verdict
@@ -701,25 +700,28 @@ class Obligation:
         return "\n".join(lines)
 
 
-_MEANINGS: dict[tuple[str, str, str], Semantics] = {}
-"""The encodings of the models checked lately (by file, content and params), so that the
-claims of a model's limits are checked on one encoding."""
+@dataclass
+class Session:
+    """The independent check of one model's proofs, kept while that model is verified:
+    one encoding, and the obligations of each claim that do not depend on the limit (the
+    domain, and initiation and consecution of an invariant or of lemmas) once shown to
+    hold, so that one invariant proving several limits is checked once. Nothing outlives
+    the session: a verdict never depends on what was checked before it."""
+
+    model: Model
+    shown: dict[str, set[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.semantics = Semantics(self.model)
 
 
-def _semantics(model: Model) -> Semantics:
-    key = (model.file, model.source_sha256, json.dumps(param_text(model.params)))
-    found = _MEANINGS.get(key)
-    if found is None:
-        if len(_MEANINGS) >= 4:
-            _MEANINGS.pop(next(iter(_MEANINGS)))
-        found = _MEANINGS[key] = Semantics(model)
-    return found
-
-
-def obligations(model: Model, limit: str, claim: Claim) -> tuple[Semantics, list[Obligation]]:
+def obligations(
+    model: Model, limit: str, claim: Claim, sem: Semantics | None = None
+) -> tuple[Semantics, list[Obligation]]:
     """The obligations of ``claim`` for ``limit`` of ``model``, in the order they are
-    checked. Raises ValueError when the claim's text cannot be read."""
-    sem = _semantics(model)
+    checked, on ``sem`` (a new encoding by default). Raises ValueError when the claim's
+    text cannot be read."""
+    sem = Semantics(model) if sem is None else sem
     init = sem.init()
     found = [
         Obligation("domain-initiation", (("Init", init), ("NotDomain", z3.Not(sem.domain(0))))),
@@ -800,11 +802,6 @@ def _guard(ctx: z3.Context, seconds: float) -> Iterator[threading.Event]:
         timer.cancel()
 
 
-_SHOWN: dict[tuple[str, str, str, str], set[str]] = {}
-"""Obligations of a claim that do not depend on the limit (the domain, and initiation and
-consecution of an invariant or of lemmas) already shown to hold, per model file content,
-params and claim: one invariant that proves several limits is checked once."""
-
 _SHARED = ("domain-", "initiation", "consecution", "lemmas-")
 
 
@@ -814,8 +811,10 @@ def check(
     claim: Claim,
     rlimit: int = RLIMIT,
     wall_seconds: float = WALL_SECONDS,
+    session: Session | None = None,
 ) -> Audit:
-    """Check ``claim`` for ``limit`` of ``model`` in the independent encoding.
+    """Check ``claim`` for ``limit`` of ``model`` in the independent encoding (that of
+    ``session`` when one is given, skipping what it has already shown of the claim).
 
     Returns
     -------
@@ -826,13 +825,12 @@ def check(
         (per obligation) or ``wall_seconds`` (in all).
     """
     try:
-        sem, obs = obligations(model, limit, claim)
+        sem, obs = obligations(model, limit, claim, session.semantics if session else None)
     except ValueError as exc:
         return Audit("fails", "claim", str(exc))
     answers: list[tuple[str, str]] = []
     text = json.dumps(claim.to_json(), sort_keys=True)
-    key = (model.file, model.source_sha256, json.dumps(param_text(model.params)), text)
-    shown = _SHOWN.setdefault(key, set())
+    shown = session.shown.setdefault(text, set()) if session is not None else set()
     with _guard(sem.ctx, wall_seconds) as fired:
         for ob in obs:
             if ob.name in shown:
@@ -922,9 +920,10 @@ def _unknown(outcome: P, reason: str) -> P:
     return found
 
 
-def confirm(model: Model, limit: str, outcome: P) -> P:
+def confirm(model: Model, limit: str, outcome: P, session: Session | None = None) -> P:
     """``outcome`` when it is not a proof, or when its claim holds in the independent
-    encoding; an UNKNOWN outcome with the reason when the check is undecided.
+    encoding (``session``'s, when given); an UNKNOWN outcome with the reason when the
+    check is undecided.
 
     Raises
     ------
@@ -937,7 +936,7 @@ def confirm(model: Model, limit: str, outcome: P) -> P:
     claim = claim_of(model, outcome.invariant, outcome.k, outcome.lemmas)
     if claim is None:
         return _unknown(outcome, "the proof has no invariant or depth to re-check")
-    audit = check(model, limit, claim)
+    audit = check(model, limit, claim, session=session)
     if audit.status == "fails":
         raise InternalError(
             f"limit '{limit}': {outcome.engine} proved it, but the independent encoding "

@@ -257,7 +257,7 @@ def test_an_undecided_check_is_not_a_failure() -> None:
 
 def test_an_undecided_recheck_makes_the_limit_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(audit, "RLIMIT", 1)
-    monkeypatch.setattr(audit.check, "__defaults__", (1, audit.WALL_SECONDS))
+    monkeypatch.setattr(audit.check, "__defaults__", (1, audit.WALL_SECONDS, None))
     report = verify_model(load_model(PERP), Options(timeout=10))
     assert {lim.verdict for lim in report.limits} == {Verdict.UNKNOWN}
     assert all(

@@ -60,7 +60,7 @@ def _never_breaks_proved(path: Path, examples: int, ticks: int, boundary_seconds
     number of ticks run."""
     model, _ = _verified(path)
     proved = _proved(path)
-    assert proved == {lim.name for lim in model.limits}, "every reference limit is proved"
+    assert proved == {ob.name for ob in model.obligations()}, "every reference limit is proved"
     total = [0]
 
     @settings(

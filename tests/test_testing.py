@@ -23,10 +23,10 @@ from checker.testing import (
     with_boundary_examples,
 )
 from checker.testing.boundary import boundaries
-from tests.conftest import BAD_MODELS, ROOT, model
+from tests.conftest import BAD_MODELS, V1_MODELS, model
 
-PERP = load_model(ROOT / "models" / "perp_market_maker.yaml", {})
-MARGIN = load_model(ROOT / "models" / "margin_ratio_guard.yaml", {})
+PERP = load_model(V1_MODELS / "perp_market_maker.yaml", {})
+MARGIN = load_model(V1_MODELS / "margin_ratio_guard.yaml", {})
 DEEP = load_model(BAD_MODELS / "refuted_deep.yaml", {})
 QUICK = settings(max_examples=60, deadline=None, database=None)
 

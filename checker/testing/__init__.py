@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from checker.draw import Draw, TickDrawer
-from checker.interpret import ActionValue, Config, Interpreter
+from checker.interpret import ActionValue, Config, Interpreter, TickResult
 from checker.lang.loader import load_model
 from checker.model import Model, Transition, Value
 from checker.results import Counterexample, LimitResult, Verdict
@@ -102,10 +102,12 @@ class Run:
         return self.configs[-1]
 
     def broken(self) -> tuple[int, tuple[str, ...]] | None:
-        """The first tick whose configuration breaks a limit, with the limits it breaks."""
+        """The first tick that breaks a limit (its configuration does) or, with
+        instruments or order checks, an order check or a check of version 2 (an order it
+        sends, or a final step reached with orders working), with what it breaks."""
         interpreter, _ = _tools(self.model)
-        for tick, config in enumerate(self.configs):
-            names = interpreter.broken_limits(config)
+        for tick in range(len(self.configs)):
+            names = broken_at(interpreter, self, tick)
             if names:
                 return tick, tuple(names)
         return None
@@ -120,6 +122,7 @@ class Run:
                 self.configs[i],
                 self.transitions[i - 1] if i else None,
                 self.inputs[i - 1] if i else {},
+                self.actions[i - 1] if i else (),
             )
             for i in range(end + 1)
         ]
@@ -135,6 +138,19 @@ class Run:
         return tick_table(self.model, name, self.counterexample(upto))
 
 
+def broken_at(interpreter: Interpreter, run: Run, tick: int) -> list[str]:
+    """What tick ``tick`` of ``run`` breaks: the limits (and ``final-step-orders``) its
+    configuration breaks, then the order checks and ``positive_qty`` its orders break."""
+    config = run.configs[tick]
+    found = interpreter.broken_checks(config)
+    transition = run.transitions[tick - 1] if tick else None
+    if transition is not None:
+        before, inputs = run.configs[tick - 1], run.inputs[tick - 1]
+        result = TickResult(config, transition, run.actions[tick - 1])
+        found += interpreter.broken_orders(interpreter.after_fills(before, inputs), inputs, result)
+    return found
+
+
 def tick_table(model: Model, limit: str, cex: Counterexample) -> str:
     """``cex`` drawn as ``verify`` draws a counterexample, as plain text; with no
     ``limit``, headed as a run that broke none."""
@@ -144,10 +160,12 @@ def tick_table(model: Model, limit: str, cex: Counterexample) -> str:
     from checker.report.terminal import counterexample_table, ticks_table
 
     console = Console(width=140, no_color=True, record=True, file=io.StringIO())
-    found = [lim for lim in model.limits if lim.name == limit]
+    found = [ob for ob in model.obligations() if ob.name == limit]
     if found:
-        lim = found[0]
-        result = LimitResult(lim.name, lim.text, lim.line, Verdict.REFUTED, "hypothesis", 0.0)
+        ob = found[0]
+        result = LimitResult(
+            ob.name, ob.text, ob.line, Verdict.REFUTED, "hypothesis", 0.0, kind=ob.kind
+        )
         console.print(counterexample_table(result, cex))
     else:
         heading = Text(f"run of {cex.length} tick(s), no limit broken")
@@ -189,8 +207,13 @@ def _walk(
         configs.append(config)
         transitions.append(result.transition)
         actions.append(result.actions)
-        if stop_when_broken and interpreter.broken_limits(config):
-            ended = f"a limit broke at tick {tick + 1}"
+        if stop_when_broken and (
+            interpreter.broken_checks(config)
+            or interpreter.broken_orders(
+                interpreter.after_fills(configs[-2], chosen), chosen, result
+            )
+        ):
+            ended = f"a limit or check broke at tick {tick + 1}"
             break
     return Run(
         model,
@@ -466,11 +489,17 @@ def model_state_machine(
 
         @invariant()
         def limits_hold(self) -> None:
-            broken = interpreter.broken_limits(self.config)
+            """Every limit holds and, with instruments or order checks, every order
+            check and check of version 2."""
+            broken = broken_at(interpreter, self.run, len(self._inputs))
             if broken:
+                kinds = {ob.name: ob.kind for ob in m.obligations()}
+                named = ", ".join(
+                    f"{'order check' if kinds.get(n) == 'order' else kinds.get(n, 'limit')} {n}"
+                    for n in broken
+                )
                 raise AssertionError(
-                    f"limit {', '.join(broken)} broken at tick {len(self._inputs)}\n"
-                    + self.run.table(broken[0])
+                    f"{named} broken at tick {len(self._inputs)}\n" + self.run.table(broken[0])
                 )
 
     ModelMachine.__name__ = ModelMachine.__qualname__ = _class_name(m.strategy)

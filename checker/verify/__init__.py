@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import z3
 
 from checker.analysis import structural_findings
-from checker.audit import confirm
+from checker.audit import Session, confirm
 from checker.engines import Budget, Unroller
 from checker.engines.base import Outcome
 from checker.engines.bmc import bmc_together
@@ -126,6 +126,7 @@ def verify_model(
 
     results: list[LimitResult] = []
     shown: dict[str, dict[str, str]] = {}
+    auditing = Session(model)  # the independent encoding, one for the model's proofs
     for lim in obligations:
         progress(f"{model.strategy}: {lim.name}", len(results))
         begun = time.monotonic()
@@ -159,7 +160,7 @@ def verify_model(
             outcome = prove(
                 system, unroller, lim.name, prop, options, budget(), lemmas, reads_inputs
             )
-        outcome = confirm(model, lim.name, outcome)  # every proof re-checked independently
+        outcome = confirm(model, lim.name, outcome, auditing)  # every proof re-checked
         seconds = time.monotonic() - begun
         if outcome.engine == "houdini":
             seconds = lemma_seconds  # one search proved all the limits it kept
