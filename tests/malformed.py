@@ -38,7 +38,9 @@ from typing import Any
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = sorted((ROOT / "models").glob("*.yaml"))
+REFERENCE = sorted((ROOT / "models").glob("*.yaml")) + sorted(
+    (ROOT / "tests" / "models" / "v1").glob("*.yaml")
+)
 FILE_SECONDS = 20.0
 """Time bound per file: loading and verifying it (with ``--timeout 1`` per limit)."""
 

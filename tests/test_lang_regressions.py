@@ -19,9 +19,9 @@ from checker.lang.expr import MAX_FILE_SIZE, MAX_NESTING, MAX_SIZE, Source
 from checker.lang.numbers import MAX_DIGITS, MAX_EXPONENT, MAX_VALUE_DIGITS
 from checker.lang.yamlload import MAX_NODES
 from checker.results import Verdict
-from tests.conftest import ROOT, model, run_cli, verify_text
+from tests.conftest import V1_MODELS, model, run_cli, verify_text
 
-PERP = ROOT / "models" / "perp_market_maker.yaml"
+PERP = V1_MODELS / "perp_market_maker.yaml"
 
 SMALL = """strategy: small
 params:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import V1_MODELS, run_cli
 from tests.malformed import MUTATIONS, campaign, cases
 
 
@@ -35,7 +35,7 @@ def test_short_campaign_finds_no_traceback_hang_or_internal_error(tmp_path: Path
 def test_batch_of_bad_files_still_reports_the_good_one(tmp_path: Path) -> None:
     for case in cases(len(MUTATIONS), seed=3):
         (tmp_path / case.name).write_bytes(case.data)
-    shutil.copy(ROOT / "models" / "perp_market_maker.yaml", tmp_path / "good.yaml")
+    shutil.copy(V1_MODELS / "perp_market_maker.yaml", tmp_path / "good.yaml")
     run = run_cli(
         "verify", "--json", "--timeout", "5", "--proofs", str(tmp_path / "p"), str(tmp_path)
     )

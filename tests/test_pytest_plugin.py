@@ -20,6 +20,7 @@ from checker.lang.loader import load_model
 # without the repository on sys.path
 ROOT = Path(__file__).resolve().parent.parent
 BAD_MODELS = ROOT / "tests" / "models" / "bad"
+V1_MODELS = ROOT / "tests" / "models" / "v1"
 GOOD = (ROOT / "tests" / "models" / "language_sample.yaml").read_text()
 REFERENCE = sorted((ROOT / "models").glob("*.yaml"))
 BAD = ("refuted_deep", "unreachable_step", "vacuous_assumptions", "dead_end")
@@ -128,7 +129,7 @@ def test_module_import_is_cheap() -> None:
 
 
 def test_reference_models_pass(reference: Path) -> None:
-    limits = sum(len(load_model(path).limits) for path in REFERENCE)
+    limits = sum(len(load_model(path).obligations()) for path in REFERENCE)
     run = run_pytest(reference, "--seqprove", "models")
     assert run.code == 0, run.out + run.err
     assert f"collected {limits} items" in run.out
@@ -331,8 +332,8 @@ def test_internal_error_while_loading_one_file_fails_that_file_only(tmp_path: Pa
     root = workspace(tmp_path)
     (root / "conftest.py").write_text(PLANTED_LOADER_BUG)
     (root / "models").mkdir()
-    shutil.copy(ROOT / "models" / "perp_market_maker.yaml", root / "models" / "good.yaml")
-    shutil.copy(ROOT / "models" / "perp_market_maker.yaml", root / "models" / "explodes.yaml")
+    shutil.copy(V1_MODELS / "perp_market_maker.yaml", root / "models" / "good.yaml")
+    shutil.copy(V1_MODELS / "perp_market_maker.yaml", root / "models" / "explodes.yaml")
     run = run_pytest(root, "--seqprove", "models", "-rA")
     assert run.code == 1, run.out + run.err
     found = outcomes(run)
