@@ -385,7 +385,7 @@ def test_an_undecided_recheck_is_refused_with_its_reason(
     """A claim z3 cannot decide within its resource limit is not admitted, and the
     reason says it was undecided (not refuted)."""
     root = copy_of(certificate, tmp_path)
-    monkeypatch.setattr(audit.check, "__defaults__", (1, audit.WALL_SECONDS))
+    monkeypatch.setattr(audit.check, "__defaults__", (1, audit.WALL_SECONDS, None))
     decision = gate_check(load_model(root / PERP.name), root / "proofs")
     assert not decision.admitted and "undecided: z3 answered unknown" in decision.reason
 
