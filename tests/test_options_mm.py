@@ -4,6 +4,7 @@ verify and in `seqprove run`."""
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def idle_while_out_of_band(model: Model, ticks: list[dict[str, Any]]) -> list[in
     a stuck strategy does, tick after tick."""
     band, edge = int(model.params["hedge_band"]), Fraction(model.params["min_edge"])
     found = []
-    for before, now in zip(ticks, ticks[1:], strict=False):
+    for before, now in itertools.pairwise(ticks):
         if before["step"] != "observe" or now["transition"] is not None:
             continue
         inputs = now["inputs"]
