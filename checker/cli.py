@@ -262,6 +262,14 @@ def cli() -> None:
     help="Write a certificate for every proved limit here (SMT-LIB2 obligations and a "
     "manifest; see `seqprove recheck`).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Verify up to this many model files at once, each in a process of its own "
+    "(default: the number of CPUs). Verdicts do not depend on it: budgets count each "
+    "model's own solver work.",
+)
 def verify(
     paths: tuple[Path, ...],
     params: tuple[str, ...],
@@ -276,6 +284,7 @@ def verify(
     formats: tuple[str, ...],
     outputs: tuple[Path, ...],
     no_cache: bool,
+    jobs: int | None,
 ) -> None:
     """Verify every limit of the model files in PATHS (files or folders).
 
@@ -302,7 +311,15 @@ def verify(
         models: dict[str, Model] = {}
     else:
         reports, models = _verify_files(
-            files, overrides, options, proofs, export, use_cache, err, bool(as_json)
+            files,
+            overrides,
+            options,
+            proofs,
+            export,
+            use_cache,
+            err,
+            bool(as_json),
+            jobs or os.cpu_count() or 1,
         )
     report = Report(tuple(reports))
     if not any(path is None for _, path in targets):
@@ -321,15 +338,17 @@ def _verify_files(
     use_cache: bool,
     err: Console,
     quiet: bool,
+    jobs: int = 1,
 ) -> tuple[list[ModelReport], dict[str, Model]]:
     """Load and verify ``files`` (the way that imports the solver), using and filling
-    the cache, writing proof records and, with ``export``, certificates."""
+    the cache, writing proof records and, with ``export``, certificates. Without
+    ``export``, up to ``jobs`` models are verified at once, in processes of their own."""
     from checker.cache import Cache, cache_key, cacheable
     from checker.certify import Exporter
     from checker.lang.loader import load_model
     from checker.model import Model
     from checker.run.gate import proved, record_path, write_record
-    from checker.verify import verify_file_model
+    from checker.verify import verify_file_model, verify_models
 
     loaded: list[Model | ModelReport] = []
     for file in files:
@@ -345,33 +364,52 @@ def _verify_files(
     total = sum(len(m.limits) for m in loaded if isinstance(m, Model))
     exporter = None if export is None else Exporter(export)
     cache = Cache(DEFAULT_CACHE) if use_cache else None
-    reports: list[ModelReport] = []
+    hits = {
+        i: (cache.get(item, options) if cache is not None else None)
+        for i, item in enumerate(loaded)
+        if isinstance(item, Model)
+    }
+    fresh = [i for i, hit in hits.items() if hit is None]
+    verified: dict[int, ModelReport] = {}
     with _progress(err, total, not quiet) as bar:
 
         def step(message: str, finished: int) -> None:
             if bar is not None:
-                done = sum(len(r.limits) for r in reports) + finished
+                done = sum(len(r.limits) for r in verified.values()) + finished
                 bar.update(bar.task_ids[0], description=message, completed=done)
 
-        for item in loaded:
-            if isinstance(item, ModelReport):
-                reports.append(item)
-                continue
-            hit = None if cache is None else cache.get(item, options)
-            if hit is not None:
-                reports.append(dataclasses.replace(hit, cached=True, seconds=0.0))
-            else:
-                reports.append(verify_file_model(item, options, step, exporter))
-                if exporter is not None and not (options.sanity and proved(reports[-1])):
+        def finished(position: int, report: ModelReport) -> None:
+            verified[fresh[position]] = report
+            step(f"{report.strategy}: verified", 0)
+
+        if exporter is None and jobs > 1 and len(fresh) > 1:
+            chosen = [loaded[i] for i in fresh]
+            verify_models([m for m in chosen if isinstance(m, Model)], options, jobs, finished)
+        else:
+            for i in fresh:
+                item = loaded[i]
+                assert isinstance(item, Model)
+                verified[i] = verify_file_model(item, options, step, exporter)
+                if exporter is not None and not (options.sanity and proved(verified[i])):
                     exporter.drop(item)  # certify only what verify itself would admit
-            record = write_record(item, reports[-1], proofs) if options.sanity else None
-            if cache is not None and cacheable(reports[-1], options):
-                with contextlib.suppress(OSError):  # a cache that cannot be written
-                    if hit is None:
-                        cache.put(item, options, reports[-1])
-                    name = record_path(item, proofs).name if record is not None else ""
-                    key = cache_key(item, options)  # both keyed on the bytes verified
-                    remember(DEFAULT_CACHE, item.source_sha256, overrides, options, key, name)
+    reports: list[ModelReport] = []
+    for i, item in enumerate(loaded):
+        if isinstance(item, ModelReport):
+            reports.append(item)
+            continue
+        hit = hits[i]
+        if hit is not None:
+            reports.append(dataclasses.replace(hit, cached=True, seconds=0.0))
+        else:
+            reports.append(verified[i])
+        record = write_record(item, reports[-1], proofs) if options.sanity else None
+        if cache is not None and cacheable(reports[-1], options):
+            with contextlib.suppress(OSError):  # a cache that cannot be written
+                if hit is None:
+                    cache.put(item, options, reports[-1])
+                name = record_path(item, proofs).name if record is not None else ""
+                key = cache_key(item, options)  # both keyed on the bytes verified
+                remember(DEFAULT_CACHE, item.source_sha256, overrides, options, key, name)
     if exporter is not None:
         manifest = exporter.write()
         count = sum(len(e["obligations"]) for e in exporter.entries)

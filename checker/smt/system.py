@@ -170,6 +170,10 @@ class TransitionSystem:
             parts.append(self.cur[v.name] == value_term(v.type, v.init, self.ctx))
         return z3.And(*parts)
 
+    def input_domain_of(self, v: Variable) -> z3.BoolRef:
+        """What input ``v``'s type and range say about it."""
+        return self._input_domain(v)
+
     def _input_domain(self, v: Variable) -> z3.BoolRef:
         term = self.inp[v.name]
         parts = [domain(v.type, term)]

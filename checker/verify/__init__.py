@@ -3,9 +3,12 @@ checks, and replay every counterexample before it is reported."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import multiprocessing
+import multiprocessing.context
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +48,7 @@ __all__ = [
     "verify_file",
     "verify_file_model",
     "verify_model",
+    "verify_models",
     "verify_paths",
 ]
 
@@ -268,6 +272,53 @@ def verify_file_model(
             internal_error=_brief(f"{type(exc).__name__}: {exc}"),
             seconds=time.monotonic() - started,
         )
+
+
+def _verify_one(job: tuple[Model, Options]) -> ModelReport:
+    """A worker's share of :func:`verify_models`: one model (sent whole, so a file edited
+    meanwhile cannot change what is verified)."""
+    model, options = job
+    return verify_file_model(model, options)
+
+
+def verify_models(
+    models: Sequence[Model],
+    options: Options = DEFAULT_OPTIONS,
+    jobs: int = 1,
+    done: Callable[[int, ModelReport], None] | None = None,
+) -> list[ModelReport]:
+    """Verify ``models`` (each as :func:`verify_file_model` does), in up to ``jobs``
+    processes at once; ``done(i, report)`` is told of each as it finishes. The reports
+    come back in the order of ``models``, and each is what verifying that model alone
+    gives: budgets count the solver's work per model, whatever runs beside it."""
+    reports: list[ModelReport | None] = [None] * len(models)
+    workers = min(jobs, len(models))
+    context = _fork_context()
+    if workers <= 1 or context is None:
+        for i, model in enumerate(models):
+            reports[i] = verify_file_model(model, options)
+            if done is not None:
+                done(i, reports[i])  # type: ignore[arg-type]
+    else:
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = {
+                pool.submit(_verify_one, (model, options)): i for i, model in enumerate(models)
+            }
+            for future in concurrent.futures.as_completed(futures):
+                i = futures[future]
+                reports[i] = future.result()
+                if done is not None:
+                    done(i, reports[i])  # type: ignore[arg-type]
+    return [r for r in reports if r is not None]
+
+
+def _fork_context() -> multiprocessing.context.BaseContext | None:
+    """Processes made by fork (cheap: the solver and sympy are already imported), where
+    the platform has it."""
+    try:
+        return multiprocessing.get_context("fork")
+    except ValueError:
+        return None
 
 
 def verify_file(

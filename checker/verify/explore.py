@@ -24,7 +24,7 @@ TICKS = 400
 CANDIDATES = 2
 PATIENCE = 60
 """A walk ends after this many ticks that fire no transition not covered yet."""
-TOTAL = 4000
+TOTAL = 1500
 """Ticks all the walks of a model take together, at most."""
 
 

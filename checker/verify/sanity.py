@@ -17,7 +17,7 @@ from checker.engines import Budget, Unroller, bmc, spacer
 from checker.lang.loader import ACTION_ARGUMENT
 from checker.model import Model, Transition
 from checker.results import Finding, Severity, Verdict
-from checker.smt.system import TransitionSystem, all_true, value_term
+from checker.smt.system import TransitionSystem, all_true
 from checker.verify.explore import covered_by_walks
 from checker.verify.portfolio import shorten
 from checker.verify.trace import extract, json_value
@@ -211,12 +211,18 @@ def _inputs_exist(system: TransitionSystem, budget: Budget) -> z3.BoolRef | None
     fills = [v for v in model.inputs if v.builtin]
     read = {s.name for a in model.assumptions for s in a.expr.free_symbols}
     if fills and not read & {v.name for v in fills}:
-        # No assumption reads a fill, and no fill at all is always within the book: the
-        # fills change nothing about whether inputs exist, so only the market's are
-        # eliminated.
-        zero = [(system.inp[v.name], value_term(v.type, 0, system.ctx)) for v in fills]
-        admissible = z3.substitute(admissible, *zero)
-        inputs = [system.inp[v.name] for v in model.inputs if not v.builtin]
+        # No assumption reads a fill, and no fill at all is within the book of every
+        # reachable configuration (its working and pending quantities are never
+        # negative): whether inputs exist depends on the market's inputs alone.
+        market = [v for v in model.inputs if not v.builtin]
+        admissible = all_true(
+            [
+                *(system.input_domain_of(v) for v in market),
+                *system.assumptions.values(),
+            ],
+            system.ctx,
+        )
+        inputs = [system.inp[v.name] for v in market]
         if not inputs:
             return z3.simplify(admissible)
     tactic = z3.TryFor(z3.Then("simplify", "qe", "simplify", ctx=system.ctx), budget.ms(0.3))
