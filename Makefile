@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow faults crosscheck malformed adversarial bench bench-verify bench-executor bench-cache bench-planted bench-trust schema clean
+.PHONY: verify test lint typecheck test-slow faults crosscheck malformed adversarial bench bench-verify bench-executor bench-cache bench-planted bench-trust bench-versions schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,7 @@ crosscheck: $(STAMP)
 adversarial: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m slow -rA tests/test_adversarial.py
 
-bench: bench-cache bench-executor bench-verify bench-planted bench-trust
+bench: bench-cache bench-executor bench-verify bench-planted bench-trust bench-versions
 
 bench-verify: $(STAMP)
 	$(BIN)/python bench/run.py
@@ -69,6 +69,10 @@ bench-planted: $(STAMP)
 # What trustworthy verdicts cost: resource budgets and the second check of every proof.
 bench-trust: $(STAMP)
 	$(BIN)/python bench/trust.py --markdown
+
+# Language version 2 against version 1: each reference model beside its original.
+bench-versions: $(STAMP)
+	$(BIN)/python bench/versions.py --markdown
 
 schema: $(STAMP)
 	$(BIN)/seqprove schema > spec/model.schema.json

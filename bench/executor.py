@@ -2,7 +2,8 @@
 
 On the same synthesized market data (``seqprove data synth --model``, the calm and crash
 scenarios) and the same pre-parsed rows (``checker.run.data.read_feed``), three ways of
-running ``models/perp_market_maker.yaml`` on the paper venue are timed:
+running ``tests/models/v1/perp_market_maker.yaml`` (the version-1 perp market maker,
+which the hand-written loop is) on the paper venue are timed:
 
 1. **hand-written**: :func:`hand_run`, the perp market maker written by hand as a careful
    developer would (observe -> quoting -> hedging, the same provers, quotes at bid/ask,
@@ -62,7 +63,7 @@ from checker.run.journal import Journal
 from checker.run.venue import Num, PaperVenue
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "perp_market_maker.yaml"
+MODEL = ROOT / "tests" / "models" / "v1" / "perp_market_maker.yaml"  # the loop below is it
 
 SCENARIOS = ("calm", "crash")
 """The timed scenarios."""
