@@ -413,10 +413,12 @@ def _verify_files(
     if exporter is not None:
         manifest = exporter.write()
         count = sum(len(e["obligations"]) for e in exporter.entries)
+        kinds = {ob.name: ob.kind for m in loaded if isinstance(m, Model) for ob in m.obligations()}
+        limits = all(kinds.get(str(e["limit"])) == "limit" for e in exporter.entries)
         err.print(
             f"certificates: {count} obligation(s) for {len(exporter.entries)} proved "
-            f"limit(s) in {manifest.parent} (check them with `seqprove recheck "
-            f"{manifest.parent}`)"
+            f"{'limit(s)' if limits else 'limit(s) and check(s)'} in {manifest.parent} "
+            f"(check them with `seqprove recheck {manifest.parent}`)"
         )
     return reports, {m.file: m for m in loaded if isinstance(m, Model)}
 
