@@ -713,6 +713,20 @@ class Session:
 
     def __post_init__(self) -> None:
         self.semantics = Semantics(self.model)
+        self.claims: dict[tuple[str, int | None, str], Claim | None] = {}
+
+    def claim_of(
+        self, invariant: z3.BoolRef | None, k: int | None, lemmas: z3.BoolRef | None
+    ) -> Claim | None:
+        """:func:`claim_of`, read once per claim (one invariant proves many limits)."""
+        key = (
+            "" if invariant is None else invariant.sexpr(),
+            k,
+            "" if lemmas is None else lemmas.sexpr(),
+        )
+        if key not in self.claims:
+            self.claims[key] = claim_of(self.model, invariant, k, lemmas)
+        return self.claims[key]
 
 
 def obligations(
@@ -933,7 +947,11 @@ def confirm(model: Model, limit: str, outcome: P, session: Session | None = None
     """
     if outcome.verdict is not Verdict.PROVED:
         return outcome
-    claim = claim_of(model, outcome.invariant, outcome.k, outcome.lemmas)
+    claim = (
+        session.claim_of(outcome.invariant, outcome.k, outcome.lemmas)
+        if session is not None
+        else claim_of(model, outcome.invariant, outcome.k, outcome.lemmas)
+    )
     if claim is None:
         return _unknown(outcome, "the proof has no invariant or depth to re-check")
     audit = check(model, limit, claim, session=session)

@@ -168,16 +168,24 @@ def _simplify(term: z3.BoolRef, background: z3.BoolRef) -> z3.BoolRef:
 
 def _irredundant(parts: list[z3.BoolRef], background: z3.BoolRef) -> list[z3.BoolRef]:
     """Drop each conjunct that the others and the background imply (``x < 91`` makes
-    ``x < 101`` noise; an enum's range is known from its type)."""
-    kept = list(parts)
-    for part in parts:
-        others = [p for p in kept if not p.eq(part)]
-        solver = z3.Solver(ctx=part.ctx)
-        solver.set("rlimit", DISPLAY_RLIMIT)
-        solver.add(background, *others, z3.Not(part))
-        if solver.check() == z3.unsat:
-            kept = others
-    return kept
+    ``x < 101`` noise; an enum's range is known from its type). One solver serves every
+    question: each conjunct is asserted under a literal of its own, and a question
+    assumes the literals of the conjuncts still kept but the one asked about."""
+    if not parts:
+        return []
+    ctx = parts[0].ctx
+    solver = z3.Solver(ctx=ctx)
+    solver.set("rlimit", DISPLAY_RLIMIT * len(parts))
+    solver.add(background)
+    literals = [z3.Bool(f"@part{i}", ctx) for i in range(len(parts))]
+    for literal, part in zip(literals, parts, strict=True):
+        solver.add(z3.Implies(literal, part))
+    kept = list(range(len(parts)))
+    for i, part in enumerate(parts):
+        others = [literals[j] for j in kept if j != i]
+        if solver.check(*others, z3.Not(part)) == z3.unsat:
+            kept.remove(i)
+    return [parts[j] for j in kept]
 
 
 def invariant_by_step(system: TransitionSystem, invariant: z3.BoolRef) -> dict[str, str]:

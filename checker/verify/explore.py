@@ -22,9 +22,9 @@ from checker.model import Model, Value
 WALKS = 24
 TICKS = 400
 CANDIDATES = 2
-PATIENCE = 60
+PATIENCE = 25
 """A walk ends after this many ticks that fire no transition not covered yet."""
-TOTAL = 1500
+TOTAL = 200
 """Ticks all the walks of a model take together, at most."""
 
 

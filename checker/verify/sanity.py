@@ -22,7 +22,7 @@ from checker.verify.explore import covered_by_walks
 from checker.verify.portfolio import shorten
 from checker.verify.trace import extract, json_value
 
-COVER_DEPTH = 12
+COVER_DEPTH = 10
 """How deep the coverage search looks for runs that fire each transition."""
 
 PROOF_RLIMIT = 200_000

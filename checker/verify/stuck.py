@@ -41,7 +41,7 @@ from checker.smt.decode import invariant_by_step
 from checker.smt.system import STEP, TransitionSystem, value_term
 from checker.verify.trace import Path, extract, replay
 
-SEARCH_DEPTH = 8
+SEARCH_DEPTH = 6
 """Deepest run the search for candidates looks at."""
 
 LOOKAHEAD = 3
