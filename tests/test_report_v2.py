@@ -391,7 +391,11 @@ def test_sarif_notes_are_notes_and_a_finding_run_is_a_code_flow(sarif: dict[str,
     assert flow["message"]["text"] == "the run of stuck: 6 tick(s)"
     steps = flow["threadFlows"][0]["locations"]
     assert len(steps) == 7
-    assert steps[-1]["state"]["perp.position"] == {"text": "11"}
+    report = verify_paths([STUCK])
+    (stuck,) = [f for f in report.models[0].findings if f.rule == "stuck" and f.run is not None]
+    assert stuck.run is not None
+    position = stuck.run.ticks[-1].state["perp.position"]
+    assert steps[-1]["state"]["perp.position"] == {"text": str(position)}  # the run's end
     assert steps[-1]["location"]["message"]["text"].startswith("tick 6, step observe")
     assert all("codeFlows" not in r for r in found if r["level"] == "note")
 
