@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import random
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -26,9 +28,12 @@ from hypothesis import strategies as st
 
 from checker.analysis import structural_findings
 from checker.lang.loader import load_text
+from checker.results import Verdict
+from checker.verify import Options, verify_file_model
 from tests.adversarial import campaign
 from tests.adversarial.ast_oracle import AstSemantics
 from tests.adversarial.models import GenModel, gen_models
+from tests.conftest import ROOT
 
 SHORT_DEPTH = 6
 LONG_DEPTH = 8
@@ -86,3 +91,76 @@ def test_campaign_verifier_agrees_with_exhaustive_oracle(engine: str) -> None:
         run()
     finally:
         print(f"engine {engine}, seed {chosen}: {campaign.summary()}")
+
+
+# -- language version 2 -----------------------------------------------------------------------
+
+REGRESS = ROOT / "tests" / "models" / "regress"
+EXPECT_V2 = re.compile(
+    r"^# expect(?:-check)?: ([\w:.-]+) (PROVED|REFUTED)(?: (\d+))? \(([\w ]+)\)$"
+)
+
+
+def v2_regressions() -> list[Path]:
+    """The regression models of language version 2 (with instruments)."""
+    return [p for p in sorted(REGRESS.glob("*.yaml")) if "\ninstruments:" in p.read_text()]
+
+
+def v2_expectations(path: Path) -> list[tuple[str, Verdict, int | None, list[str]]]:
+    """Every ``# expect:`` (a limit, as ``tests/test_regress_verdicts.py`` reads it) and
+    ``# expect-check:`` (an order check or a built-in check) line of a model."""
+    found = []
+    for line in path.read_text().splitlines():
+        match = EXPECT_V2.match(line)
+        if match:
+            name, verdict, length, engines = match.groups()
+            found.append((name, Verdict[verdict], int(length) if length else None, engines.split()))
+    return found
+
+
+V2_CASES = [
+    (path, engine)
+    for path in v2_regressions()
+    for engine in sorted({e for _, _, _, engines in v2_expectations(path) for e in engines})
+]
+
+
+def test_every_v2_regression_model_states_every_obligation() -> None:
+    for path in v2_regressions():
+        model = load_text(path.read_text(), path.name)
+        stated = {name for name, _, _, _ in v2_expectations(path)}
+        assert stated == {ob.name for ob in model.obligations()}, path.name
+
+
+@pytest.mark.parametrize(
+    "path, engine", V2_CASES, ids=lambda x: x.stem if isinstance(x, Path) else x
+)
+def test_v2_regression_verdicts(path: Path, engine: str) -> None:
+    """Every obligation of a version-2 regression model (limits, order checks,
+    ``positive_qty:LINE``, ``final-step-orders``) gets exactly its expected verdict and
+    length from every engine named, and the verifier neither crashes nor reports an
+    internal error (a proof the audit cannot re-check is a failure here, not a pass)."""
+    text = path.read_text()
+    options = Options(engine=engine, sanity=False, bmc_depth=12, max_k=12)
+    report = verify_file_model(load_text(text, path.name), options)
+    assert report.internal_error is None, f"{path.name} with {engine}: {report.internal_error}"
+    got = {
+        r.name: (r.verdict, r.counterexample.length if r.counterexample else None, r.reason)
+        for r in report.limits
+    }
+    wrong = []
+    for name, verdict, length, engines in v2_expectations(path):
+        if engine not in engines:
+            continue
+        if name not in got:
+            wrong.append(f"{name}: no verdict")
+        elif got[name][:2] != (verdict, length):
+            shown = f"{got[name][0].name} {got[name][1]} ({got[name][2][:200]})"
+            wrong.append(f"{name}: expected {verdict.name} {length}, got {shown}")
+        elif verdict is Verdict.REFUTED:
+            (result,) = [r for r in report.limits if r.name == name]
+            assert result.counterexample is not None
+            bad = campaign.replay_v2(text, name, result.counterexample)
+            if bad:
+                wrong.append(f"{name}: the counterexample does not replay: {bad}")
+    assert not wrong, f"{path.name} with engine {engine}:\n" + "\n".join(wrong)
