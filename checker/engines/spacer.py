@@ -121,13 +121,23 @@ def _solve(
             fp.add_rule(
                 _closed(state, z3.Implies(init_values, preds[step](*state))), None, INIT_RULE
             )
+
+    def known_at(step: str) -> z3.BoolRef:
+        """The lemmas in ``step``'s clauses, which have no step variable: a lemma may read
+        the step (``final-step-orders`` does)."""
+        return z3.substitute(known, (system.cur[STEP], z3.IntVal(system.step_index[step], ctx)))
+
     for step in model.steps:
         earlier: list[z3.BoolRef] = []
         for t in model.outgoing(step):
             guard = system.guards[t.index]
             fires = z3.And(guard, *(z3.Not(g) for g in earlier))
             body = z3.And(
-                preds[step](*state), known, system.admissible, fires, system.effect(t.index)
+                preds[step](*state),
+                known_at(step),
+                system.admissible,
+                fires,
+                system.effect(t.index),
             )
             clause = _closed(state + inputs + after, z3.Implies(body, preds[t.target](*after)))
             fp.add_rule(clause, None, _rule(t.index))
@@ -135,7 +145,7 @@ def _solve(
         if system.book:  # a stutter books the tick's fills: a clause of its own
             body = z3.And(
                 preds[step](*state),
-                known,
+                known_at(step),
                 system.admissible,
                 *(z3.Not(g) for g in earlier),
                 system.stutter(),
@@ -146,7 +156,7 @@ def _solve(
         here = z3.simplify(z3.substitute(bad, (system.cur[STEP], z3.IntVal(index, ctx))))
         if z3.is_false(here):
             continue
-        query = z3.And(preds[step](*state), known, here)
+        query = z3.And(preds[step](*state), known_at(step), here)
         if reads_inputs:
             query = z3.And(query, system.admissible)
         bound = state + inputs if reads_inputs else state
