@@ -164,3 +164,11 @@ def test_v2_regression_verdicts(path: Path, engine: str) -> None:
             if bad:
                 wrong.append(f"{name}: the counterexample does not replay: {bad}")
     assert not wrong, f"{path.name} with engine {engine}:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("path", sorted(REGRESS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_regression_models_pass_the_sanity_checks(path: Path) -> None:
+    """Every regression model verified as ``seqprove verify`` does (sanity checks, the
+    stuck finder included) gets a report, not an internal error."""
+    report = verify_file_model(load_text(path.read_text(), path.name), Options(timeout=60.0))
+    assert report.internal_error is None, f"{path.name}: {report.internal_error}"
