@@ -12,6 +12,16 @@ engine, not shrunk (a failure prints the whole model; set ``ADVERSARIAL_SHRINK=1
 shrink it). The long run is ``make adversarial`` (and part of ``make test-slow``): 250
 models per engine (``ADVERSARIAL_EXAMPLES=N`` for more), shrunk, from a random seed it
 prints (``ADVERSARIAL_SEED=N`` replays one).
+
+Language version 2 has a campaign of its own, shaped the same way: generated models with
+instruments (:mod:`tests.adversarial.models_v2`), every obligation (limits, order checks,
+``positive_qty:LINE``, ``final-step-orders``) against an exploration that enumerates the
+fills the book allows, computed by the interpreter and by the ``ast`` oracle, which reads
+the book from ``LANGUAGE-2.md`` alone (:func:`tests.adversarial.campaign.check_v2`). Its
+long run takes ``ADVERSARIAL_V2_EXAMPLES`` models per engine (200 by default). The
+regression models of ``tests/models/regress`` that declare instruments are checked
+strictly for every obligation, and every regression model is verified once with the
+sanity checks on.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -33,6 +44,7 @@ from checker.verify import Options, verify_file_model
 from tests.adversarial import campaign
 from tests.adversarial.ast_oracle import AstSemantics
 from tests.adversarial.models import GenModel, gen_models
+from tests.adversarial.models_v2 import GenModelV2, gen_v2_models
 from tests.conftest import ROOT
 
 SHORT_DEPTH = 6
@@ -172,3 +184,75 @@ def test_regression_models_pass_the_sanity_checks(path: Path) -> None:
     stuck finder included) gets a report, not an internal error."""
     report = verify_file_model(load_text(path.read_text(), path.name), Options(timeout=60.0))
     assert report.internal_error is None, f"{path.name}: {report.internal_error}"
+
+
+# -- the version-2 campaign ---------------------------------------------------------------------
+
+V2_SHORT_DEPTH = 5
+V2_LONG_DEPTH = 7
+V2_SHORT_EXAMPLES = 3  # per engine
+V2_LONG_EXAMPLES = int(os.environ.get("ADVERSARIAL_V2_EXAMPLES", "200"))  # per engine
+
+
+@settings(
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(gm=gen_v2_models())
+def test_generated_v2_models_are_valid_and_finite(gm: GenModelV2) -> None:
+    """No generated version-2 file is skipped: every one loads, keeps the structural
+    rules, decides the obligations the contract asks for (as the ``ast`` oracle reads
+    them from the file), and has finite inputs at its initial configuration."""
+    text = gm.text()
+    model = load_text(text, "generated.yaml")
+    assert structural_findings(model) == [], text
+    sem = AstSemantics(text)
+    assert tuple(ob.name for ob in model.obligations()) == sem.limit_names, text
+    assert 1 <= len(sem.vectors(sem.initial())) <= 64, text
+    for name in gm.names:
+        load_text(gm.alone(name), "alone.yaml")
+
+
+@pytest.mark.parametrize("engine", campaign.ENGINES)
+@settings(
+    max_examples=V2_SHORT_EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    phases=PHASES,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(gm=gen_v2_models(), shuffle=st.integers(0, 2**16))
+def test_v2_verifier_agrees_with_exhaustive_oracle(
+    engine: str, gm: GenModelV2, shuffle: int
+) -> None:
+    campaign.check_v2(gm, engine, V2_SHORT_DEPTH, shuffle)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", campaign.ENGINES)
+def test_v2_campaign_verifier_agrees_with_exhaustive_oracle(engine: str) -> None:
+    chosen = int(os.environ.get("ADVERSARIAL_SEED", random.randrange(2**32)))
+    print(f"adversarial v2 campaign, engine {engine}: ADVERSARIAL_SEED={chosen}")
+
+    @hypothesis_seed(chosen)
+    @settings(
+        max_examples=V2_LONG_EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(gm=gen_v2_models(), shuffle=st.integers(0, 2**16))
+    def run(gm: GenModelV2, shuffle: int) -> None:
+        campaign.check_v2(gm, engine, V2_LONG_DEPTH, shuffle)
+
+    campaign.STATS.clear()
+    started = time.monotonic()
+    try:
+        run()
+    finally:
+        seconds = time.monotonic() - started
+        print(f"engine {engine}, seed {chosen}, {seconds:.0f} s: {campaign.summary()}")
