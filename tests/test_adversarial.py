@@ -44,7 +44,7 @@ from checker.verify import Options, verify_file_model
 from tests.adversarial import campaign
 from tests.adversarial.ast_oracle import AstSemantics
 from tests.adversarial.models import GenModel, gen_models
-from tests.adversarial.models_v2 import GenModelV2, gen_v2_models
+from tests.adversarial.models_v2 import GenModelV2, gen_stuck_models, gen_v2_models
 from tests.conftest import ROOT
 
 SHORT_DEPTH = 6
@@ -256,3 +256,49 @@ def test_v2_campaign_verifier_agrees_with_exhaustive_oracle(engine: str) -> None
     finally:
         seconds = time.monotonic() - started
         print(f"engine {engine}, seed {chosen}, {seconds:.0f} s: {campaign.summary()}")
+
+
+# -- the stuck finder ---------------------------------------------------------------------------
+
+STUCK_SHORT_EXAMPLES = 3
+STUCK_LONG_EXAMPLES = int(os.environ.get("ADVERSARIAL_STUCK_EXAMPLES", "60"))
+
+
+@pytest.mark.parametrize("planted", [True, False], ids=["planted", "free"])
+@settings(
+    max_examples=STUCK_SHORT_EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_stuck_finder_agrees_with_oracle(planted: bool, data: st.DataObject) -> None:
+    """A planted stuck configuration is found, with a run the ``ast`` oracle replays to
+    a configuration it confirms stuck; no warning where the oracle shows every reachable
+    configuration can still place an order or halt (:func:`campaign.check_stuck`)."""
+    campaign.check_stuck(data.draw(gen_stuck_models(planted), label="model"), planted)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("planted", [True, False], ids=["planted", "free"])
+def test_stuck_campaign_agrees_with_oracle(planted: bool) -> None:
+    chosen = int(os.environ.get("ADVERSARIAL_SEED", random.randrange(2**32)))
+    print(f"stuck campaign ({'planted' if planted else 'free'}): ADVERSARIAL_SEED={chosen}")
+
+    @hypothesis_seed(chosen)
+    @settings(
+        max_examples=STUCK_LONG_EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(text=gen_stuck_models(planted))
+    def run(text: str) -> None:
+        campaign.check_stuck(text, planted)
+
+    campaign.STATS.clear()
+    try:
+        run()
+    finally:
+        print(f"stuck, seed {chosen}: {campaign.summary()}")

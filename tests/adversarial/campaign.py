@@ -28,7 +28,7 @@ from typing import Any
 
 from checker.lang.loader import load_text
 from checker.results import Counterexample, LimitResult, ModelReport, Severity, Tick, Verdict
-from checker.verify import Options, verify_model
+from checker.verify import Options, verify_file_model, verify_model
 from tests.adversarial.ast_oracle import AstSemantics
 from tests.adversarial.models import GenModel
 from tests.adversarial.models_v2 import GenModelV2
@@ -513,3 +513,79 @@ def _explain_v2(
     if ex.dead_ends:
         lines.append(f"dead ends reached: {sorted(ex.dead_ends)[:4]}")
     return "\n".join(lines)
+
+
+# -- the stuck finder ---------------------------------------------------------------------------
+
+AHEAD = 8
+"""Ticks the oracle looks ahead from a configuration for an order or a final step (twice
+the finder's own lookahead)."""
+
+
+def can_place_or_halt(sem: AstSemantics, config: Key, ahead: int = AHEAD) -> bool:
+    """Whether some run of at most ``ahead`` ticks from ``config`` fires a transition
+    that places an order or reaches a final step (every input and fill enumerated)."""
+    if config[0] in sem.final:
+        return True
+    level = {sem.key(config): config}
+    seen = set(level)
+    for _ in range(ahead):
+        following: dict[Key, Key] = {}
+        for here in level.values():
+            for inputs in sem.vectors(here):
+                if not sem.admissible(here, inputs):
+                    continue
+                if any(a["action"] == "place" for a in sem.sent(here, inputs)):
+                    return True
+                after, _ = sem.transition(here, inputs)
+                if after[0] in sem.final:
+                    return True
+                k = sem.key(after)
+                if k not in seen:
+                    seen.add(k)
+                    following[k] = after
+        if not following:
+            return False
+        level = following
+    return False
+
+
+def check_stuck(text: str, planted: bool, depth: int = 6, timeout: float = 120.0) -> None:
+    """The ``stuck`` check of a model against the ``ast`` oracle. With a planted stuck
+    configuration: one warning, its run replays, and its last configuration is outside
+    the final steps, admits inputs, and no run of :data:`AHEAD` ticks from it places an
+    order or reaches a final step. Without: the oracle shows every configuration reached
+    within ``depth`` ticks can place or halt within :data:`AHEAD`, and there is no
+    warning."""
+    sem = AstSemantics(text)
+    report = verify_file_model(load_text(text, "stuck.yaml"), Options(timeout=timeout))
+    assert report.internal_error is None, f"{report.internal_error}\n{text}"
+    found = [f for f in report.findings if f.rule == "stuck"]
+    warnings = [f for f in found if f.severity is Severity.WARNING]
+    STATS[f"stuck {'planted' if planted else 'free'} models"] += 1
+    if planted:
+        notes = "; ".join(f.message for f in found)
+        assert len(warnings) == 1, f"no stuck warning for a planted one ({notes})\n{text}"
+        run = warnings[0].run
+        assert run is not None, f"a stuck warning without its run\n{text}"
+        bad = replay_v2(text, "", run)
+        assert bad is None, f"the stuck run does not replay: {bad}\n{text}"
+        end = sem.from_key(_shown_state(sem, run.ticks[-1]))
+        assert end[0] not in sem.final, f"stuck in a final step\n{text}"
+        assert any(sem.admissible(end, v) for v in sem.vectors(end)), f"a dead end\n{text}"
+        assert not can_place_or_halt(sem, end), (
+            f"the oracle places an order or halts from {sem.key(end)}, reported stuck:\n"
+            f"{warnings[0].message}\n{text}"
+        )
+        STATS["stuck found"] += 1
+        return
+    ex = explore(sem, depth)
+    for d, level in enumerate(ex.levels):
+        for key in level:
+            assert can_place_or_halt(sem, sem.from_key(key)), (
+                f"the generator planted a stuck configuration: {key} at depth {d}\n{text}"
+            )
+    assert not warnings, (
+        f"a stuck warning where the oracle finds none:\n{warnings[0].message}\n{text}"
+    )
+    STATS["stuck: no warning where none"] += 1

@@ -509,3 +509,117 @@ def _transition(
         lines.append("    do:")
         lines += [f"      {v}: {_scalar(e)}" for v, e in assigned]
     return lines
+
+
+@st.composite
+def gen_stuck_models(draw: Draw, planted: bool) -> str:
+    """A small version-2 model (YAML text) with a planted stuck configuration, or
+    (``planted`` false) the same shape with a way out: from every reachable
+    configuration some market moves lead, within a few ticks, to an order or a final
+    step. Three shapes:
+
+    - ``band``: quoting needs ``abs(perp.position) <= band``, and only one side is ever
+      quoted, so once the fills push the position out of the band nothing brings it
+      back (the way out: a hedge that places on the other side);
+    - ``latch``: a market move sets ``halted``, quoting needs ``not halted`` and nothing
+      clears it (the way out: another market move clears it);
+    - ``budget``: each quote spends one of a budget of orders that is never refilled
+      (the way out: a new window refills it, now and then only after the market has
+      moved the same way on 4 ticks, longer than the finder's lookahead).
+
+    Some have a final step whose way in is closed once stuck (planted) or always open
+    to some market move (not planted)."""
+    shape = draw(st.sampled_from(["band", "latch", "budget"]))
+    side = draw(st.sampled_from(["buy", "sell"]))
+    other = "sell" if side == "buy" else "buy"
+    hi = draw(st.integers(1, 2))
+    band = draw(st.integers(0, 2))
+    budget = draw(st.integers(1, 2))
+    clip = draw(st.integers(1, 2))
+    final = draw(st.booleans())
+    rest = draw(st.booleans())  # a step between two quotes, where the quote is cancelled
+    slow = draw(st.booleans())  # (budget, not planted) a way out longer than 4 ticks
+    lines = [
+        f"strategy: stuck-{shape}-{'planted' if planted else 'free'}",
+        "instruments:",
+        f"  perp: {{qty: int, position: {draw(st.integers(-1, 1)) if shape != 'band' else 0}}}",
+        "params:",
+        f"  band: {band}",
+        f"  budget: {budget}",
+        f"  clip: {clip}",
+        "state:",
+        "  halted: {type: bool, init: false}",
+        "  sent: {type: int, init: 0}",
+        "  waited: {type: int, init: 0}",
+        "inputs:",
+        f"  px: {{type: int, range: [0, {hi}]}}",
+    ]
+    if draw(st.booleans()):
+        lines += ["assume:", "  small_fills: perp.bought + perp.sold <= clip"]
+    lines += [
+        "provers:",
+        "  inside: abs(perp.position) <= band",
+        "  outside: abs(perp.position) > band",
+        "  live: not halted",
+        "  budget_left: sent < budget",
+        "  calm: px >= 0",
+    ]
+    quote = {"band": "inside", "latch": "live", "budget": "budget_left"}[shape]
+    steps = ["quote"] + ["rest"] * rest + ["done"] * final
+    lines += [f"steps: [{', '.join(steps)}]", "initial: quote"]
+    if final:
+        lines.append("final: [done]")
+    lines.append("transitions:")
+    after_quote = "rest" if rest else "quote"
+    do = {"band": "", "latch": f"halted: px == {hi}", "budget": "sent: sent + 1"}[shape]
+    # the way out first: tried before the quote
+    if not planted and shape == "band":
+        lines += [
+            "  - from: quote",
+            f"    to: {after_quote}",
+            "    when: [outside]",
+            "    emit:",
+            f'      - place(side="{other}", qty=abs(perp.position) - band, price=px)',
+        ]
+    if not planted and shape == "latch":
+        lines += ["  - from: quote", "    to: quote", "    when: halted and px == 0"]
+        lines += ["    do: {halted: false}"]
+    if not planted and shape == "budget" and slow:
+        # the way out is longer than the finder looks ahead: px at hi on 4 ticks, counted
+        lines += ["  - from: quote", "    to: quote", "    when: waited >= 4"]
+        lines += ["    do: {sent: 0, waited: 0}"]
+        lines += ["  - from: quote", "    to: quote", f"    when: sent >= budget and px == {hi}"]
+        lines += ["    do: {waited: waited + 1}"]
+    elif not planted and shape == "budget":
+        lines += ["  - from: quote", "    to: quote", f"    when: px == {hi}", "    do: {sent: 0}"]
+    lines += [
+        "  - from: quote",
+        f"    to: {after_quote}",
+        f"    when: [{quote}, calm]",
+        "    emit:",
+        f'      - place(side="{side}", qty=clip, price=px)',
+    ]
+    if do:
+        lines.append(f"    do: {{{do}}}")
+    if rest:
+        lines += ["  - from: rest", "    to: quote", "    emit:", "      - cancel_all()"]
+    if final:
+        # planted: the way in is closed once stuck (the position only grows, or sent
+        # only grows); free: some market move opens it from anywhere
+        if not planted:
+            gate = f"px == {hi}"
+        elif shape == "band":
+            gate = "perp.position < -5" if side == "buy" else "perp.position > 5"
+        else:
+            gate = "sent < 0"
+        lines += [
+            "  - from: quote",
+            "    to: done",
+            f"    when: {gate}",
+            "    emit:",
+            "      - cancel_all()",
+            "  - from: done",
+            "    to: done",
+        ]
+    lines += ["limits:", f"  within: abs(perp.position) <= {band + 10}"]
+    return "\n".join(lines) + "\n"
