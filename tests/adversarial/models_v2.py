@@ -433,12 +433,15 @@ def gen_v2_models(draw: Draw) -> GenModelV2:
     if final and draw(st.booleans()):
         edges.append((final, final))
     rest = ["transitions:"]
+    one_line = draw(st.integers(0, 7)) == 0  # one positive_qty check for all that place
     for position, (source, target) in enumerate(edges):
         last = position + 1 == len(edges) or edges[position + 1][0] != source
         force = position == 0  # the first transition of s0 places: something trades
         rest += _transition(
-            draw, n, source, target, source == final, provers, variables, last, force
+            draw, n, source, target, source == final, provers, variables, last, force, one_line
         )
+    if one_line:
+        rest = [f"transitions: [{', '.join(line[4:] for line in rest[1:])}]"]
     orders = [(f"o{k}", _order_check(draw, n)) for k in range(draw(st.integers(0, 3)))]
     limits = [(f"L{k}", _limit(draw, n)) for k in range(draw(st.integers(1, 3)))]
     gm = GenModelV2("\n".join([*lines, *rest]) + "\n", tuple(orders), tuple(limits))
@@ -469,7 +472,10 @@ def _transition(
     variables: list[str],
     last: bool,
     force: bool = False,
+    flowing: bool = False,
 ) -> list[str]:
+    """One transition: a block mapping, or now and then (always with ``flowing``) one
+    flow mapping on a line of its own."""
     lines = [f"  - from: {source}", f"    to: {target}"]
     places = not in_final and (force or draw(st.integers(0, 2)) > 0)
     when: list[str] = []
@@ -508,7 +514,27 @@ def _transition(
     if assigned:
         lines.append("    do:")
         lines += [f"      {v}: {_scalar(e)}" for v, e in assigned]
-    return lines
+    flow = _flow(source, target, when, emit, assigned)
+    return ["  - " + flow] if flowing or draw(st.integers(0, 5)) == 0 else lines
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _flow(
+    source: str, target: str, when: list[str], emit: list[str], do: list[tuple[str, str]]
+) -> str:
+    """A transition as one flow mapping (every expression quoted: flow context splits
+    at commas)."""
+    parts = [f"from: {source}", f"to: {target}"]
+    if when:
+        parts.append(f"when: [{', '.join(_quoted(w) for w in when)}]")
+    if emit:
+        parts.append(f"emit: [{', '.join(_quoted(a) for a in emit)}]")
+    if do:
+        parts.append(f"do: {{{', '.join(f'{v}: {_quoted(e)}' for v, e in do)}}}")
+    return "{" + ", ".join(parts) + "}"
 
 
 @st.composite
