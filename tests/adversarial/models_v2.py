@@ -363,7 +363,7 @@ def _limit(draw: Draw, n: _Names) -> str:
 @st.composite
 def gen_v2_models(draw: Draw) -> GenModelV2:
     """A small valid version-2 model (see the module's docstring)."""
-    instruments = [("perp", draw(st.integers(0, 4)) == 0)]
+    instruments = [("perp", draw(st.integers(0, 4)) == 4)]
     if draw(st.integers(0, 2)) == 0:
         instruments.append(("fut", draw(st.booleans())))
     lo = draw(st.integers(0, 1))
@@ -433,7 +433,7 @@ def gen_v2_models(draw: Draw) -> GenModelV2:
     if final and draw(st.booleans()):
         edges.append((final, final))
     rest = ["transitions:"]
-    one_line = draw(st.integers(0, 7)) == 0  # one positive_qty check for all that place
+    one_line = draw(st.integers(0, 7)) == 7  # one positive_qty check for all that place
     for position, (source, target) in enumerate(edges):
         last = position + 1 == len(edges) or edges[position + 1][0] != source
         force = position == 0  # the first transition of s0 places: something trades
@@ -515,7 +515,7 @@ def _transition(
         lines.append("    do:")
         lines += [f"      {v}: {_scalar(e)}" for v, e in assigned]
     flow = _flow(source, target, when, emit, assigned)
-    return ["  - " + flow] if flowing or draw(st.integers(0, 5)) == 0 else lines
+    return ["  - " + flow] if flowing or draw(st.integers(0, 5)) == 5 else lines
 
 
 def _quoted(text: str) -> str:
