@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -29,6 +30,7 @@ from typing import Any
 from checker.lang.loader import load_text
 from checker.results import Counterexample, LimitResult, ModelReport, Severity, Tick, Verdict
 from checker.verify import Options, verify_file_model, verify_model
+from checker.verify.sanity import COVER_DEPTH
 from tests.adversarial.ast_oracle import AstSemantics
 from tests.adversarial.models import GenModel
 from tests.adversarial.models_v2 import GenModelV2
@@ -471,6 +473,8 @@ def check_v2(
                 bad = replay_v2(text, result.name, ce)
                 if bad:
                     problems.append(f"[{variant}] {result.name}: counterexample: {bad}")
+    if engine == "portfolio":  # the findings of the sanity checks, once per model
+        problems += sanity_v2(gm, ex, grid, timeout)
     full = answers.get("file", {})
     for variant, found in answers.items():
         for name, a in found.items():
@@ -486,6 +490,52 @@ def check_v2(
         STATS["failing checks"] += 1
         problems.append(f"(the shuffled file lists them as {', '.join(names[k] for k in order)})")
         raise AssertionError(_explain_v2(gm, engine, ex, problems, answers))
+
+
+DEAD_END_AFTER = re.compile(r"after (\d+) tick\(s\) the run can reach step")
+
+
+def sanity_v2(gm: GenModelV2, ex: Exploration, grid: bool, timeout: float) -> list[str]:
+    """The whole file verified with the sanity checks on, as ``seqprove verify`` does:
+    no internal error; a ``stuck`` warning's run replays in the ``ast`` oracle and ends
+    where the oracle finds no order and no final step within :data:`AHEAD` ticks; a
+    ``dead-end`` warning names the oracle's first dead end (its depth), and where the
+    oracle reaches a dead end the checker warns of one (on a model without a real
+    instrument, whose dead ends the grid may not show exactly)."""
+    text = gm.text()
+    options = Options(budget=BUDGET, timeout=timeout, sanity=True, bmc_depth=12, max_k=12)
+    report = verify_file_model(load_text(text, "generated.yaml"), options)
+    if report.internal_error:
+        return [f"[sanity] internal error: {report.internal_error}"]
+    problems = []
+    sem = AstSemantics(text)
+    for finding in report.findings:
+        if finding.rule == "stuck" and finding.severity is Severity.WARNING:
+            STATS["v2 stuck warnings"] += 1
+            if finding.run is None:
+                problems.append("[sanity] a stuck warning without its run")
+                continue
+            bad = replay_v2(text, "", finding.run)
+            if bad:
+                problems.append(f"[sanity] the stuck run does not replay: {bad}")
+                continue
+            end = sem.from_key(_shown_state(sem, finding.run.ticks[-1]))
+            if can_place_or_halt(sem, end):
+                problems.append(f"[sanity] stuck at {sem.key(end)}, but the oracle escapes")
+    first = next((d for d, level in enumerate(ex.levels) if level & ex.dead_ends), None)
+    shown = [f for f in report.findings if f.rule.startswith("dead-end")]
+    STATS["v2 dead-end warnings"] += bool(shown)
+    if grid or any(f.rule == "dead-end-unchecked" for f in shown):
+        return problems
+    depths = [int(m.group(1)) for f in shown if (m := DEAD_END_AFTER.search(f.message))]
+    if first is not None and not shown and first <= COVER_DEPTH:
+        problems.append(f"[sanity] no dead-end warning, but the oracle reaches one at {first}")
+    for depth in depths:
+        if first is not None and depth != first:
+            problems.append(f"[sanity] a dead end after {depth} tick(s), the first is at {first}")
+        if first is None and (depth < ex.depth or ex.complete):  # levels < depth expanded
+            problems.append(f"[sanity] a dead end after {depth} tick(s) the oracle never sees")
+    return problems
 
 
 def _explain_v2(
