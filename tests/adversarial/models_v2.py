@@ -386,7 +386,14 @@ def gen_v2_models(draw: Draw) -> GenModelV2:
     for name, real in instruments:
         spec = ["qty: real" if real else "qty: int"] if real or draw(st.booleans()) else []
         position = draw(st.integers(-1, 1))
-        if position or draw(st.booleans()):
+        if draw(st.integers(0, 5)) == 5:  # an expression over params
+            param = (
+                ("rband" if real else "band")
+                if position >= 0
+                else "-" + ("rclip" if real else "clip")
+            )
+            spec.append(f"position: {_scalar(param)}")
+        elif position or draw(st.booleans()):
             spec.append(f"position: {_q(real, position)}")
         lines.append(f"  {name}: {{{', '.join(spec)}}}")
     lines += ["params:"] + [f"  {k}: {v}" for k, v in n.params.items()]
