@@ -302,3 +302,43 @@ def test_stuck_campaign_agrees_with_oracle(planted: bool) -> None:
         run()
     finally:
         print(f"stuck, seed {chosen}: {campaign.summary()}")
+
+
+STUCK_PENDING_NAME = """
+strategy: stuck-instrument-named-pending
+instruments:
+  pending: {qty: int}
+params:
+  band: 0
+state:
+  n: {type: int, init: 0}
+inputs:
+  px: {type: int, range: [0, 1]}
+provers:
+  inside: abs(pending.position) <= band
+steps: [quote]
+initial: quote
+transitions:
+  - from: quote
+    to: quote
+    when: [inside]
+    emit:
+      - place(side="buy", qty=1, price=px)
+      - cancel(side="sell")
+limits:
+  L: n <= 1
+"""
+
+
+def test_only_the_hidden_book_is_hidden_whatever_the_instrument_is_called() -> None:
+    """Regression: a variable counted as hidden (the pending part of a book, never shown)
+    when its name merely contained "pending", so an instrument called ``pending`` had
+    its whole book left out of the stuck warning (found reading the stuck finder's
+    messages on adversarial names)."""
+    model = load_text(STUCK_PENDING_NAME, "pending.yaml")
+    hidden = {v.name for v in (*model.state, *model.inputs) if v.hidden}
+    assert hidden == {"pending.pending_sell", "pending.sold_pending"}
+    report = verify_file_model(model, Options(timeout=60.0))
+    (stuck,) = [f for f in report.findings if f.rule == "stuck"]
+    assert "pending.position=" in stuck.message and "pending.open_buy=" in stuck.message
+    assert "pending.pending_sell=" not in stuck.message
