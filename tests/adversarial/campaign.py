@@ -467,6 +467,8 @@ def check_v2(
                 STATS[f"{engine} {result.kind} UNKNOWN ({why})"] += 1
             ce = result.counterexample
             off = ce is not None and off_grid(ce)
+            STATS[f"{engine} counterexamples off the grid"] += off
+            STATS[f"{engine} counterexamples not shown shortest"] += bool(ce and not ce.shortest)
             for wrong in judge_v2(result.name, a, ex, engine, grid, off):
                 problems.append(f"[{variant}] {result.name}: {wrong}")
             if ce is not None:
