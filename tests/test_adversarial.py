@@ -26,6 +26,7 @@ sanity checks on.
 
 from __future__ import annotations
 
+import importlib
 import os
 import random
 import re
@@ -33,6 +34,7 @@ import time
 from pathlib import Path
 
 import pytest
+import z3
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
@@ -342,3 +344,33 @@ def test_only_the_hidden_book_is_hidden_whatever_the_instrument_is_called() -> N
     (stuck,) = [f for f in report.findings if f.rule == "stuck"]
     assert "pending.position=" in stuck.message and "pending.open_buy=" in stuck.message
     assert "pending.pending_sell=" not in stuck.message
+
+
+def test_spacer_invariant_check_out_of_budget_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: when the budget ran out while the invariant from Spacer was checked
+    again, the verdict read "invariant from Spacer not confirmed: consecution is
+    unknown", as if Spacer had given a wrong invariant, and not that the budget was
+    spent (which a larger --budget cures). Found by the long version-2 campaign (a model
+    whose invariant keeps quantifiers, proved with 20M units, UNKNOWN with 10M)."""
+    from checker.engines import Budget, Unroller
+    from checker.smt.system import TransitionSystem
+
+    spacer_engine = importlib.import_module("checker.engines.spacer")  # the module
+
+    system = TransitionSystem(load_text(STUCK_PENDING_NAME, "pending.yaml"))
+    checked = []
+
+    def spent(*args: object) -> str:  # the check runs out of units before it decides
+        budget = args[4]
+        assert isinstance(budget, Budget)
+        budget.units = 0
+        checked.append(True)
+        return "consecution is unknown"
+
+    monkeypatch.setattr(spacer_engine, "check_invariant", spent)
+    budget = Budget(system.meter, 10_000_000, 60.0)
+    outcome = spacer_engine.spacer(
+        system, z3.Not(system.props["L"]), budget, unroller=Unroller(system)
+    )
+    assert checked and outcome.verdict is Verdict.UNKNOWN
+    assert "resource budget" in outcome.reason, outcome.reason
