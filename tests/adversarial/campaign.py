@@ -15,6 +15,16 @@ For a generated model (finite inputs, so the oracle is complete up to its depth 
   (BMC past its bound, k-induction past its largest k, Spacer's own unknown), or for a
   model with no admissible inputs in its initial configuration (the checker's loud
   "vacuous" answer).
+
+Language version 2 (:func:`check_v2`) checks every obligation the same way: limits,
+order checks, ``positive_qty:LINE`` and ``final-step-orders``, a property of a tick
+counted with the tick that sends the order. The oracles enumerate the fills the book
+allows (on a grid of one half for a real instrument: a run off the grid may be shorter,
+and then it must still replay), the obligations the checker decides must be those the
+``ast`` oracle reads from the file, a counterexample not said to be shortest may be
+longer, and every counterexample replays in the ``ast`` oracle with the actions it
+shows. Once per model, the sanity checks' ``stuck`` and ``dead-end`` findings are held
+against the oracle too; :func:`check_stuck` does so for models built to be stuck or not.
 """
 
 from __future__ import annotations
