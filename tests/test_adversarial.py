@@ -32,6 +32,7 @@ import random
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import z3
@@ -374,3 +375,33 @@ def test_spacer_invariant_check_out_of_budget_says_so(monkeypatch: pytest.Monkey
     )
     assert checked and outcome.verdict is Verdict.UNKNOWN
     assert "resource budget" in outcome.reason, outcome.reason
+
+
+def test_an_unforeseen_tool_error_stays_in_its_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Regression: verify_file_model turned only some exception types into the file's
+    internal error; the PolynomialError the input drawer raised (see
+    ``draw_input_inside_abs.yaml``) went through it and stopped the whole run, so the
+    other files were never verified. Any tool error must stay in its own file."""
+    import sympy
+
+    from checker.verify import sanity, verify_paths
+
+    first = tmp_path / "a_first.yaml"
+    second = tmp_path / "b_second.yaml"
+    first.write_text(STUCK_PENDING_NAME)
+    second.write_text(STUCK_PENDING_NAME.replace("stuck-instrument-named-pending", "second"))
+    real = sanity.tautologies
+
+    def broken(system: Any, budget: Any) -> Any:
+        if system.model.strategy == "stuck-instrument-named-pending":
+            raise sympy.PolynomialError("Abs(i) contains an element of the set of generators.")
+        return real(system, budget)
+
+    monkeypatch.setattr(sanity, "tautologies", broken)
+    report = verify_paths([first, second], options=Options(timeout=60.0))
+    by_file = {Path(r.file).name: r for r in report.models}
+    assert "PolynomialError" in (by_file["a_first.yaml"].internal_error or "")
+    assert by_file["b_second.yaml"].internal_error is None
+    assert by_file["b_second.yaml"].limits
