@@ -480,7 +480,7 @@ class Semantics:
                     else walk(side_arg) == SIDES.index(side)
                 )
                 if z3.is_false(z3.simplify(on)):
-                    continue  # an action on the other side
+                    continue  # a constant side, not this one (which may keep no pending)
                 open_ = book_name(instrument, f"open_{side}")
                 if a.name == "place":
                     qty_arg = a.arg("qty")

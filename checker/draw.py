@@ -160,7 +160,10 @@ def _linear(atom: sympy.Basic, x: sympy.Symbol) -> _Bound | None:
     if op is None:
         return None
     diff = sympy.expand(atom.lhs - atom.rhs)
-    poly = sympy.Poly(diff, x) if diff.has(x) else None
+    try:
+        poly = sympy.Poly(diff, x) if diff.has(x) else None
+    except sympy.PolynomialError:  # x inside abs, min or max: not a bound, a check
+        return None
     if poly is None or poly.degree() != 1:
         return None
     coeff = poly.coeff_monomial(x)

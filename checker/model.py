@@ -43,7 +43,7 @@ class Variable:
     def hidden(self) -> bool:
         """Whether it is a part of the book no expression may name: the quantity whose
         leaving is pending (``I.pending_buy``) and the fills of it (``I.bought_pending``)."""
-        return bool(self.instrument) and "pending" in self.name
+        return bool(self.instrument) and "pending" in self.name.split(".", 1)[-1]
 
     def show(self, value: Value) -> str:
         """A value of this variable as a user reads it (enum values by name)."""

@@ -82,6 +82,8 @@ def spacer(
         return _concrete(system, unroller, bad, answer.transitions, reads_inputs, budget)
     assert answer.invariant is not None
     problem = check_invariant(system, answer.invariant, bad, reads_inputs, budget, init)
+    if problem and budget.expired:  # undecided for want of units (or time): say so
+        return unknown("spacer", "timeout", budget)
     if problem:
         return Outcome(Verdict.UNKNOWN, "spacer", f"invariant from Spacer not confirmed: {problem}")
     return Outcome(Verdict.PROVED, "spacer", invariant=answer.invariant)

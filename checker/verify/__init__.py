@@ -21,7 +21,7 @@ from checker.engines import Budget, Unroller
 from checker.engines.base import Outcome
 from checker.engines.bmc import bmc_together
 from checker.engines.houdini import Lemmas, houdini
-from checker.errors import InternalError, ModelError
+from checker.errors import ModelError
 from checker.files import collect_files
 from checker.interpret import Interpreter
 from checker.lang.loader import load_model
@@ -252,20 +252,12 @@ def verify_file_model(
     exporter: Exporter | None = None,
 ) -> ModelReport:
     """Verify a loaded model; a tool bug becomes an internal error in its report (exit 4)
-    instead of stopping the other files of the run."""
+    instead of stopping the other files of the run, whatever its type (a library's own
+    exception, such as sympy's PolynomialError, included)."""
     started = time.monotonic()
     try:
         return verify_model(model, options, progress, exporter)
-    except (
-        InternalError,
-        z3.Z3Exception,
-        RecursionError,
-        ArithmeticError,
-        AssertionError,
-        KeyError,
-        ValueError,
-        TypeError,
-    ) as exc:
+    except Exception as exc:  # a bug in seqprove: this file's report, not the run's end
         return ModelReport(
             file=model.file,
             strategy=model.strategy,

@@ -98,7 +98,8 @@ def _prove_tick(
 ) -> Outcome:
     """The portfolio for a property about a tick: the lemmas (or nothing) as the
     invariant when they imply it for every admissible input, then Spacer, then deeper
-    BMC."""
+    BMC. With ``--engine kind``, the base case only after the lemmas: BMC up to
+    ``max_k`` ticks."""
     if options.engine == "bmc":
         return bmc(unroller, name, prop, options.bmc_depth, budget, reads_inputs=True)
     known = lemmas.conjunction(system) if lemmas is not None else z3.BoolVal(True, system.ctx)
@@ -109,10 +110,15 @@ def _prove_tick(
         if result == z3.unsat:
             return Outcome(Verdict.PROVED, "houdini" if lemmas else "local", invariant=known)
         if options.engine == "kind":
+            # k-induction's base case still runs: a run of up to max_k ticks that breaks it
+            base = bmc(unroller, name, prop, options.max_k, budget, reads_inputs=True)
+            if base.verdict is Verdict.REFUTED or not base.reason.startswith("bounded:"):
+                return base
             return Outcome(
                 Verdict.UNKNOWN,
                 "k-induction",
-                "not implied by the state's lemmas alone; k-induction is not used for "
+                "not implied by the state's lemmas alone, and no run of up to "
+                f"{options.max_k} ticks breaks it; k-induction is not used for "
                 "properties of a tick (use the portfolio or --engine spacer)",
             )
     if budget.expired:
