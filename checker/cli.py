@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
@@ -865,6 +866,74 @@ def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -
     out.parent.mkdir(parents=True, exist_ok=True)
     write_table(table, out)
     _echo(f"{out}: {ticks} ticks of {scenario} (seed {seed}), columns {', '.join(table.columns)}")
+
+
+@data.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    "source",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The market data to add the inputs to (CSV or Parquet).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The file to write: .csv or .parquet.",
+)
+@click.option(
+    "--expiry",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
+    help="When the dated leg expires (ISO-8601 with a zone): `expired` is true from then on.",
+)
+@click.option(
+    "--momentum-rows",
+    type=click.IntRange(min=1),
+    default=60,
+    show_default=True,
+    help="Rows the momentum signals look back over.",
+)
+@click.option(
+    "--momentum-bps",
+    type=click.FloatRange(min=0),
+    default=8.0,
+    show_default=True,
+    help="Move over --momentum-rows that raises a momentum signal, in bp.",
+)
+def derive(
+    model: Path,
+    source: Path,
+    out: Path,
+    expiry: datetime | None,
+    momentum_rows: int,
+    momentum_bps: float,
+) -> None:
+    """Add the strategy inputs MODEL reads that the data lacks, derived from its rows.
+
+    The clock (`now`), the mid's move (`mid_move`), the basis of two legs (`basis_bps`),
+    momentum signals, a margin ratio, `kill_switch` and `expired`: see docs/data.md. An
+    input with no derivation (an option's `edge`) is an error."""
+    from checker.lang.loader import load_model
+    from checker.run.derive import DeriveError, Settings
+    from checker.run.derive import derive as add_inputs
+
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(f"--out {out}: write a .csv or a .parquet file")
+    try:
+        loaded = load_model(model)
+    except ModelError as exc:
+        _fail(exc.diagnostics)
+    settings = Settings(momentum_rows, Fraction(str(momentum_bps)), expiry)
+    try:
+        made = add_inputs(loaded, source, out, settings)
+    except (DeriveError, OSError) as exc:
+        _echo(f"error: {exc}", err=True)
+        sys.exit(3)
+    for line in made.how:
+        _echo(f"derived {line}")
+    _echo(f"{out}: {len(made.columns)} column(s) added to {source}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
