@@ -13,7 +13,7 @@ from checker.ingest import detect, mapped
 from checker.ingest.base import Objects, Source, fail, joined
 from checker.ingest.books import Book, make_book
 from checker.ingest.join import join
-from checker.ingest.quality import POLICIES, Problem, clean, iso
+from checker.ingest.quality import POLICIES, Problem, clean, iso, stop
 from checker.ingest.units import PLACES, check_unit, describe, to_contracts
 from checker.ingest.writer import write
 from checker.model import Model
@@ -198,6 +198,8 @@ def run_import(request: Request) -> Result:
         books.append(make_book(instrument, cleaned, interval_us, request.spread_bps))
     on_axis = join(books, interval_us, request.policy)
     problems += on_axis.problems
+    if request.policy == "stop":
+        stop(problems)
     if not len(on_axis.keys):
         raise fail(str(request.out), 1, "no rows left to write")
     columns, origins = _columns(request, books, on_axis.columns, interval_ms)

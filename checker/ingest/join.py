@@ -17,7 +17,7 @@ import numpy as np
 
 from checker.ingest.base import Ints, Objects, fail
 from checker.ingest.books import Book
-from checker.ingest.quality import FIRST_PLACES, Problem, iso, stop
+from checker.ingest.quality import FIRST_PLACES, Problem, iso
 
 ZERO = Decimal(0)
 ACTIONS = {
@@ -58,9 +58,7 @@ def join(books: list[Book], interval_us: int | None, policy: str) -> Joined:
             if not here.all():
                 problems.append(_gaps(book, keys, here, policy))
             present &= here
-        if policy == "stop":
-            stop(problems)
-        if policy == "drop":
+        if policy != "carry":  # under stop, the import stops once every problem is found
             keys = keys[present]
     cut = sum(int(((b.keys < first) | (b.keys > last)).sum()) for b in books)
     columns = {book.instrument: _on(book, keys) for book in books}

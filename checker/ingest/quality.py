@@ -92,7 +92,8 @@ ACTIONS = {
 def clean(source: Source, policy: str, duplicates: bool) -> tuple[Source, list[Problem]]:
     """``source`` with the policy applied to its times going back, its duplicated times
     (when ``duplicates``: not for trades, of which many share a time) and its crossed
-    books; the problems found. Under ``stop`` a problem is raised instead."""
+    books; the problems found. Under ``stop`` the rows are cleaned as ``drop`` would, so
+    that the import can go on to find every problem before it stops (:func:`stop`)."""
     problems: list[Problem] = []
     times = source.times
     running = np.maximum.accumulate(times)
@@ -114,8 +115,6 @@ def clean(source: Source, policy: str, duplicates: bool) -> tuple[Source, list[P
         if crossed.any():
             problems.append(_problem(source, "crossed books", np.flatnonzero(crossed), policy))
             source = _carry_books(source, crossed) if policy == "carry" else source.take(~crossed)
-    if policy == "stop":
-        stop(problems)
     return source, problems
 
 
