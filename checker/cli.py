@@ -962,7 +962,7 @@ def import_(
     console = _console(stderr=False)
     table = Table(title=None, show_edge=False)
     for heading in ("source", "format", "instrument", "rows"):
-        table.add_column(heading, justify="right" if heading == "rows" else "left")
+        table.add_column(heading, justify="right" if heading == "rows" else "left", overflow="fold")
     for source, (_, path) in zip(result.read, request.sources, strict=True):
         table.add_row(str(path), source.format, source.instrument or "-", str(source.rows))
     console.print(table)
@@ -972,7 +972,7 @@ def import_(
         )
     for problem in result.problems:
         console.print(f"problem: {problem.line()}", soft_wrap=True)
-    said = "; ".join(f"{p.count} {p.what}: {p.action}" for p in result.problems)
+    said = "; ".join(f"{p.counted()}: {p.action}" for p in result.problems)
     console.print(
         f"policy {result.meta.policy}: {said or 'no problem found, nothing to do'}", soft_wrap=True
     )

@@ -307,7 +307,7 @@ def test_duplicated_and_backward_times_with_each_policy(tmp_path: Path) -> None:
     for policy in ("drop", "carry"):
         out, said = imported(tmp_path, str(source), "--gaps", policy, name=f"{policy}.csv")
         assert [r["time"][14:16] for r in rows(out)] == ["30", "31", "32", "33"]
-        assert "1 times going back" in said and "1 duplicated times" in said
+        assert "1 time going back" in said and "1 duplicated time:" in said
 
 
 def quotes_file(path: Path, books: list[tuple[str, str]]) -> Path:

@@ -46,10 +46,18 @@ class Problem:
     detail: str = ""
     """More about the count (``in 184 gaps``)."""
 
+    def counted(self) -> str:
+        """``3 missing intervals``, ``1 missing interval``."""
+        what = self.what
+        if self.count == 1:
+            for plural in ("times", "books", "intervals"):
+                what = what.replace(plural, plural[:-1], 1)
+        return f"{self.count} {what}"
+
     def line(self) -> str:
         where = ", ".join(f"{f}:{ln} ({iso(t)})" for f, ln, t in self.places)
         detail = f" ({self.detail})" if self.detail else ""
-        return f"{self.count} {self.what}{detail}: first at {where}; {self.action}"
+        return f"{self.counted()}{detail}: first at {where}; {self.action}"
 
     def diagnostic(self) -> Diagnostic:
         file, line, at = self.places[0]
