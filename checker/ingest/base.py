@@ -117,6 +117,14 @@ def decimals(
     """``cells`` (text, ints or Decimals) as exact decimals, or an error at the first
     cell that is not a finite number."""
     out = np.empty(len(cells), dtype=object)
+    if len(cells) and isinstance(cells[0], str):  # the common case, at C speed
+        try:
+            out[:] = list(map(Decimal, cells))
+        except (InvalidOperation, TypeError, ValueError):
+            pass
+        else:
+            if all(map(Decimal.is_finite, out)):
+                return out
     for i, cell in enumerate(cells):
         try:
             if isinstance(cell, Decimal):

@@ -196,6 +196,7 @@ def run_import(request: Request) -> Result:
                 raise fail(source.path, 1, "no rows left")
             cleaned.append(source)
         books.append(make_book(instrument, cleaned, interval_us, request.spread_bps))
+    in_contracts(request, books)
     on_axis = join(books, interval_us, request.policy)
     problems += on_axis.problems
     if request.policy == "stop":
@@ -244,6 +245,44 @@ def run_import(request: Request) -> Result:
     )
 
 
+def contracts(
+    request: Request, books: list[Book]
+) -> tuple[dict[str, Decimal | None], dict[str, bool]]:
+    """Each instrument's contract size (None: none given, quantities stay in the base
+    asset) and whether its quantities are whole contracts."""
+    model = request.model
+    whole: dict[str, bool] = {}
+    sizes: dict[str, Decimal | None] = {}
+    if model is not None:
+        for i in model.instruments:
+            whole[i.name] = i.qty.kind == "int"
+            sizes[i.name] = Decimal(i.contract_size.numerator) / Decimal(
+                i.contract_size.denominator
+            )
+    for book in books:
+        given = request.contract_sizes.get(book.instrument) or request.contract_sizes.get("")
+        if given is not None:
+            if given <= 0:
+                raise fail("--contract-size", 1, f"{given}: a contract size is more than 0")
+            sizes[book.instrument] = given
+        sizes.setdefault(book.instrument, None)
+        whole.setdefault(book.instrument, False)
+    return sizes, whole
+
+
+def in_contracts(request: Request, books: list[Book]) -> None:
+    """Every book's quantities converted, in place, from the base asset to contracts."""
+    sizes, whole = contracts(request, books)
+    for book in books:
+        size = sizes[book.instrument] or Decimal(1)
+        done: dict[int, Objects] = {}  # a book made from bars has one array thrice
+        for name in ("bid_size", "ask_size", "volume"):
+            values = getattr(book, name)
+            if id(values) not in done:
+                done[id(values)] = to_contracts(book.unit, values, size, whole[book.instrument])
+            setattr(book, name, done[id(values)])
+
+
 def _columns(
     request: Request,
     books: list[Book],
@@ -254,37 +293,21 @@ def _columns(
     book was made."""
     model = request.model
     names: dict[str, dict[str, str]]
-    whole: dict[str, bool] = {}
-    sizes: dict[str, Decimal | None] = {}
     if model is not None and model.instruments:
         from checker.run.data import venue_columns
 
         names = venue_columns(model)
-        for i in model.instruments:
-            whole[i.name] = i.qty.kind == "int"
-            sizes[i.name] = Decimal(i.contract_size.numerator) / Decimal(
-                i.contract_size.denominator
-            )
     else:
         names = {
             b.instrument: {c: f"{b.instrument}.{c}" if b.instrument else c for c in VENUE_COLUMNS}
             for b in books
         }
-    for book in books:
-        given = request.contract_sizes.get(book.instrument) or request.contract_sizes.get("")
-        if given is not None:
-            if given <= 0:
-                raise fail("--contract-size", 1, f"{given}: a contract size is more than 0")
-            sizes[book.instrument] = given
-        sizes.setdefault(book.instrument, None)
-        whole.setdefault(book.instrument, False)
+    sizes, whole = contracts(request, books)
     out: dict[str, Objects] = {}
     origins = []
     for book in books:
         size = sizes[book.instrument]
-        cols = dict(values[book.instrument])
-        for q in ("bid_size", "ask_size", "volume"):
-            cols[q] = to_contracts(book.unit, cols[q], size or Decimal(1), whole[book.instrument])
+        cols = values[book.instrument]
         for field_name, column in names[book.instrument].items():
             out[column] = cols[field_name]
         rounding = (

@@ -70,9 +70,12 @@ def to_contracts(unit: str, base: Objects, contract_size: Decimal, whole: bool) 
     exponent = Decimal(1) if whole else Decimal(1).scaleb(-PLACES)
     size = Decimal(1) if unit == "contracts" else contract_size
     out = np.empty(len(base), dtype=object)
+    if whole:
+        out[:] = [CONTEXT.divide_int(q, size) for q in base]  # non-negative: the floor
+        return out
     for i, q in enumerate(base):
         value = q if size == 1 else CONTEXT.divide(q, size)
-        if whole or value.as_tuple().exponent < -PLACES:  # type: ignore[operator]
+        if value.as_tuple().exponent < -PLACES:  # type: ignore[operator]
             value = value.quantize(exponent, rounding=ROUND_FLOOR)
         out[i] = value
     return out
