@@ -20,10 +20,12 @@ from checker.run.meta import META_KEY, DataMeta, meta_text, sidecar
 
 def decimal_text(value: Decimal) -> str:
     """Exact decimal text, without an exponent or trailing zeros: ``4663.9167925``."""
-    text = f"{value:f}"
-    if "." in text:
+    text = str(value)
+    if "E" in text:
+        text = f"{value:f}"
+    if "." in text and text[-1] == "0":
         text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    return "0" if text == "-0" else text
 
 
 def time_texts(keys: Ints) -> list[str]:
