@@ -498,3 +498,49 @@ def test_real_parquet_round_trip(tmp_path: Path) -> None:
     quantities = [r.markets["perp"].volume for r in read_feed(out, load_model(MM)).rows]
     assert quantities[0] == 783637  # 783.637 BTC in contracts of 0.001 BTC
     assert Decimal("783.637") / Decimal("0.001") == quantities[0]
+
+
+def test_a_parquet_source_through_a_map(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "book.parquet"
+    table = pa.table(
+        {
+            "ts": pa.array([1642773600000, 1642773601000, 1642773602000], type=pa.int64()),
+            "best_bid": [43000.5, 43001.0, 43000.1],
+            "best_ask": [43001.0, 43001.5, 43000.6],
+            "bq": [0.25, 1.0, 0.1],
+            "aq": [2.0, 0.3, 0.7],
+        }
+    )
+    pq.write_table(table, source)
+    assert "needs --map" in refused(tmp_path, str(source))
+    mapping = ("--map", "time=ts", "--map", "bid=best_bid", "--map", "ask=best_ask")
+    out, _ = imported(
+        tmp_path, str(source), *mapping, "--map", "bid_size=bq", "--map", "ask_size=aq"
+    )
+    got = rows(out)
+    assert [r["time"] for r in got] == [
+        "2022-01-21T14:00:00.000Z",
+        "2022-01-21T14:00:01.000Z",
+        "2022-01-21T14:00:02.000Z",
+    ]
+    assert [(r["bid"], r["ask"], r["bid_size"]) for r in got] == [
+        ("43000.5", "43001", "0.25"),
+        ("43001", "43001.5", "1"),
+        ("43000.1", "43000.6", "0.1"),  # a float read as the shortest decimal, not 43000.099...
+    ]
+    assert "a source of quotes needs time, bid, ask, bid_size, ask_size" in refused(
+        tmp_path, str(source), *mapping
+    )
+
+
+def test_format_override(tmp_path: Path) -> None:
+    quotes = str(SAMPLES / "tardis-quotes.csv")
+    assert "no column 'price': not a Tardis trades file" in refused(
+        tmp_path, quotes, "--format", "tardis-trades"
+    )
+    assert "unknown format 'bloomberg'" in refused(tmp_path, quotes, "--format", "bloomberg")
+    out, _ = imported(tmp_path, f"perp={quotes}", "--format", "perp=tardis-quotes")
+    assert read_meta(out).sources[0]["format"] == "tardis-quotes"  # type: ignore[union-attr]
