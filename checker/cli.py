@@ -850,7 +850,9 @@ def _source_arg(item: str) -> tuple[str, Path]:
     "formats",
     multiple=True,
     metavar="[SOURCE=]FORMAT",
-    help="A source's format when it is not detected (SOURCE: its path or instrument).",
+    help="A source's format, for every source or one (SOURCE: its path or instrument): "
+    "binance-klines, tardis-quotes, tardis-trades, lean-quote, lean-trade, ccxt-ohlcv, "
+    "ccxt-trades, ftx-ohlcv, mapped.  [default: detected]",
 )
 @click.option(
     "--map",
@@ -859,13 +861,18 @@ def _source_arg(item: str) -> tuple[str, Path]:
     metavar="[I.]TARGET=COLUMN",
     help="Read a CSV or Parquet source through a column map, e.g. --map bid=best_bid.",
 )
-@click.option("--interval", help="Resample to this interval: 1s, 1m, 5m, 1h ...")
+@click.option(
+    "--interval",
+    metavar="DURATION",
+    help="Resample to this interval: 500ms, 1s, 1m, 5m, 1h, 1d.  [default: the bars' own; "
+    "none for tick data]",
+)
 @click.option(
     "--gaps",
     type=click.Choice(["stop", "drop", "carry"]),
     default="stop",
     show_default=True,
-    help="What gaps, duplicated or backward times and crossed books do.",
+    help="What to do with gaps, duplicated or backward times and crossed books.",
 )
 @click.option(
     "--model",

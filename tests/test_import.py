@@ -544,3 +544,13 @@ def test_format_override(tmp_path: Path) -> None:
     assert "unknown format 'bloomberg'" in refused(tmp_path, quotes, "--format", "bloomberg")
     out, _ = imported(tmp_path, f"perp={quotes}", "--format", "perp=tardis-quotes")
     assert read_meta(out).sources[0]["format"] == "tardis-quotes"  # type: ignore[union-attr]
+
+
+def test_help_names_every_format() -> None:
+    from checker.ingest import FORMATS
+
+    run = run_cli("data", "import", "--help")
+    assert run.code == 0
+    text = "".join(run.out.split())  # click wraps lines at hyphens
+    for name in FORMATS:
+        assert name in text
