@@ -421,20 +421,30 @@ def test_model_instruments_are_checked(tmp_path: Path) -> None:
 
 # -- the real data in ../shared/data/market, each format with one command ------------------
 
+KLINES = (
+    "2020-03-13_0027-0249",
+    "2021-05-19_1003-1412",
+    "2022-11-08_1500-1823",
+    "2024-08-05_0427-0641",
+)
+COINBASE = "lean_minute/Data/crypto/coinbase/minute/btcusd"
 REAL = {
-    "binance-klines": ["binance_klines_1m/BTCUSDT-1m-2020-03-13_0027-0249.csv"],
+    **{f"binance-klines-{k[:10]}": [f"binance_klines_1m/BTCUSDT-1m-{k}.csv"] for k in KLINES},
     "tardis": [
         "tardis_binance_futures/quotes.csv",
         "tardis_binance_futures/trades.csv",
         "--gaps",
         "drop",
     ],
-    "lean-coinbase": [
-        "lean_minute/Data/crypto/coinbase/minute/btcusd/20170904_quote.zip",
-        "lean_minute/Data/crypto/coinbase/minute/btcusd/20170904_trade.zip",
-        "--gaps",
-        "carry",
-    ],
+    **{
+        f"lean-coinbase-{day}": [
+            f"{COINBASE}/{day}_quote.zip",
+            f"{COINBASE}/{day}_trade.zip",
+            "--gaps",
+            "carry",
+        ]
+        for day in ("20170904", "20171217")
+    },
     "ftx-ohlcv": ["ftx_perp_1m/btc-perp-20211231-20220201_1m.csv"],
 }
 
@@ -491,7 +501,7 @@ def test_real_basis_of_a_perpetual_and_spot(tmp_path: Path) -> None:
 def test_real_parquet_round_trip(tmp_path: Path) -> None:
     if not MARKET.is_dir():
         pytest.skip(f"no real market data at {MARKET}")
-    args = real(REAL["binance-klines"])
+    args = real(REAL["binance-klines-2020-03-13"])
     out, _ = imported(tmp_path, *args, "--model", str(MM), name="k.parquet")
     meta = read_meta(out)
     assert meta is not None and meta.books[0].kind == "candles"
