@@ -564,3 +564,13 @@ def test_help_names_every_format() -> None:
     text = "".join(run.out.split())  # click wraps lines at hyphens
     for name in FORMATS:
         assert name in text
+
+
+def test_options_name_instruments_of_the_import(tmp_path: Path) -> None:
+    ohlcv = str(SAMPLES / "ccxt-ohlcv.json")
+    err = refused(tmp_path, f"perp={ohlcv}", "--contract-size", "prep=0.01")
+    assert (
+        "--contract-size prep=...: 'prep' is not an instrument of this import (it has perp)" in err
+    )
+    err = refused(tmp_path, ohlcv, "--unit", "perp=quote")
+    assert "'perp' is not an instrument of this import (it has none" in err

@@ -90,9 +90,7 @@ def make_book(
     spread_bps: Decimal,
 ) -> Book:
     """The book of ``instrument`` from its cleaned ``sources`` (one of each kind)."""
-    by_kind = {s.kind: s for s in sources}
-    if len(by_kind) != len(sources):
-        raise fail(sources[0].path, 1, f"two sources of one kind for {instrument or 'the book'}")
+    by_kind = {s.kind: s for s in sources}  # one of each kind: the files of a kind are joined
     quotes, trades, candles = (by_kind.get(k) for k in ("quotes", "trades", "candles"))
     label = f"instrument {instrument!r}" if instrument else "the book"
     if quotes is None and trades is not None and candles is not None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from checker.errors import UsageError
 from checker.ingest import detect, mapped
 from checker.ingest.base import Objects, Source, fail, joined
 from checker.ingest.books import Book, make_book
@@ -33,8 +34,8 @@ def parse_interval(text: str) -> int:
     """``500ms``, ``1s``, ``1m``, ``5m``, ``1h``, ``1d`` as ms."""
     found = _INTERVAL.fullmatch(text.strip())
     if found is None or int(found.group(1)) == 0:
-        raise fail(
-            "--interval", 1, f"{text!r}: write a whole number and a unit, e.g. 1s, 1m, 5m, 1h"
+        raise UsageError(
+            f"--interval {text}: write a whole number and a unit, e.g. 500ms, 1s, 1m, 5m, 1h"
         )
     return int(found.group(1)) * _UNIT_MS[found.group(2)]
 
@@ -126,6 +127,25 @@ def _instruments(request: Request) -> list[str]:
     return named
 
 
+def _check_keys(request: Request, instruments: Sequence[str]) -> None:
+    """Every option given for one instrument (or source) names one of this import."""
+    known = set(instruments) | {""}
+    paths = {str(p) for _, p in request.sources}
+    for option, keys in (
+        ("--contract-size", request.contract_sizes),
+        ("--unit", request.units),
+        ("--map", request.maps),
+        ("--format", request.formats),
+    ):
+        for key in keys:
+            if key not in known and not (option == "--format" and key in paths):
+                names = ", ".join(sorted(known - {""})) or "none (name them: INSTRUMENT=PATH)"
+                raise UsageError(
+                    f"{option} {key}=...: '{key}' is not an instrument of this import (it has "
+                    f"{names})"
+                )
+
+
 def _read(request: Request, instrument: str, path: Path) -> Source:
     mapping = request.maps.get(instrument) or request.maps.get("") or {}
     fmt = (
@@ -144,7 +164,7 @@ def _read(request: Request, instrument: str, path: Path) -> Source:
     source.instrument = instrument
     unit = request.units.get(instrument) or request.units.get("")
     if unit:
-        source.unit = check_unit(unit, "--unit")
+        source.unit = check_unit(unit)
     return source
 
 
@@ -157,10 +177,11 @@ def run_import(request: Request) -> Result:
         Bad input, or a problem under the policy ``stop``: nothing is written.
     """
     if request.policy not in POLICIES:
-        raise fail("--gaps", 1, f"{request.policy!r}: one of {', '.join(POLICIES)}")
+        raise UsageError(f"--gaps {request.policy}: one of {', '.join(POLICIES)}")
     if request.spread_bps <= 0:
-        raise fail("--spread-bps", 1, "the spread of a made book must be more than 0 bp")
+        raise UsageError("--spread-bps: the spread of a made book must be more than 0 bp")
     instruments = _instruments(request)
+    _check_keys(request, instruments)
     read = [_read(request, i, p) for i, (_, p) in zip(instruments, request.sources, strict=True)]
     groups: dict[str, dict[str, list[Source]]] = {}
     for source in read:
@@ -263,7 +284,7 @@ def contracts(
         given = request.contract_sizes.get(book.instrument) or request.contract_sizes.get("")
         if given is not None:
             if given <= 0:
-                raise fail("--contract-size", 1, f"{given}: a contract size is more than 0")
+                raise UsageError(f"--contract-size {given}: a contract size is more than 0")
             sizes[book.instrument] = given
         sizes.setdefault(book.instrument, None)
         whole.setdefault(book.instrument, False)

@@ -21,7 +21,8 @@ from decimal import ROUND_FLOOR, Context, Decimal
 
 import numpy as np
 
-from checker.ingest.base import Objects, fail
+from checker.errors import UsageError
+from checker.ingest.base import Objects
 
 PLACES = 12
 CONTEXT = Context(prec=60, rounding=ROUND_FLOOR)
@@ -30,13 +31,13 @@ floor of the exact quotient."""
 _INVERSE = re.compile(r"inverse:(\d+(?:\.\d+)?)")
 
 
-def check_unit(text: str, where: str) -> str:
-    """``text`` as a unit, or a usage error naming ``where``."""
+def check_unit(text: str) -> str:
+    """``text`` as a unit (a bad one is a usage error of ``--unit``)."""
     unit = text.strip().lower()
     if unit in ("base", "quote", "contracts") or _INVERSE.fullmatch(unit):
         return unit
-    raise fail(
-        where, 1, f"unit {text!r}: give base, quote, contracts or inverse:FACE (e.g. inverse:100)"
+    raise UsageError(
+        f"--unit {text}: give base, quote, contracts or inverse:FACE (e.g. inverse:100)"
     )
 
 
