@@ -574,3 +574,18 @@ def test_options_name_instruments_of_the_import(tmp_path: Path) -> None:
     )
     err = refused(tmp_path, ohlcv, "--unit", "perp=quote")
     assert "'perp' is not an instrument of this import (it has none" in err
+
+
+def test_files_of_one_kind_are_joined_and_their_gaps_located(tmp_path: Path) -> None:
+    lines = (SAMPLES / "BTCUSDT-1m-2020-03-13.csv").read_text().splitlines()
+    later = tmp_path / "BTCUSDT-1m-later.csv"
+    later.write_text("\n".join(lines[17:]) + "\n")
+    earlier = tmp_path / "BTCUSDT-1m-earlier.csv"
+    earlier.write_text("\n".join(lines[:15]) + "\n")
+    err = refused(tmp_path, str(later), str(earlier))
+    assert f"{later}:1:1: missing intervals at 2020-03-13T00:45:00.000Z (2 in all, in 1 gap)" in err
+    out, _ = imported(tmp_path, str(later), str(earlier), "--gaps", "drop")
+    whole, _ = imported(tmp_path, str(SAMPLES / "BTCUSDT-1m-2020-03-13.csv"), name="whole.csv")
+    assert rows(out) == [r for i, r in enumerate(rows(whole)) if i not in (15, 16)]
+    meta = read_meta(out)
+    assert meta is not None and [s["path"] for s in meta.sources] == [str(later), str(earlier)]
