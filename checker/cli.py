@@ -819,6 +819,180 @@ def data() -> None:
     """Market data for `seqprove run`."""
 
 
+def _keyed(option: str, given: Sequence[str], example: str) -> dict[str, str]:
+    """``[KEY=]VALUE`` items as {KEY: VALUE} (``""`` when no key is given)."""
+    out: dict[str, str] = {}
+    for item in given:
+        key, sep, value = item.rpartition("=")
+        if sep and not key.strip():
+            raise UsageError(f"{option} {item}: write [KEY=]VALUE, e.g. {option} {example}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _source_arg(item: str) -> tuple[str, Path]:
+    """``INSTRUMENT=PATH`` or ``PATH``."""
+    name, sep, rest = item.partition("=")
+    if sep and name.isidentifier():
+        return name, Path(rest)
+    return "", Path(item)
+
+
+@data.command(name="import")
+@click.argument("sources", nargs=-1, required=True, metavar="[INSTRUMENT=]PATH...")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The file to write: .csv (metadata in FILE.csv.meta.json) or .parquet.",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    metavar="[SOURCE=]FORMAT",
+    help="A source's format, for every source or one (SOURCE: its path or instrument): "
+    "binance-klines, tardis-quotes, tardis-trades, lean-quote, lean-trade, ccxt-ohlcv, "
+    "ccxt-trades, ftx-ohlcv, mapped.  [default: detected]",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="[I.]TARGET=COLUMN",
+    help="Read a CSV or Parquet source through a column map, e.g. --map bid=best_bid.",
+)
+@click.option(
+    "--interval",
+    metavar="DURATION",
+    help="Resample to this interval: 500ms, 1s, 1m, 5m, 1h, 1d.  [default: the bars' own; "
+    "none for tick data]",
+)
+@click.option(
+    "--gaps",
+    type=click.Choice(["stop", "drop", "carry"]),
+    default="stop",
+    show_default=True,
+    help="What to do with gaps, duplicated or backward times and crossed books.",
+)
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path),
+    help="Take instruments and contract sizes from this model; write only its columns.",
+)
+@click.option(
+    "--contract-size",
+    "contract_sizes",
+    multiple=True,
+    metavar="[I=]SIZE",
+    help="Contracts of SIZE base asset (e.g. perp=0.01); overrides the model's.",
+)
+@click.option(
+    "--unit",
+    "units",
+    multiple=True,
+    metavar="[I=]UNIT",
+    help="What a source counts quantities in: base, quote, contracts, inverse:FACE.",
+)
+@click.option(
+    "--spread-bps",
+    default="1",
+    show_default=True,
+    metavar="BPS",
+    help="Spread of a book made from candles or trades, in bp of the price.",
+)
+def import_(
+    sources: tuple[str, ...],
+    out: Path,
+    formats: tuple[str, ...],
+    maps: tuple[str, ...],
+    interval: str | None,
+    gaps: str,
+    model: Path | None,
+    contract_sizes: tuple[str, ...],
+    units: tuple[str, ...],
+    spread_bps: str,
+) -> None:
+    """Import market data from its published formats into a file for `seqprove run`.
+
+    Each SOURCE is a file (PATH, or INSTRUMENT=PATH to prefix its columns): Binance
+    klines, Tardis quotes or trades, LEAN quote or trade bars (zip), ccxt OHLCV or trades
+    (JSON), timestamp/open/high/low/close/volume CSV, or any CSV or Parquet with --map.
+    Exit codes: 0 written; 3 bad input, or a problem the policy `stop` stops on (nothing
+    is written then). See docs/data.md."""
+    from decimal import Decimal, InvalidOperation
+
+    from checker.ingest import IngestError, Request, run_import
+    from checker.lang.loader import load_model
+
+    loaded = None
+    if model is not None:
+        try:
+            loaded = load_model(model)
+        except ModelError as exc:
+            _fail(exc.diagnostics)
+
+    def number(option: str, text: str) -> Decimal:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not value.is_finite() or value <= 0:
+            raise UsageError(f"{option} {text[:40]}: give a number more than 0")
+        return value
+
+    mapping: dict[str, dict[str, str]] = {}
+    for item in maps:
+        target, sep, column = item.partition("=")
+        if not sep or not target.strip() or not column.strip():
+            raise UsageError(f"--map {item}: write TARGET=COLUMN, e.g. --map bid=best_bid")
+        instrument, _, field = target.strip().rpartition(".")
+        mapping.setdefault(instrument, {})[field] = column.strip()
+    request = Request(
+        sources=[_source_arg(s) for s in sources],
+        out=out,
+        formats=_keyed("--format", formats, "binance-klines"),
+        maps=mapping,
+        interval=interval,
+        policy=gaps,
+        model=loaded,
+        contract_sizes={
+            k: number("--contract-size", v)
+            for k, v in _keyed("--contract-size", contract_sizes, "perp=0.01").items()
+        },
+        units=_keyed("--unit", units, "perp=inverse:100"),
+        spread_bps=number("--spread-bps", spread_bps),
+    )
+    try:
+        result = run_import(request)
+    except IngestError as exc:
+        _fail(exc.diagnostics)
+    console = _console(stderr=False)
+    table = Table(title=None, show_edge=False)
+    for heading in ("source", "format", "instrument", "rows"):
+        table.add_column(heading, justify="right" if heading == "rows" else "left", overflow="fold")
+    for source, (_, path) in zip(result.read, request.sources, strict=True):
+        table.add_row(str(path), source.format, source.instrument or "-", str(source.rows))
+    console.print(table)
+    for origin in result.meta.books:
+        console.print(
+            f"book {origin.instrument or '(plain columns)'}: {origin.how}", soft_wrap=True
+        )
+    for problem in result.problems:
+        console.print(f"problem: {problem.line()}", soft_wrap=True)
+    said = "; ".join(f"{p.counted()}: {p.action}" for p in result.problems)
+    console.print(
+        f"policy {result.meta.policy}: {said or 'no problem found, nothing to do'}", soft_wrap=True
+    )
+    console.print(
+        f"wrote {result.out}: {result.rows_out} rows ({result.rows_in} read, {result.cut} book "
+        f"rows outside the sources' common span), {result.first} .. {result.last}, "
+        f"interval {result.meta.interval or 'none (tick data)'}",
+        soft_wrap=True,
+    )
+    console.print(f"columns: {', '.join(result.columns)}", soft_wrap=True)
+
+
 @data.command()
 @click.option("--scenario", type=click.Choice(SCENARIOS), required=True, help="Market regime.")
 @click.option("--ticks", type=click.IntRange(min=1), required=True, help="Rows (one a second).")
