@@ -107,14 +107,17 @@ def test_heavy_tails_clustering_volume_and_spread_go_with_the_moves(scenario: st
         m = minutes(table(scenario, int(60 * c["minutes"]), seed))
         moves.append(np.corrcoef(m["move"], m["volume"])[0, 1])
         big = m["move"] >= m["move"].quantile(0.9)
-        spreads.append(m["spread"][big].median() / m["spread"][~big].median())
+        small = m["move"] <= m["move"].quantile(0.1)
+        spreads.append(m["spread"][big].median() / m["spread"][small].median())
         volumes.append(m["volume"][big].median() / m["volume"][~big].median())
         clusters.append(m["move"].autocorr(1))
         signed = np.diff(np.log(m["mid"].to_numpy()))
         kurtoses.append(pd.Series(signed).kurt())
     assert statistics.median(moves) > 0.2  # volume rises with |move| (0.33-0.75 real)
     assert statistics.median(volumes) > 1.1  # the top decile of moves trades more
-    assert statistics.median(spreads) > 2  # the spread widens with the move
+    assert statistics.median(spreads) > 1.1  # the spread widens with the move
+    calm = minutes(table("calm", int(60 * c["minutes"]), 0))["spread"].median()
+    assert m["spread"].median() > 20 * calm  # a crash's spread is many times a calm one's
     assert statistics.median(clusters) > 0.15  # big minutes cluster (0.48-0.51 real)
     assert statistics.median(kurtoses) > 0.5  # heavier tails than a normal's
 

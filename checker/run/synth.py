@@ -158,8 +158,10 @@ CALIBRATED: dict[str, dict[str, float]] = {
         "volume_a": 0.715,
         "volume_b": 0.778,
         "volume_k": 4.51,
-        "spread_median_bp": 0.0227,
-        "spread_per_move": 0.238,
+        "spread_calm_bp": 0.469,
+        "spread_wide_bp": 6.44,
+        "spread_half_move_bp": 2,
+        "spread_per_move": 0.0349,
     },
     "crash-2021-05": {
         "minutes": 270,
@@ -173,8 +175,10 @@ CALIBRATED: dict[str, dict[str, float]] = {
         "volume_a": 1.15,
         "volume_b": 0.617,
         "volume_k": 1.43,
-        "spread_median_bp": 0.0227,
-        "spread_per_move": 0.238,
+        "spread_calm_bp": 0.469,
+        "spread_wide_bp": 6.44,
+        "spread_half_move_bp": 2,
+        "spread_per_move": 0.0349,
     },
 }
 """The constants of the calibrated scenarios (see the docstring); ``minutes`` is the length
@@ -254,14 +258,14 @@ def _calibrated(c: dict[str, float], z: Floats, seed: int) -> tuple[_Regime, Flo
         level = omega + alpha * x * x + beta * level
     low = int(c["low_at"] * (minutes - 1))
     drift = np.where(np.arange(minutes) <= low, c["fall"], c["rebound"])
-    sigma = np.sqrt(h) * w  # the minute's standard deviation
-    innovation = sigma * zbar
-    sigma *= c["sd"] / np.sqrt(np.mean(innovation * innovation))  # the day's variance, exactly
+    innovation = np.sqrt(h) * w * zbar
+    scale = c["sd"] / np.sqrt(np.mean(innovation * innovation))  # the day's variance, exactly
+    sigma = np.sqrt(h) * scale * w  # the minute's standard deviation
     move = np.abs(drift + sigma * zbar) / c["sd"]  # the minute's |return| over its sd
     noise = own[1].standard_gamma(c["volume_k"], minutes) / c["volume_k"]
     per_second = np.repeat(np.arange(minutes), 60)[:n]
     ret = drift[per_second] / 60 + sigma[per_second] * z / np.sqrt(60.0)
-    vol = np.sqrt(h)[per_second] / (np.sqrt(60.0) * S0)
+    vol = (np.sqrt(h) * scale)[per_second] / (np.sqrt(60.0) * S0)
     regime = _Regime(
         vol=vol,
         mu=drift[per_second] / 60,
@@ -271,16 +275,20 @@ def _calibrated(c: dict[str, float], z: Floats, seed: int) -> tuple[_Regime, Flo
         liq=np.ones(n),
         activity=FLOW * ((c["volume_a"] + c["volume_b"] * move) * noise)[per_second],
     )
-    return regime, ret, (move * c["sd"] * 1e4)[per_second]
+    expected = np.sqrt(2 / np.pi) * sigma * 1e4  # the minute's expected |move|, bp
+    return regime, ret, expected[per_second]
 
 
 def _spread_scale(
     c: dict[str, float], g: _Regime, mid: NDArray[np.floating[Any]], move_bp: Floats
 ) -> None:
-    """Set the spread scale ``e`` (ticks) of a calibrated scenario: a mean spread of
-    ``spread_median_bp + spread_per_move * |minute move in bp|``; the touch sizes thin as
-    it widens (``liq**2`` is the calm scale 0.6 over ``e``, at most 1)."""
-    target = (c["spread_median_bp"] + c["spread_per_move"] * move_bp) * 1e-4 * mid / 0.5
+    """Set the spread scale ``e`` (ticks) of a calibrated scenario for a mean spread of
+    ``calm + wide * m / (m + half) + per_move * m`` bp, ``m`` the minute's expected |move|
+    in bp; the touch sizes thin as it widens (``liq**2`` is the calm scale 0.6 over ``e``,
+    at most 1)."""
+    widening = c["spread_wide_bp"] * move_bp / (move_bp + c["spread_half_move_bp"])
+    widening += c["spread_per_move"] * move_bp
+    target = (c["spread_calm_bp"] + widening) * 1e-4 * mid / 0.5
     g.spread = np.maximum(target - 0.5, 0.0)
     g.liq = np.sqrt(np.minimum(1.0, 0.6 / np.maximum(g.spread, 0.6)))
 
