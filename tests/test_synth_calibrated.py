@@ -130,7 +130,7 @@ def test_compare_prints_both_files_side_by_side(tmp_path: Path) -> None:
     calm = written(tmp_path, "calm", 1200, 1, "parquet")
     done = run_cli("data", "compare", str(crash), str(calm))
     assert done.code == 0, done.err
-    for label in ("max |1m move| (bp)", "p99 |1m move|", "realised volatility", "volume ratio"):
+    for label in ("max abs 1m move (bp)", "p99 abs 1m move", "realised volatility", "volume ratio"):
         assert label in done.out
     assert "spread p99 (bp)" in done.out and "worst interval" in done.out
     assert "SYNTH over REAL: worst move" in done.out

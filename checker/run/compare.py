@@ -268,8 +268,8 @@ def rows(real: Stats, synth: Stats, interval: str) -> list[tuple[str, str, str]]
     return [
         both("rows", lambda s: f"{s.rows:,}"),
         both(f"{interval} intervals (gaps)", lambda s: f"{s.intervals:,} ({s.gaps:,})"),
-        both(f"max |{interval} move| (bp)", lambda s: _number(s.max_move_bp)),
-        both(f"p99 |{interval} move| (bp)", lambda s: _number(s.p99_move_bp)),
+        both(f"max abs {interval} move (bp)", lambda s: _number(s.max_move_bp)),
+        both(f"p99 abs {interval} move (bp)", lambda s: _number(s.p99_move_bp)),
         both("worst interval (start)", lambda s: s.worst_time or "-"),
         both("realised volatility (%/yr)", lambda s: _number(s.realised_vol_pct, 0)),
         both(f"volume ratio (max/median {interval})", lambda s: _number(s.volume_ratio, 1, "x")),

@@ -39,6 +39,36 @@ Scenarios (``n`` ticks; ``U`` uniform draws of the seed's scenario stream):
   of 2 % of the run either side) ``liq`` is 0.02: spreads of about 25 ticks, touch sizes of
   a few contracts and volume near zero.
 
+Calibrated scenarios (``CALIBRATED_SCENARIOS``, fitted to real crash days by
+``bench/calibrate.py``; their constants are ``CALIBRATED``). ``crash-2020-03`` and
+``crash-2021-05`` are the Binance BTCUSDT 1-minute windows of 2020-03-13 00:27-02:49 (143
+minutes) and 2021-05-19 10:03-14:32 (270 minutes), a run of ``60 * minutes`` ticks being
+one such window (a shorter or longer run stretches nothing: the minutes keep their law and
+the fall ends at the same fraction of the run). They replace the price process and the book
+above (the other columns follow from ``vol`` as above, and the kill switch is never pressed:
+these are markets, not a desk):
+
+- each minute's return is ``mu + s * Zbar``: ``Zbar`` the sum of its 60 normal draws over
+  ``sqrt(60)`` (the seconds share the minute's ``s``, so a second's return is ``mu / 60 +
+  s * z / sqrt(60)``), ``s = sqrt(h) * k * w`` with ``w = sqrt((nu - 2) / chi2)``, ``chi2``
+  a sum of ``nu`` squared normals of the minute (so that ``s * Zbar`` is Student-t with
+  ``nu`` degrees of freedom: heavy tails), and ``h`` a GARCH(1,1) variance, ``h' = omega +
+  alpha x**2 + beta h`` (``x`` the minute's innovation, ``omega = (1 - alpha - beta) sd**2``,
+  ``h`` starting at ``sd**2``): volatility clusters. ``k`` scales the run's innovations to
+  the day's variance ``sd**2`` exactly (the fitted level, whatever the draws);
+- ``mu`` is the ``fall`` drift up to ``low_at`` of the run and the ``rebound`` drift after;
+- the volume of a minute is ``FLOW * (volume_a + volume_b * |return| / sd) * G`` contracts a
+  second on average (drawn as above, ``4 U1 U2`` times it), ``G`` a gamma noise of mean 1
+  and shape ``volume_k``: it surges with the move, 3.5-12x its median in the worst minute;
+- the mean spread is ``spread_calm_bp + spread_wide_bp * m / (m + spread_half_move_bp) +
+  spread_per_move * m`` bp, ``m`` the minute's expected ``|move|`` (``0.8 s`` in bp), drawn
+  as above (``e`` ticks for that mean); touch sizes thin as it widens (``liq**2`` is 0.6
+  over ``e``, at most 1).
+
+The two streams these use (the ``chi2`` draws and the gamma noise) are children ``1000`` and
+``1001`` of the seed's ``SeedSequence``, apart from the twelve above and the legs'. Only
+basic arithmetic and ``sqrt`` are used on the path.
+
 Strategy inputs (the scales follow the reference models in ``models/``):
 
 - ``edge`` (USD per option contract): ``-2 + 6 M (1 + 0.5 (vol - 1)) + 0.45 * mid_move
@@ -60,6 +90,8 @@ Strategy inputs (the scales follow the reference models in ``models/``):
 - ``now`` (ms since the session start): ``1000 * tick`` plus a jitter of 0-249 ms.
 - ``mid_move`` (USD): change of the quoted mid ``(bid + ask) / 2`` since the previous row
   (0 on the first).
+
+``time`` is ISO-8601 UTC text, from 2026-01-01T00:00:00Z, one row a second.
 
 ``low``/``high`` bracket the quoted mid path since the previous row: the smaller and larger
 of the two quoted mids, widened by a random intra-second excursion, rounded out to the
