@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from checker.lang.loader import load_model
 from checker.run.compare import CompareError, measure, read_prices
+from checker.run.data import columns_for, read_feed
 from checker.run.meta import BookOrigin, DataMeta, write_sidecar
 from checker.run.synth import (
     CALIBRATED,
@@ -195,6 +197,7 @@ def test_compare_reads_one_instrument_of_a_file_with_legs(tmp_path: Path) -> Non
         ("time,bid,ask,volume\n2024-01-01T00:01:00Z,1,2,3\n2024-01-01T00:00:00Z,1,2,3\n", ":3:1:",
          "the time goes back"),
         ("time,bid,ask,volume\n2024-01-01T00:00:00Z,2,1,3\n", ":2:", "crossed book"),
+        ("time,bid,ask,volume\n2024-01-01T00:00:00Z,1,2,-3\n", ":2:4:", "volume is negative"),
         ("time,bid,ask,volume\n", ":", "no rows"),
     ],
 )  # fmt: skip
@@ -210,6 +213,34 @@ def test_compare_rejects_bad_files_with_where_and_exit_3(
     assert "Traceback" not in done.err
     with pytest.raises(CompareError):
         read_prices(bad)
+
+
+def test_a_bad_parquet_cell_is_reported_by_row(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.parquet"
+    frame = pd.DataFrame(
+        {
+            "time": ["2024-01-01T00:00:00Z", "2024-01-01T00:00:01Z"],
+            "bid": ["1", "one"],
+            "ask": [2.0, 2.0],
+            "volume": [1, 1],
+        }
+    )
+    frame.to_parquet(bad)
+    with pytest.raises(CompareError, match=rf"^{bad}: row 2:2: bid 'one' is not a number"):
+        read_prices(bad)
+
+
+def test_seqprove_run_reads_a_calibrated_file(tmp_path: Path) -> None:
+    model = load_model(ROOT / "models" / "perp_market_maker.yaml")
+    path = tmp_path / "crash.csv"
+    legs = tuple(i.name for i in model.instruments)
+    write_table(synthesize("crash-2021-05", 300, 0, columns_for(model), legs), path)
+    feed = read_feed(path, model)
+    assert len(feed.rows) == 300
+    assert (feed.rows[0].time, feed.rows[-1].time) == (
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:04:59Z",
+    )
 
 
 def test_compare_rejects_a_bad_interval_and_a_missing_file(tmp_path: Path) -> None:

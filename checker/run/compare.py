@@ -164,6 +164,11 @@ def read_prices(path: Path, instrument: str | None = None) -> pd.DataFrame:
             f"{_where(path, at, csv)}:{header.index(TIME_COLUMN) + 1}: the time goes back "
             "from the row above: the rows must be in time order"
         )
+    negative = frame["volume"] < 0
+    if negative.any():
+        at = int(np.flatnonzero(negative.to_numpy())[0])
+        column = header.index(f"{prefix}volume") + 1
+        raise CompareError(f"{_where(path, at, csv)}:{column}: the volume is negative")
     crossed = frame["ask"] < frame["bid"]
     if crossed.any():
         at = int(np.flatnonzero(crossed.to_numpy())[0])
