@@ -58,8 +58,7 @@ from checker.files import collect_files
 from checker.options import DEFAULT_CACHE, DEFAULT_OPTIONS, DEFAULT_PROOFS, ENGINES, Options
 from checker.report.terminal import print_report
 from checker.results import ModelReport, Report
-from checker.run import SCENARIOS
-from checker.run.synth import CALIBRATED_SCENARIOS
+from checker.run import CALIBRATED_SCENARIOS, SCENARIOS
 
 if TYPE_CHECKING:
     from checker.model import Model

@@ -67,7 +67,7 @@ def minutes(t: Table) -> pd.DataFrame:
 
 def test_the_stress_scenarios_are_kept_and_the_calibrated_ones_added() -> None:
     assert SCENARIOS == ("calm", "trend", "crash", "vol-spike", "liquidity-drought")
-    assert CALIBRATED_SCENARIOS == ("crash-2020-03", "crash-2021-05")
+    assert CALIBRATED_SCENARIOS == tuple(CALIBRATED) == ("crash-2020-03", "crash-2021-05")
     with pytest.raises(ValueError, match="crash-2021-05"):
         synthesize("crash-1929", 10, 0)
 

@@ -119,7 +119,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from checker.run import SCENARIOS, TIME_COLUMN
+from checker.run import CALIBRATED_SCENARIOS, SCENARIOS, TIME_COLUMN
 from checker.run import VENUE_COLUMNS as RUN_VENUE_COLUMNS
 
 Kind = Literal["text", "int", "real", "bool"]
@@ -215,7 +215,6 @@ CALIBRATED: dict[str, dict[str, float]] = {
 }
 """The constants of the calibrated scenarios (see the docstring); ``minutes`` is the length
 of the real window, ``--ticks 60 * minutes`` the run to compare with it."""
-CALIBRATED_SCENARIOS: tuple[str, ...] = tuple(CALIBRATED)
 ALL_SCENARIOS: tuple[str, ...] = (*SCENARIOS, *CALIBRATED_SCENARIOS)
 
 
