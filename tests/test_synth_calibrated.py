@@ -194,6 +194,7 @@ def test_compare_reads_one_instrument_of_a_file_with_legs(tmp_path: Path) -> Non
         ("bid,ask,volume\n1,2,3\n", ":1:", "no column time"),
         ("time,bid,ask,volume\n2024-01-01T00:00:00Z,1,2,3\nyesterday,1,2,3\n", ":3:1:", "time"),
         ("time,bid,ask,volume\n2024-01-01T00:00:00Z,1,x2,3\n", ":2:3:", "ask 'x2' is not"),
+        ("time,bid,ask,volume\n0,1,2,3\n60,1,2,3\n,1,2,3\n", ":4:1:", "time '' is neither"),
         ("time,bid,ask,volume\n2024-01-01T00:01:00Z,1,2,3\n2024-01-01T00:00:00Z,1,2,3\n", ":3:1:",
          "the time goes back"),
         ("time,bid,ask,volume\n2024-01-01T00:00:00Z,2,1,3\n", ":2:", "crossed book"),

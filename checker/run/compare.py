@@ -182,8 +182,8 @@ def _times(cells: pd.Series, path: Path, column: int, csv: bool) -> pd.Series:
         stamps = pd.to_datetime(cells, utc=True)
     else:
         numbers = pd.to_numeric(cells, errors="coerce")
-        if numbers.notna().all():
-            stamps = pd.to_datetime(numbers.astype(float), unit="s", utc=True)
+        if pd.notna(numbers.iloc[0]):  # the first row's kind is the file's
+            stamps = pd.to_datetime(numbers.astype(float), unit="s", utc=True, errors="coerce")
         else:
             stamps = pd.to_datetime(cells, utc=True, errors="coerce", format="ISO8601")
     bad = stamps.isna()
