@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow faults crosscheck malformed adversarial bench bench-verify bench-executor bench-cache bench-planted bench-trust bench-versions bench-import schema clean
+.PHONY: verify test lint typecheck test-slow faults crosscheck malformed adversarial bench bench-verify bench-executor bench-cache bench-planted bench-trust bench-versions bench-import bench-calibrate schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,7 @@ crosscheck: $(STAMP)
 adversarial: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m slow -rA tests/test_adversarial.py
 
-bench: bench-cache bench-executor bench-verify bench-planted bench-trust bench-versions bench-import
+bench: bench-cache bench-executor bench-verify bench-planted bench-trust bench-versions bench-import bench-calibrate
 
 bench-verify: $(STAMP)
 	$(BIN)/python bench/run.py
@@ -78,6 +78,11 @@ bench-versions: $(STAMP)
 # (../shared/data/market; nothing is measured without it).
 bench-import: $(STAMP)
 	$(BIN)/python bench/import_speed.py --markdown
+
+# The calibrated crash scenarios: their constants fitted again on ../shared/data/market and
+# data compare against the real days over 20 seeds.
+bench-calibrate: $(STAMP)
+	$(BIN)/python bench/calibrate.py --markdown
 
 schema: $(STAMP)
 	$(BIN)/seqprove schema > spec/model.schema.json

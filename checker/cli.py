@@ -59,7 +59,7 @@ from checker.files import collect_files
 from checker.options import DEFAULT_CACHE, DEFAULT_OPTIONS, DEFAULT_PROOFS, ENGINES, Options
 from checker.report.terminal import print_report
 from checker.results import ModelReport, Report
-from checker.run import SCENARIOS
+from checker.run import CALIBRATED_SCENARIOS, SCENARIOS
 
 if TYPE_CHECKING:
     from checker.model import Model
@@ -994,7 +994,12 @@ def import_(
 
 
 @data.command()
-@click.option("--scenario", type=click.Choice(SCENARIOS), required=True, help="Market regime.")
+@click.option(
+    "--scenario",
+    type=click.Choice((*SCENARIOS, *CALIBRATED_SCENARIOS)),
+    required=True,
+    help="Market regime; crash-2020-03 and crash-2021-05 are fitted to those real days.",
+)
 @click.option("--ticks", type=click.IntRange(min=1), required=True, help="Rows (one a second).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option(
@@ -1108,6 +1113,64 @@ def derive(
     for line in made.how:
         _echo(f"derived {line}")
     _echo(f"{out}: {len(made.columns)} column(s) added to {source}")
+
+
+@data.command()
+@click.argument("real", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("synth", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--interval",
+    default="1m",
+    show_default=True,
+    help="Resample both files to this interval: a count and s, m, h or d.",
+)
+@click.option(
+    "--instrument",
+    metavar="I",
+    help="Read the instrument's columns I.bid, I.ask, I.volume (in both files).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+def compare(real: Path, synth: Path, interval: str, instrument: str | None, as_json: bool) -> None:
+    """Print the market statistics of two data files side by side.
+
+    Both are resampled to --interval on the mid (bid + ask) / 2 (the last of each interval)
+    and the volume (summed): the largest and 99th-percentile moves in bp, the realised
+    volatility, the volume ratio (largest interval over the median one), the worst
+    interval's time and the spread (row by row). A spread made from candles is marked."""
+    from checker.run.compare import interval_seconds, measure, ratio, rows
+
+    interval_seconds(interval)
+    left, right = (measure(p, interval, instrument) for p in (real, synth))
+    if as_json:
+        out = {
+            "interval": interval,
+            "real": left.to_json(),
+            "synth": right.to_json(),
+            "synth_over_real": {
+                "max_move": ratio(left.max_move_bp, right.max_move_bp),
+                "volume_ratio": ratio(left.volume_ratio, right.volume_ratio),
+            },
+        }
+        _echo(json.dumps(out, indent=2))
+        return
+    table = Table(title=f"market statistics, {interval} intervals")
+    table.add_column("statistic")
+    table.add_column(f"REAL {real.name}", justify="right", overflow="fold")
+    table.add_column(f"SYNTH {synth.name}", justify="right", overflow="fold")
+    for label, a, b in rows(left, right, interval):
+        table.add_row(label, a, b)
+    console = _console(stderr=False)
+    console.print(table)
+    for s in (left, right):
+        if s.book_made:
+            how = f" ({s.how})" if s.how else ""
+            console.print(f"{s.path}: the book was {s.book}{how}: its spread is not a real one")
+    worst, surge = (
+        ratio(left.max_move_bp, right.max_move_bp),
+        ratio(left.volume_ratio, right.volume_ratio),
+    )
+    if worst is not None and surge is not None:
+        console.print(f"SYNTH over REAL: worst move {worst:.2f}x, volume ratio {surge:.2f}x")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

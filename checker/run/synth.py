@@ -39,6 +39,36 @@ Scenarios (``n`` ticks; ``U`` uniform draws of the seed's scenario stream):
   of 2 % of the run either side) ``liq`` is 0.02: spreads of about 25 ticks, touch sizes of
   a few contracts and volume near zero.
 
+Calibrated scenarios (``CALIBRATED_SCENARIOS``, fitted to real crash days by
+``bench/calibrate.py``; their constants are ``CALIBRATED``). ``crash-2020-03`` and
+``crash-2021-05`` are the Binance BTCUSDT 1-minute windows of 2020-03-13 00:27-02:49 (143
+minutes) and 2021-05-19 10:03-14:32 (270 minutes), a run of ``60 * minutes`` ticks being
+one such window (a shorter or longer run stretches nothing: the minutes keep their law and
+the fall ends at the same fraction of the run). They replace the price process and the book
+above (the other columns follow from ``vol`` as above, and the kill switch is never pressed:
+these are markets, not a desk):
+
+- each minute's return is ``mu + s * Zbar``: ``Zbar`` the sum of its 60 normal draws over
+  ``sqrt(60)`` (the seconds share the minute's ``s``, so a second's return is ``mu / 60 +
+  s * z / sqrt(60)``), ``s = sqrt(h) * k * w`` with ``w = sqrt((nu - 2) / chi2)``, ``chi2``
+  a sum of ``nu`` squared normals of the minute (so that ``s * Zbar`` is Student-t with
+  ``nu`` degrees of freedom: heavy tails), and ``h`` a GARCH(1,1) variance, ``h' = omega +
+  alpha x**2 + beta h`` (``x`` the minute's innovation, ``omega = (1 - alpha - beta) sd**2``,
+  ``h`` starting at ``sd**2``): volatility clusters. ``k`` scales the run's innovations to
+  the day's variance ``sd**2`` exactly (the fitted level, whatever the draws);
+- ``mu`` is the ``fall`` drift up to ``low_at`` of the run and the ``rebound`` drift after;
+- the volume of a minute is ``FLOW * (volume_a + volume_b * |return| / sd) * G`` contracts a
+  second on average (drawn as above, ``4 U1 U2`` times it), ``G`` a gamma noise of mean 1
+  and shape ``volume_k``: it surges with the move, 3.5-12x its median in the worst minute;
+- the mean spread is ``spread_calm_bp + spread_wide_bp * m / (m + spread_half_move_bp) +
+  spread_per_move * m`` bp, ``m`` the minute's expected ``|move|`` (``0.8 s`` in bp), drawn
+  as above (``e`` ticks for that mean); touch sizes thin as it widens (``liq**2`` is 0.6
+  over ``e``, at most 1).
+
+The two streams these use (the ``chi2`` draws and the gamma noise) are children ``1000`` and
+``1001`` of the seed's ``SeedSequence``, apart from the twelve above and the legs'. Only
+basic arithmetic and ``sqrt`` are used on the path.
+
 Strategy inputs (the scales follow the reference models in ``models/``):
 
 - ``edge`` (USD per option contract): ``-2 + 6 M (1 + 0.5 (vol - 1)) + 0.45 * mid_move
@@ -60,6 +90,8 @@ Strategy inputs (the scales follow the reference models in ``models/``):
 - ``now`` (ms since the session start): ``1000 * tick`` plus a jitter of 0-249 ms.
 - ``mid_move`` (USD): change of the quoted mid ``(bid + ask) / 2`` since the previous row
   (0 on the first).
+
+``time`` is ISO-8601 UTC text, from 2026-01-01T00:00:00Z, one row a second.
 
 ``low``/``high`` bracket the quoted mid path since the previous row: the smaller and larger
 of the two quoted mids, widened by a random intra-second excursion, rounded out to the
@@ -87,7 +119,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from checker.run import SCENARIOS, TIME_COLUMN
+from checker.run import CALIBRATED_SCENARIOS, SCENARIOS, TIME_COLUMN
 from checker.run import VENUE_COLUMNS as RUN_VENUE_COLUMNS
 
 Kind = Literal["text", "int", "real", "bool"]
@@ -141,6 +173,50 @@ COLUMNS: dict[str, Column] = {
 P0, S0, DEPTH, FLOW, LAM0 = 60_000.0, 6e-5, 20_000.0, 1_000.0, 1 / 3600
 START = np.datetime64("2026-01-01T00:00:00", "s")
 
+CALIBRATED: dict[str, dict[str, float]] = {
+    # Fitted by bench/calibrate.py (`make bench-calibrate`) on the Binance spot BTCUSDT
+    # 1-minute klines of ../shared/data/market/binance_klines_1m (2020-03-13 00:27-02:49 and
+    # 2021-05-19 10:03-14:32 UTC) and, for the spread, Coinbase BTCUSD's minute quote bars of
+    # 2017-09-04 (lean_minute); three significant digits. See the docstring above.
+    "crash-2020-03": {
+        "minutes": 143,
+        "low_at": 0.768,
+        "fall": -0.00211,
+        "rebound": 0.00854,
+        "alpha": 0.24,
+        "beta": 0.73,
+        "nu": 8,
+        "sd": 0.0172,
+        "volume_a": 0.715,
+        "volume_b": 0.778,
+        "volume_k": 4.51,
+        "spread_calm_bp": 0.469,
+        "spread_wide_bp": 6.44,
+        "spread_half_move_bp": 2,
+        "spread_per_move": 0.0349,
+    },
+    "crash-2021-05": {
+        "minutes": 270,
+        "low_at": 0.691,
+        "fall": -0.0016,
+        "rebound": 0.00195,
+        "alpha": 0.28,
+        "beta": 0.71,
+        "nu": 5,
+        "sd": 0.0116,
+        "volume_a": 1.15,
+        "volume_b": 0.617,
+        "volume_k": 1.43,
+        "spread_calm_bp": 0.469,
+        "spread_wide_bp": 6.44,
+        "spread_half_move_bp": 2,
+        "spread_per_move": 0.0349,
+    },
+}
+"""The constants of the calibrated scenarios (see the docstring); ``minutes`` is the length
+of the real window, ``--ticks 60 * minutes`` the run to compare with it."""
+ALL_SCENARIOS: tuple[str, ...] = (*SCENARIOS, *CALIBRATED_SCENARIOS)
+
 
 @dataclass
 class _Regime:
@@ -151,6 +227,8 @@ class _Regime:
     jump_sd: Floats
     liq: Floats  # liquidity, 1 normal, towards 0 when the book empties
     kill_at: int | None = None
+    spread: Floats | None = None  # the spread's scale e in ticks, when not from vol and liq
+    activity: Floats | None = None  # mean contracts traded a second, when not from vol and liq
 
 
 def _regime(scenario: str, n: int, u: Floats) -> _Regime:
@@ -183,6 +261,69 @@ def _regime(scenario: str, n: int, u: Floats) -> _Regime:
     return r
 
 
+def _calibrated(c: dict[str, float], z: Floats, seed: int) -> tuple[_Regime, Floats, Floats]:
+    """The regime and the returns a second of a calibrated scenario (see the docstring).
+
+    Each minute's innovation is ``sqrt(h) w Zbar``: ``Zbar`` the sum of the minute's normal
+    draws ``z`` over ``sqrt(60)``, ``w = sqrt((nu - 2) / chi2)`` with ``chi2`` a sum of
+    ``nu`` squared normals, so that it is Student-t of variance ``h``; ``h`` follows the
+    GARCH(1,1) recursion from its long-run level. Only basic arithmetic and ``sqrt``."""
+    n = len(z)
+    minutes = -(-n // 60)
+    nu = int(c["nu"])
+    own = [
+        np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1000 + i,))) for i in range(2)
+    ]
+    chi2 = (own[0].standard_normal((minutes, nu)) ** 2).sum(axis=1)
+    w = np.sqrt((nu - 2) / chi2)
+    padded = np.zeros(minutes * 60)
+    padded[:n] = z
+    zbar = padded.reshape(minutes, 60).sum(axis=1) / np.sqrt(60.0)
+    var = c["sd"] * c["sd"]
+    omega, alpha, beta = (1 - c["alpha"] - c["beta"]) * var, c["alpha"], c["beta"]
+    h = np.empty(minutes)
+    level = var
+    for m in range(minutes):
+        h[m] = level
+        x = np.sqrt(level) * w[m] * zbar[m]
+        level = omega + alpha * x * x + beta * level
+    low = int(c["low_at"] * (minutes - 1))
+    drift = np.where(np.arange(minutes) <= low, c["fall"], c["rebound"])
+    innovation = np.sqrt(h) * w * zbar
+    scale = c["sd"] / np.sqrt(np.mean(innovation * innovation))  # the day's variance, exactly
+    sigma = np.sqrt(h) * scale * w  # the minute's standard deviation
+    move = np.abs(drift + sigma * zbar) / c["sd"]  # the minute's |return| over its sd
+    noise = own[1].standard_gamma(c["volume_k"], minutes) / c["volume_k"]
+    per_second = np.repeat(np.arange(minutes), 60)[:n]
+    ret = drift[per_second] / 60 + sigma[per_second] * z / np.sqrt(60.0)
+    vol = (np.sqrt(h) * scale)[per_second] / (np.sqrt(60.0) * S0)
+    regime = _Regime(
+        vol=vol,
+        mu=drift[per_second] / 60,
+        lam=np.zeros(n),
+        jump_mean=np.zeros(n),
+        jump_sd=np.zeros(n),
+        liq=np.ones(n),
+        activity=FLOW * ((c["volume_a"] + c["volume_b"] * move) * noise)[per_second],
+    )
+    expected = np.sqrt(2 / np.pi) * sigma * 1e4  # the minute's expected |move|, bp
+    return regime, ret, expected[per_second]
+
+
+def _spread_scale(
+    c: dict[str, float], g: _Regime, mid: NDArray[np.floating[Any]], move_bp: Floats
+) -> None:
+    """Set the spread scale ``e`` (ticks) of a calibrated scenario for a mean spread of
+    ``calm + wide * m / (m + half) + per_move * m`` bp, ``m`` the minute's expected |move|
+    in bp; the touch sizes thin as it widens (``liq**2`` is the calm scale 0.6 over ``e``,
+    at most 1)."""
+    widening = c["spread_wide_bp"] * move_bp / (move_bp + c["spread_half_move_bp"])
+    widening += c["spread_per_move"] * move_bp
+    target = (c["spread_calm_bp"] + widening) * 1e-4 * mid / 0.5
+    g.spread = np.maximum(target - 0.5, 0.0)
+    g.liq = np.sqrt(np.minimum(1.0, 0.6 / np.maximum(g.spread, 0.6)))
+
+
 def _moving_noise(z: Floats, window: int) -> Floats:
     """Moving average of unit white noise over ``window`` rows, rescaled to unit variance."""
     c = np.cumsum(z)
@@ -210,7 +351,7 @@ def _book(
     u_range: Floats,
 ) -> dict[str, tuple[NDArray[Any], int]]:
     """The venue columns of a book quoted around the latent ``mid``."""
-    e = 0.6 + 0.4 * (g.vol - 1) + 0.5 * (1 / g.liq - 1)
+    e = 0.6 + 0.4 * (g.vol - 1) + 0.5 * (1 / g.liq - 1) if g.spread is None else g.spread
     spread = 1 + np.floor(e * u_spread.sum(axis=1)).astype(np.int64)
     bid2 = np.rint(mid * 2 - spread / 2).astype(np.int64)  # prices in half dollars
     ask2 = bid2 + spread
@@ -220,7 +361,7 @@ def _book(
     low2 = np.floor(np.minimum(prev4, mid4) / 2 - 2 * excursion[:, 0]).astype(np.int64)
     high2 = np.ceil(np.maximum(prev4, mid4) / 2 + 2 * excursion[:, 1]).astype(np.int64)
     sizes = np.floor((DEPTH * g.liq * g.liq)[:, None] * (0.25 + 1.5 * u_depth)).astype(np.int64)
-    activity = FLOW * g.vol * np.sqrt(g.vol) * g.liq * g.liq
+    activity = FLOW * g.vol * np.sqrt(g.vol) * g.liq * g.liq if g.activity is None else g.activity
     volume = np.floor(activity * 4 * u_flow[:, 0] * u_flow[:, 1]).astype(np.int64)
     return {
         "bid": (bid2, 2),
@@ -252,10 +393,17 @@ def _generate(
     )
     u_clock = streams[11].random(n)
 
-    g = _regime(scenario, n, u_scn)
-    ret = g.mu + S0 * g.vol * z + np.where(u_jump < g.lam, g.jump_mean + g.jump_sd * z_jump, 0.0)
-    ret[0] = 0.0
-    mid = P0 * np.cumprod(np.maximum(1 + ret, 0.5))
+    if scenario in CALIBRATED:
+        g, ret, move_bp = _calibrated(CALIBRATED[scenario], z, seed)
+        ret[0] = 0.0
+        mid = P0 * np.cumprod(np.maximum(1 + ret, 0.5))
+        _spread_scale(CALIBRATED[scenario], g, mid, move_bp)
+    else:
+        g = _regime(scenario, n, u_scn)
+        ret = g.mu + S0 * g.vol * z
+        ret += np.where(u_jump < g.lam, g.jump_mean + g.jump_sd * z_jump, 0.0)
+        ret[0] = 0.0
+        mid = P0 * np.cumprod(np.maximum(1 + ret, 0.5))
 
     book = _book(mid, g, u_spread, u_depth, u_flow, u_range)
     mid4 = book["bid"][0] + book["ask"][0]  # quoted mid in quarter dollars
@@ -341,8 +489,9 @@ def synthesize(
     The columns come in ``COLUMNS`` order (the legs' after ``time``, in leg order) whatever
     the order asked; a column's values do not depend on which other columns are asked for.
     """
-    if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
+    if scenario not in ALL_SCENARIOS:
+        known = ", ".join(ALL_SCENARIOS)
+        raise ValueError(f"unknown scenario {scenario!r}; choose one of {known}")
     if isinstance(ticks, bool) or not isinstance(ticks, int) or ticks < 1:
         raise ValueError(f"ticks must be a positive integer, not {ticks!r}")
     if isinstance(columns, str):
