@@ -990,7 +990,20 @@ def import_(
         f"interval {result.meta.interval or 'none (tick data)'}",
         soft_wrap=True,
     )
-    console.print(f"columns: {', '.join(result.columns)}", soft_wrap=True)
+    if loaded is not None:
+        from checker.run.derive import DeriveError, derive
+
+        try:
+            made = derive(loaded, result.out, result.out)
+        except DeriveError as exc:
+            _echo(f"error: {exc}", err=True)
+            sys.exit(3)
+        for line in made.how:
+            console.print(f"derived {line} (seqprove data derive)", soft_wrap=True)
+        columns = [*result.columns, *made.columns]
+    else:
+        columns = list(result.columns)
+    console.print(f"columns: {', '.join(columns)}", soft_wrap=True)
 
 
 @data.command()

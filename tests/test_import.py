@@ -409,14 +409,15 @@ def test_model_instruments_are_checked(tmp_path: Path) -> None:
     assert "name each source's" in err
     err = refused(tmp_path, f"perp={SAMPLES / 'ccxt-ohlcv.json'}", "--model", str(basis))
     assert "has no instrument 'perp'" in err
-    err = refused(
-        tmp_path,
-        f"spot={SAMPLES / 'ccxt-ohlcv.json'}",
-        f"future={SAMPLES / 'ccxt-ohlcv.json'}",
-        "--model",
-        str(basis),
-    )
-    assert "basis_bps" in err and "no source gives" in err
+    legs = (f"spot={SAMPLES / 'ccxt-ohlcv.json'}", f"future={SAMPLES / 'ccxt-ohlcv.json'}")
+    out, said = imported(tmp_path, *legs, "--model", str(basis))
+    # the inputs no exchange publishes are derived from the rows (seqprove data derive)
+    assert "derived basis_bps: the second leg's mid over the first's" in said
+    assert {r["basis_bps"] for r in rows(out)} == {"0.00"}  # the same candles on both legs
+    options = ROOT / "models" / "delta_hedged_options_mm.yaml"
+    candles = SAMPLES / "ccxt-ohlcv.json"
+    err = refused(tmp_path, f"option={candles}", f"perp={candles}", "--model", str(options))
+    assert "edge" in err and "cannot make" in err  # an option pricer's output
 
 
 # -- the real data in ../shared/data/market, each format with one command ------------------

@@ -353,16 +353,22 @@ def _columns(
             )
         )
     if model is not None:
-        from checker.run.data import columns_for
+        from checker.run.data import columns_for, input_column, market_inputs, venue_columns
+        from checker.run.derive import DERIVABLE
 
+        forms = venue_columns(model, list(out))
+        derivable = {
+            input_column(model, v, forms) for v in market_inputs(model) if v.name in DERIVABLE
+        }
         wanted = [c for c in columns_for(model) if c != "time"]
-        missing = [c for c in wanted if c not in out]
+        missing = [c for c in wanted if c not in out and c not in derivable]
         if missing:
             raise fail(
                 str(request.sources[0][1]),
                 1,
                 f"{model.strategy} reads column(s) {', '.join(missing)}, which no source "
-                "gives (import without --model and add them, or give a source for each)",
+                "gives and `seqprove data derive` cannot make (give a source for each, or "
+                "import without --model and add them)",
             )
-        out = {c: out[c] for c in wanted}
+        out = {c: out[c] for c in wanted if c in out}
     return out, origins
