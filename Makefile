@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow faults crosscheck malformed adversarial bench bench-verify bench-executor bench-cache bench-planted bench-trust bench-versions bench-import bench-calibrate schema clean
+.PHONY: verify test lint typecheck test-slow faults crosscheck malformed adversarial bench bench-verify bench-executor bench-cache bench-planted bench-trust bench-versions bench-import bench-calibrate real-runs schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,11 @@ bench-import: $(STAMP)
 # data compare against the real days over 20 seeds.
 bench-calibrate: $(STAMP)
 	$(BIN)/python bench/calibrate.py --markdown
+
+# Every reference model over every real window of ../shared/data/market: a report and a
+# plot per run under runs/real, the outcomes as the table of docs/data.md.
+real-runs: $(STAMP)
+	$(BIN)/python bench/real_runs.py --markdown
 
 schema: $(STAMP)
 	$(BIN)/seqprove schema > spec/model.schema.json
