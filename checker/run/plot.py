@@ -335,7 +335,8 @@ def figure(report: RunReport) -> Figure:
 
 def _draw_steps(ax: Axes, report: RunReport, x: np.ndarray[Any, Any], steps: list[str]) -> None:
     """A lane per step, filled where the model was in it (runs closer than a pixel are
-    drawn as one); each lane's label counts the entries into its step."""
+    drawn as one, and none narrower than three pixels, so that a step held for one tick
+    shows); each lane's label counts the entries into its step."""
     from matplotlib import colormaps
 
     recorded = report.stats.steps
@@ -360,7 +361,7 @@ def _draw_steps(ax: Axes, report: RunReport, x: np.ndarray[Any, Any], steps: lis
         cut = np.flatnonzero(starts[1:] - stops[:-1] > pixel)
         left = starts[np.concatenate(([0], cut + 1))]
         right = stops[np.concatenate((cut, [len(starts) - 1]))]
-        widths = np.maximum(right - left, pixel)
+        widths = np.maximum(right - left, 3 * pixel)
         color = "tab:red" if step in report.model.final else palette(row % 10)
         ax.broken_barh(list(zip(left, widths, strict=True)), (row - 0.4, 0.8), color=color)
     ax.set_yticks(range(len(steps)), labels, fontsize="small")
