@@ -29,6 +29,7 @@ from checker.run import SCENARIOS
 from checker.run.data import DataError, columns_for, read_feed
 from checker.run.executor import Executor
 from checker.run.journal import FORMAT_BOOKS, Journal
+from checker.run.plot import figure
 from checker.run.report import RunReport, band, plot
 from checker.run.synth import synthesize, write_table
 from checker.run.venue import Fill, Market, PaperVenue
@@ -547,7 +548,10 @@ def test_plot_has_a_panel_per_instrument_and_one_for_pnl(tmp_path: Path) -> None
     from PIL import Image
 
     with Image.open(path) as image:
-        assert image.size == (1100, 825)
+        assert image.size[0] == 1200
+    labels = [ax.get_ylabel() for ax in figure(report).axes]
+    books = [f"{i.name} {part}" for i in model.instruments for part in ("price", "position")]
+    assert labels == ["step (entries)", *books, "PnL"]
 
 
 # -- found on the way (regressions of the verifier and the certificates) ----------------------

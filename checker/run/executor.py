@@ -254,9 +254,18 @@ class Executor:
             )
         try:
             for row in journal.ticks():
-                self.stats.add(row["tick"], row["actions"], row["event"], [], *self._points_of(row))
+                self.stats.add(
+                    row["tick"],
+                    row["actions"],
+                    row["event"],
+                    [],
+                    *self._points_of(row),
+                    time=row["time"],
+                    step=row["step"],
+                )
             self.stats.fills_of.update(journal.fill_counts())
             self.stats.fills = sum(self.stats.fills_of.values())
+            self.stats.fill_log = journal.fills()
             self._restore(last)
         except (KeyError, TypeError, ValueError, VenueError) as exc:
             raise JournalDamaged(
@@ -620,7 +629,16 @@ class Executor:
             for name, v in self.books
         }
         equity = self.books.equity()
-        self.stats.add(tick, actions, event, fills, points, equity)
+        self.stats.add(
+            tick,
+            actions,
+            event,
+            fills,
+            points,
+            equity,
+            time=None if row is None else row.time,
+            step=self.config.step,
+        )
         if self.journal is None:
             return
         mid: str | None

@@ -28,6 +28,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -442,6 +443,27 @@ class Journal:
             return {"": self.count("fills")}
         query = "SELECT instrument, COUNT(*) FROM fills GROUP BY instrument"
         return {str(name): int(n) for name, n in self.db.execute(query)}
+
+    def fills(self) -> list[Fill]:
+        """Every fill of the run, in the order they were journaled."""
+        columns = FILL_COLUMNS_BOOKS if self.instruments else FILL_COLUMNS
+        found = []
+        for row in self.db.execute(f"SELECT {', '.join(columns)} FROM fills ORDER BY tick, rowid"):
+            f = dict(zip(columns, row, strict=True))
+            found.append(
+                Fill(
+                    f["fill_id"],
+                    f["cid"],
+                    int(f["tick"]),
+                    f["side"],
+                    Fraction(f["qty"]),
+                    Fraction(f["price"]),
+                    f["kind"],
+                    f.get("instrument", ""),
+                    bool(f.get("pending", False)),
+                )
+            )
+        return found
 
     def events(self) -> list[tuple[int, dict[str, Any]]]:
         return [

@@ -1,4 +1,4 @@
-"""The end-of-run report (terminal and JSON) and its plot (PNG, with matplotlib).
+"""The end-of-run report (terminal and JSON); its plot is drawn by :mod:`checker.run.plot`.
 
 A model without instruments is reported on its one venue: its position against the
 ``venue`` section's ``position_limit``. A model with instruments is reported per
@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import sympy
@@ -20,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from checker.model import Model, book_name, decimal_text
+from checker.run.plot import plot as plot  # noqa: PLC0414  (re-exported: its old home)
 from checker.run.stats import Outcome, Stats
 from checker.run.venue import Num
 
@@ -270,87 +270,3 @@ def print_run(report: RunReport, console: Console) -> None:
         "limit": "bold red",
     }
     console.print(f"[{style[report.outcome.reason]}]{report.outcome.message}[/]")
-
-
-def plot(report: RunReport, path: Path) -> None:
-    """Without instruments: price, the venue position with the limit band, and PnL, one
-    panel each. With instruments: a panel per instrument (its position with its band,
-    its open buy and sell quantities) and one PnL panel."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if report.model.instruments:
-        _plot_books(report, path, plt)
-        return
-    series = report.stats.series
-    ticks = [t for t, *_ in series]
-    mids = [float(m) if m is not None else float("nan") for _, m, _, _ in series]
-    positions = [float(p) for _, _, p, _ in series]
-    pnl = [float(e) for *_, e in series]
-    fig, (ax1, ax2, ax3) = plt.subplots(3, 1, sharex=True, figsize=(10, 7.5))
-    ax1.plot(ticks, mids, linewidth=0.8, color="tab:blue")
-    ax1.set_ylabel("mid price")
-    ax1.set_title(f"{report.model.strategy} over {Path(report.data).name}: {report.outcome.reason}")
-    ax2.step(ticks, positions, where="post", linewidth=0.8, color="tab:purple")
-    limit = report.model.venue.position_limit
-    if limit is not None:
-        ax2.axhspan(-float(limit), float(limit), color="tab:green", alpha=0.12, label="limit")
-        ax2.axhline(float(limit), color="tab:green", linewidth=0.6)
-        ax2.axhline(-float(limit), color="tab:green", linewidth=0.6)
-        ax2.legend(loc="upper left")
-    ax2.set_ylabel("venue position")
-    ax3.plot(ticks, pnl, linewidth=0.8, color="tab:orange")
-    ax3.axhline(0, color="grey", linewidth=0.5)
-    ax3.set_ylabel("PnL")
-    ax3.set_xlabel("tick")
-    for breach in report.stats.breaches + report.stats.limit_breaches:
-        for ax in (ax1, ax2, ax3):
-            ax.axvline(breach["tick"], color="tab:red", linestyle="--", linewidth=0.8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _plot_books(report: RunReport, path: Path, plt: Any) -> None:
-    instruments = report.model.instruments
-    panels = len(instruments) + 1
-    fig, axes = plt.subplots(panels, 1, sharex=True, figsize=(10, 2.5 * panels))
-    title = f"{report.model.strategy} over {Path(report.data).name}: {report.outcome.reason}"
-    axes[0].set_title(title)
-    for ax, instrument in zip(axes, instruments, strict=False):
-        points = report.stats.books.get(instrument.name, [])
-        ticks = [p[0] for p in points]
-        ax.step(ticks, [float(p[3]) for p in points], where="post", linewidth=0.6,
-                color="tab:blue", label="open buy", zorder=3)  # fmt: skip
-        ax.step(ticks, [-float(p[4]) for p in points], where="post", linewidth=0.6,
-                color="tab:red", label="open sell (below 0)", zorder=3)  # fmt: skip
-        ax.step(ticks, [float(p[2]) for p in points], where="post", linewidth=1.2,
-                color="tab:purple", label="position", zorder=4)  # fmt: skip
-        allowed = band(report.model, instrument.name)
-        if allowed is not None and (allowed.low is not None or allowed.high is not None):
-            low = float(allowed.low) if allowed.low is not None else ax.get_ylim()[0]
-            high = float(allowed.high) if allowed.high is not None else ax.get_ylim()[1]
-            ax.axhspan(low, high, color="tab:green", alpha=0.1, label=f"band {allowed.text}")
-            for bound in (allowed.low, allowed.high):
-                if bound is not None:
-                    ax.axhline(float(bound), color="tab:green", linewidth=0.6, zorder=1)
-        low, high = ax.get_ylim()
-        ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
-        ax.set_ylabel(instrument.name)
-        ax.legend(loc="upper left", fontsize="small")
-    pnl_ax = axes[-1]
-    pnl_ax.plot([t for t, _ in report.stats.pnl], [float(e) for _, e in report.stats.pnl],
-                linewidth=0.8, color="tab:orange")  # fmt: skip
-    pnl_ax.axhline(0, color="grey", linewidth=0.5)
-    pnl_ax.set_ylabel("PnL")
-    pnl_ax.set_xlabel("tick")
-    for breach in report.stats.breaches + report.stats.limit_breaches:
-        for ax in axes:
-            ax.axvline(breach["tick"], color="tab:red", linestyle="--", linewidth=0.8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -33,6 +33,12 @@ class Stats:
     pnl: list[tuple[int, Fraction]] = field(default_factory=list)
     orders_of: Counter[str] = field(default_factory=Counter)
     fills_of: Counter[str] = field(default_factory=Counter)
+    times: list[str | None] = field(default_factory=list)
+    """Each tick's ``time`` cell as the data wrote it (None: tick 0, or no time column)."""
+    steps: list[str] = field(default_factory=list)
+    """The step after each tick."""
+    fill_log: list[Fill] = field(default_factory=list)
+    """Every fill, in order (the plot marks them)."""
 
     @property
     def series(self) -> list[tuple[int, Fraction | None, Num, Fraction]]:
@@ -52,12 +58,16 @@ class Stats:
         fills: list[Fill],
         points: Mapping[str, tuple[Fraction | None, Num, Num, Num]],
         equity: Fraction,
+        *,
+        time: str | None = None,
+        step: str = "",
     ) -> None:
         """Count one tick: its actions, its event, its fills, each book's (mid, position,
-        open buy, open sell) and the PnL."""
+        open buy, open sell), the PnL, the row's time and the step after it."""
         if tick > 0:
             self.ticks += 1
         self.fills += len(fills)
+        self.fill_log.extend(fills)
         for fill in fills:
             self.fills_of[fill.instrument] += 1
         for action in actions:
@@ -78,6 +88,8 @@ class Stats:
         for name, point in points.items():
             self.books.setdefault(name, []).append((tick, *point))
         self.pnl.append((tick, equity))
+        self.times.append(time)
+        self.steps.append(step)
 
 
 @dataclass(frozen=True)
