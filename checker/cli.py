@@ -675,6 +675,7 @@ def _fail(diagnostics: Iterable[Diagnostic]) -> NoReturn:
 @click.option(
     "--fill-model",
     type=click.Choice(["auto", "book", "bars"]),
+    metavar="MODEL",
     help="How resting orders fill: book (the book crosses them or trades go through them), "
     "bars (the bar's range reaches them, a share of its volume), or auto (bars when the "
     "data's metadata says its rows are bars, else book).  [default: auto; on --resume, "
