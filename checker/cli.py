@@ -674,6 +674,21 @@ def _fail(diagnostics: Iterable[Diagnostic]) -> NoReturn:
     help="Market-order slippage, overriding the model's venue section.",
 )
 @click.option(
+    "--fill-model",
+    type=click.Choice(["auto", "book", "bars"]),
+    metavar="MODEL",
+    help="How resting orders fill: book (the book crosses them or trades go through them), "
+    "bars (the bar's range reaches them, a share of its volume), or auto (bars when the "
+    "data's metadata says its rows are bars, else book).  [default: auto; on --resume, "
+    "the journal's]",
+)
+@click.option(
+    "--participation",
+    metavar="RATE",
+    help="The bars fill model's share of each bar's volume that a side's orders may fill, "
+    "over 0 and at most 1.  [default: 0.1; on --resume, the journal's]",
+)
+@click.option(
     "--plot",
     "plot_file",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -693,6 +708,8 @@ def run(
     allow_unproven: bool,
     proofs: Path,
     slippage_bps: str | None,
+    fill_model: str | None,
+    participation: str | None,
     plot_file: Path | None,
     no_plot: bool,
     fsync: bool,
@@ -728,6 +745,17 @@ def run(
             raise UsageError(f"--slippage-bps {slippage_bps[:40]}: {exc}") from None
         if slip is None or slip < 0:
             raise UsageError(f"--slippage-bps {slippage_bps[:40]}: give a number of at least 0")
+    rate = None
+    if participation is not None:
+        try:
+            rate = read_number(participation)
+        except NumberTooLarge as exc:
+            raise UsageError(f"--participation {participation[:40]}: {exc}") from None
+        if rate is None or not 0 < rate <= 1:
+            raise UsageError(
+                f"--participation {participation[:40]}: give a share of the volume over 0 "
+                "and at most 1 (0.1 is a tenth)"
+            )
     try:
         loaded = load_model(model, overrides)
     except ModelError as exc:
@@ -749,6 +777,14 @@ def run(
         feed = read_feed(data_file, loaded)
     except DataError as exc:
         _fail(exc.diagnostics)
+    if feed.ignored:
+        err.print(
+            f"{data_file}: {len(feed.ignored)} column(s) not read by {loaded.strategy}, "
+            f"ignored: {', '.join(feed.ignored)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     stem = f"{loaded.strategy}-{data_file.stem}"
     journal_path = None if no_journal else journal or Path("runs") / f"{stem}.sqlite"
     book = None
@@ -762,6 +798,8 @@ def run(
             book,
             slippage_bps=None if slip is None else Fraction(slip),
             admitted_by=admitted_by,
+            fill_model=fill_model,
+            participation=None if rate is None else Fraction(rate),
         )
         if resume:
             executor.resume()
@@ -804,6 +842,8 @@ def run(
         admitted_by,
         time.monotonic() - started,
         open_orders,
+        executor.fill_report(),
+        executor.data_report(),
     )
     if figure is not None:
         plot(report, figure)

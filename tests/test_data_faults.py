@@ -222,9 +222,9 @@ def missing_column(rng: random.Random, rows: list[str]) -> tuple[list[str], str]
     return [",".join(c for j, c in enumerate(r.split(",")) if j != k) for r in rows], "missing"
 
 
-def extra_column(rng: random.Random, rows: list[str]) -> tuple[list[str], str]:
-    name = rng.choice(["spread", "bid", "mid", "Bid"])
-    return [rows[0] + "," + name, *(r + ",1" for r in rows[1:])], "column"
+def repeated_column(rng: random.Random, rows: list[str]) -> tuple[list[str], str]:
+    name = rng.choice(["bid", "ask", "volume", "time"])  # a column nobody reads is ignored
+    return [rows[0] + "," + name, *(r + ",1" for r in rows[1:])], "repeated"
 
 
 def time_backwards(rng: random.Random, rows: list[str]) -> tuple[list[str], str]:
@@ -249,7 +249,7 @@ MUTATIONS: dict[str, Mutation] = {
     "NUL byte": nul_byte,
     "huge field": huge_field,
     "missing column": missing_column,
-    "extra column": extra_column,
+    "repeated column": repeated_column,
     "time backwards": time_backwards,
     "not a time": bad_time,
 }

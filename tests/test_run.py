@@ -287,12 +287,12 @@ def test_broken_limit_stops_the_run_and_cancels(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "where", "words"),
     [
-        (lambda h, r: (h + ",spread", [x + ",1" for x in r]), "1:9", "column 'spread' is neither"),
-        (lambda h, r: (h.replace(",ask", ",asks"), r), "1:3", "column 'asks' is neither"),
+        (lambda h, r: (h + ",bid", [x + ",1" for x in r]), "1:9", "column 'bid' repeated"),
+        (lambda h, r: (h.replace(",ask", ",asks"), r), "1:1", "missing column 'ask' (venue"),
         (
             lambda h, r: (h.replace(",volume", ""), [x.rsplit(",", 1)[0] for x in r]),
             "1:1",
-            "missing column 'volume' (venue column)",
+            "missing column 'volume' (venue column; `seqprove data import --map volume=COLUMN`",
         ),
         (lambda h, r: (h, [r[0], r[1].replace(",", ",x", 1)]), "3:2", "'x"),
         (lambda h, r: (h, [r[0], r[1] + ",7"]), "3:1", "9 cells, the header has 8"),

@@ -8,8 +8,11 @@ text; a market input named ``time`` reads this column as its value). A model wit
 instruments has the venue columns of each instrument ``I``: ``I.bid``, ``I.ask``, ...;
 with exactly one instrument the plain names are accepted too (one form or the other, not
 both), and a market input that reads a venue column in either form reads it in the form
-the data has. A column that is neither, or a missing one, is an error before the first
-tick; so is a cell that is not a value of its column's type. Numbers are read exactly and bounded
+the data has. A column that is neither is not read (:attr:`Feed.ignored` lists it, and the
+run says so once); a missing one is an error before the first tick, and so is a header
+that is a row of data (a headerless file), and a cell that is not a value of its column's
+type. The file's metadata (:mod:`checker.run.meta`), when it has some, comes with the
+rows (:attr:`Feed.meta`). Numbers are read exactly and bounded
 (:func:`checker.lang.numbers.read_number`): CSV text ``60000.5`` is that decimal, a
 Parquet decimal is exact, and a Parquet float is read as the shortest decimal that prints
 as it. A line is at most :data:`MAX_LINE_BYTES` bytes and a cell at most
@@ -31,8 +34,9 @@ from typing import Any
 
 from checker.errors import Diagnostic, ModelError
 from checker.lang.numbers import NumberTooLarge, read_number
-from checker.model import Model, Value, Variable
+from checker.model import Model, Value, Variable, decimal_text
 from checker.run import TIME_COLUMN, VENUE_COLUMNS
+from checker.run.meta import BookOrigin, DataMeta, MetaError, read_meta, sidecar
 from checker.run.venue import Market
 
 MAX_PROBLEMS = 20
@@ -70,6 +74,15 @@ class Feed:
     file: str
     sha256: str
     rows: tuple[Row, ...]
+    ignored: tuple[str, ...] = ()
+    """The columns of the file that the model does not read, in the file's order."""
+    meta: DataMeta | None = None
+    """What the file says about itself (:func:`checker.run.meta.read_meta`), or None."""
+
+    def span(self) -> tuple[str, str] | None:
+        """The times of the first and last rows, as written, when the data has times."""
+        times = [r.time for r in (self.rows[0], self.rows[-1]) if r.time is not None]
+        return (times[0], times[-1]) if len(times) == 2 else None
 
 
 def market_inputs(model: Model) -> list[Variable]:
@@ -135,6 +148,50 @@ def columns_for(model: Model) -> list[str]:
         if column not in columns:
             columns.append(column)
     return columns
+
+
+def book_origin(model: Model, meta: DataMeta | None, instrument: str) -> BookOrigin | None:
+    """What ``meta`` says of the book of ``instrument`` (``""``: the one book of a model
+    without instruments): its own entry; for the one book of a model with at most one
+    instrument, the entry of the plain columns (``""``) or the only entry there is."""
+    if meta is None:
+        return None
+    found = meta.book(instrument)
+    if found is None and len(model.instruments) <= 1:
+        found = meta.book("") or (meta.books[0] if len(meta.books) == 1 else None)
+    return found
+
+
+def _units_problems(file: str, model: Model, meta: DataMeta | None) -> list[Diagnostic]:
+    """Where the data's metadata counts an instrument's quantities in contracts of
+    another size than the model's: every size and volume would be off by their ratio."""
+    problems = []
+    books = [(i.name, i.contract_size) for i in model.instruments] or [
+        ("", model.venue.contract_size)
+    ]
+    for name, size in books:
+        origin = book_origin(model, meta, name)
+        if origin is None or origin.contract_size is None:
+            continue
+        try:
+            theirs = Fraction(origin.contract_size)
+        except (ValueError, ZeroDivisionError):
+            theirs = None
+        if theirs == size:
+            continue
+        whose = f"instrument '{name}'" if name else "its venue"
+        problems.append(
+            Diagnostic(
+                file,
+                1,
+                1,
+                f"the data's metadata counts quantities in contracts of "
+                f"{origin.contract_size} (base asset), but {model.strategy} trades "
+                f"{whose} in contracts of {decimal_text(size)}: import the data again "
+                f"for contracts of {decimal_text(size)}",
+            )
+        )
+    return problems
 
 
 def unsynthesizable(model: Model, synthetic: Container[str]) -> list[str]:
@@ -269,12 +326,21 @@ def _csv_rows(source: _Hashed) -> Iterator[tuple[int, list[Any]]]:
         yield reader.line_num, cells
 
 
-def _parquet_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+def _parquet_rows(path: Path, model: Model) -> Iterator[tuple[int, list[Any]]]:
+    """The header, then the rows; the cells of a column the model does not read are None
+    (only the columns it reads are converted)."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
-    yield 1, list(table.column_names)
-    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    names = list(pq.read_schema(path).names)
+    yield 1, names
+    read = set(_Layout.of(model, [str(n).strip() for n in names]).read)
+    wanted = [n for n in names if str(n).strip() in read]
+    if len(set(names)) != len(names):  # a repeated name: reported on the header
+        return
+    table = pq.read_table(path, columns=wanted)
+    blank: list[Any] = [None] * table.num_rows
+    converted = {n: table.column(n).to_pylist() for n in wanted}
+    columns = [converted.get(n, blank) for n in names]
     for i in range(table.num_rows):
         yield i + 2, [c[i] for c in columns]
 
@@ -295,14 +361,18 @@ def read_feed(path: Path, model: Model) -> Feed:
         if suffix == ".csv":
             source = _Hashed(path)
             try:
-                rows = _check(file, _csv_rows(source), model)
+                rows, ignored = _check(file, _csv_rows(source), model)
                 digest = source.digest()
             finally:
                 source.handle.close()
         else:
             digest = _file_sha256(path)
-            rows = _check(file, _parquet_rows(path), model)
-        return Feed(file, digest, tuple(rows))
+            rows, ignored = _check(file, _parquet_rows(path, model), model)
+        meta = _meta(path)
+        units = _units_problems(file, model, meta)
+        if units:
+            raise DataError(units)
+        return Feed(file, digest, tuple(rows), tuple(ignored), meta)
     except OSError as exc:
         raise DataError([Diagnostic(file, 1, 1, f"cannot read market data: {exc}")]) from None
     except DataError:
@@ -311,6 +381,16 @@ def read_feed(path: Path, model: Model) -> Feed:
         if type(exc).__module__.startswith("pyarrow"):
             raise DataError([Diagnostic(file, 1, 1, f"cannot read Parquet: {exc}")]) from None
         raise
+
+
+def _meta(path: Path) -> DataMeta | None:
+    """The file's metadata; one that cannot be read is an error where it is kept."""
+    try:
+        return read_meta(path)
+    except MetaError as exc:
+        where = str(path) if path.suffix.lower() == ".parquet" else str(sidecar(path))
+        message = str(exc).removeprefix(f"{where}: ").removeprefix(f"{path}: ")
+        raise DataError([Diagnostic(where, 1, 1, f"data metadata: {message}")]) from None
 
 
 def _short(cell: Any) -> str:
@@ -364,7 +444,9 @@ class _Clock:
         return moment, "a time with a zone" if moment.tzinfo else "a time without a zone"
 
 
-def _check(file: str, rows: Iterator[tuple[int, list[Any]]], model: Model) -> list[Row]:
+def _check(
+    file: str, rows: Iterator[tuple[int, list[Any]]], model: Model
+) -> tuple[list[Row], list[str]]:
     problems: list[Diagnostic] = []
     try:
         return _check_rows(file, rows, model, problems)
@@ -373,22 +455,81 @@ def _check(file: str, rows: Iterator[tuple[int, list[Any]]], model: Model) -> li
         raise DataError(problems) from None
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """How a header's columns are read by ``model``: the venue columns of each book (in
+    the form the header has them), and the inputs reading each column."""
+
+    forms: dict[str, dict[str, str]]
+    venue_of: dict[str, tuple[str, str]]  # data column: (instrument, venue column)
+    readers: dict[str, list[Variable]]  # data column: the market inputs reading it
+
+    @classmethod
+    def of(cls, model: Model, names: Collection[str]) -> _Layout:
+        forms = venue_columns(model, names)
+        venue_of = {
+            column: (instrument, field)
+            for instrument, form in forms.items()
+            for field, column in form.items()
+        }
+        readers: dict[str, list[Variable]] = {}
+        for v in market_inputs(model):
+            readers.setdefault(input_column(model, v, forms), []).append(v)
+        return cls(forms, venue_of, readers)
+
+    @property
+    def read(self) -> list[str]:
+        """Every column a run reads: the time, the venue's, the inputs'."""
+        return list(dict.fromkeys([TIME_COLUMN, *self.venue_of, *self.readers]))
+
+
+def _datum(cell: str) -> bool:
+    """Whether a header cell is a value rather than a name: a number or an ISO-8601 time."""
+    text = cell.strip()
+    try:
+        if read_number(text) is not None:
+            return True
+    except NumberTooLarge:
+        return True
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _headerless(file: str, line: int, names: list[str], read: Collection[str]) -> Diagnostic | None:
+    """A header that is a row of data (a file without column names), or None: at least
+    half of its cells are numbers or times, and it names no column the model reads."""
+    data = [i for i, n in enumerate(names) if _datum(n)]
+    if not data or 2 * len(data) < len(names) or any(n in read for n in names):
+        return None
+    first = names[data[0]]
+    return Diagnostic(
+        file,
+        line,
+        data[0] + 1,
+        f"the first line is a row of data, not column names ({_short(first)} is a value): "
+        "seqprove run reads a file whose first line names its columns; `seqprove data "
+        "import` reads a file without one (such as Binance klines) and writes one it can run",
+    )
+
+
 def _header_problems(
-    file: str,
-    line: int,
-    names: list[str],
-    model: Model,
-    readers: Mapping[str, list[Variable]],
-    venue_of: Mapping[str, tuple[str, str]],
-) -> list[Diagnostic]:
-    """What is wrong with the header: a column nobody reads, a repeated one, one of the
-    one instrument's venue columns given in both forms, a missing one."""
+    file: str, line: int, names: list[str], model: Model, layout: _Layout
+) -> tuple[list[Diagnostic], list[str]]:
+    """What is wrong with the header (a repeated column, one of the one instrument's venue
+    columns given in both forms, a missing one), and the columns nobody reads."""
     problems: list[Diagnostic] = []
-    known = set(readers) | set(venue_of) | {TIME_COLUMN}
+    ignored: list[str] = []
+    readers, venue_of = layout.readers, layout.venue_of
+    known = set(layout.read)
     instruments = [i.name for i in model.instruments]
     for i, name in enumerate(names):
         plain = _venue_field(model, name)
-        if name not in known and plain is not None and plain != name and plain in names:
+        if names.index(name) != i:
+            problems.append(Diagnostic(file, line, i + 1, f"column '{name}' repeated"))
+        elif name not in known and plain is not None and plain != name and plain in names:
             problems.append(
                 Diagnostic(
                     file,
@@ -400,21 +541,7 @@ def _header_problems(
                 )
             )
         elif name not in known:
-            hint = "drop it; `seqprove data synth --model` writes only the columns a model reads"
-            if name in VENUE_COLUMNS and len(instruments) > 1:
-                each = ", ".join(f"{n}.{name}" for n in instruments)
-                hint = f"each instrument has its own: {each}"
-            problems.append(
-                Diagnostic(
-                    file,
-                    line,
-                    i + 1,
-                    f"column {_short(name)} is neither a market input of {model.strategy} "
-                    f"nor a venue column ({hint})",
-                )
-            )
-        elif names.index(name) != i:
-            problems.append(Diagnostic(file, line, i + 1, f"column '{name}' repeated"))
+            ignored.append(name)
     for name in dict.fromkeys([*venue_of, *readers]):
         if name in names:
             continue
@@ -422,27 +549,36 @@ def _header_problems(
             what = f"input '{readers[name][0].name}' of {model.strategy}"
         elif venue_of[name][0]:
             what = f"venue column of instrument '{venue_of[name][0]}'"
+            field = venue_of[name][1]
+            if len(instruments) > 1 and field in names:
+                each = ", ".join(f"{n}.{field}" for n in instruments)
+                what += f"; the file's '{field}' is not read: each instrument has its own, {each}"
         else:
             what = "venue column"
-        problems.append(Diagnostic(file, line, 1, f"missing column '{name}' ({what})"))
-    return problems
+        problems.append(
+            Diagnostic(
+                file,
+                line,
+                1,
+                f"missing column '{name}' ({what}; `seqprove data import --map "
+                f"{name}=COLUMN` writes it from a column of another name)",
+            )
+        )
+    return problems, ignored
 
 
 def _check_rows(
     file: str, rows: Iterator[tuple[int, list[Any]]], model: Model, problems: list[Diagnostic]
-) -> list[Row]:
+) -> tuple[list[Row], list[str]]:
     header_line, header = next(rows, (1, []))
     names = [str(h).strip() for h in header]
-    forms = venue_columns(model, names)
-    venue_of = {
-        column: (instrument, field)
-        for instrument, form in forms.items()
-        for field, column in form.items()
-    }
-    readers: dict[str, list[Variable]] = {}
-    for v in market_inputs(model):
-        readers.setdefault(input_column(model, v, forms), []).append(v)
-    problems += _header_problems(file, header_line, names, model, readers, venue_of)
+    layout = _Layout.of(model, names)
+    forms, venue_of, readers = layout.forms, layout.venue_of, layout.readers
+    headerless = _headerless(file, header_line, names, layout.read)
+    if headerless is not None:
+        raise DataError([headerless])
+    found, ignored = _header_problems(file, header_line, names, model, layout)
+    problems += found
     if problems:
         raise DataError(problems)
     kinds = [
@@ -453,7 +589,7 @@ def _check_rows(
             + ([("number", ())] if name in venue_of else []),
         )
         for i, name in enumerate(names)
-        if name != TIME_COLUMN or name in readers
+        if (name != TIME_COLUMN and name not in ignored) or name in readers
     ]
     kinds = [(i, name, list(dict.fromkeys(k))) for i, name, k in kinds]
     time_at = names.index(TIME_COLUMN) if TIME_COLUMN in names else None
@@ -548,4 +684,4 @@ def _check_rows(
         raise DataError(problems)
     if not result:
         raise DataError([Diagnostic(file, header_line, 1, "no rows of market data")])
-    return result
+    return result, ignored

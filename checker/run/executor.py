@@ -3,8 +3,9 @@ model's assumptions monitored and its provers and limits enforced live.
 
 Each tick, in this order (``docs/executor.md``):
 
-1. read the tick's row; every venue matches its orders against it (a model with
-   instruments has one venue per instrument, :mod:`checker.run.books`);
+1. read the tick's row; every venue matches its orders against it by its fill model
+   (``book`` or ``bars``, :mod:`checker.run.venue`; :func:`fill_models` says which) (a
+   model with instruments has one venue per instrument, :mod:`checker.run.books`);
 2. build the inputs: market inputs from the row, venue inputs from the venue (a flow,
    such as fills, is what accumulated since the strategy last read it) and, with
    instruments, each instrument's fills of this row (``I.bought``, ``I.sold``);
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -43,11 +44,11 @@ from checker.interpret import ActionValue, Compiled, Config, Interpreter, TickRe
 from checker.lang.schema import FLOW_SOURCES
 from checker.model import POSITIVE_QTY, SIDES, Model, Value, Variable, decimal_text, param_text
 from checker.run.books import Mismatch, Venues, venue_source_problems
-from checker.run.data import Feed, Row
+from checker.run.data import Feed, Row, book_origin
 from checker.run.integrity import damage, differences
 from checker.run.journal import Journal, JournalDamaged, TickRecord, journal_format
 from checker.run.stats import Outcome, Stats
-from checker.run.venue import Fill, Num, PaperVenue, VenueError
+from checker.run.venue import FILL_MODELS, PARTICIPATION, Fill, Num, PaperVenue, VenueError
 from checker.verify.trace import json_value
 
 Progress = Callable[[int, int], None]
@@ -91,6 +92,26 @@ def _whole(value: Num) -> Num:
     return int(value) if isinstance(value, Fraction) and value.denominator == 1 else value
 
 
+FILL_CHOICES = ("auto", *FILL_MODELS)
+"""What ``seqprove run --fill-model`` takes: ``auto`` chooses by the data's metadata."""
+
+
+def fill_models(model: Model, feed: Feed, choice: str) -> dict[str, str]:
+    """The fill model of each book of a run (``""``: the one book of a model without
+    instruments): ``choice`` itself, or with ``auto`` ``bars`` for a book whose metadata
+    says its rows are bars (:class:`checker.run.meta.BookOrigin`) and ``book`` otherwise."""
+    if choice not in FILL_CHOICES:
+        raise RunError(f"fill model {choice!r} is not one of {', '.join(FILL_CHOICES)}")
+    names = [i.name for i in model.instruments] or [""]
+    if choice != "auto":
+        return dict.fromkeys(names, choice)
+    chosen = {}
+    for name in names:
+        origin = book_origin(model, feed.meta, name)
+        chosen[name] = "bars" if origin is not None and origin.granularity == "bar" else "book"
+    return chosen
+
+
 class Executor:
     """One run of ``model`` over ``feed``; ``journal`` None is a backtest with nothing
     kept on disk. ``venue`` (a model without instruments) or ``venues`` (by instrument)
@@ -106,6 +127,8 @@ class Executor:
         admitted_by: str = "",
         venue: PaperVenue | None = None,
         venues: Mapping[str, PaperVenue] | None = None,
+        fill_model: str | None = None,
+        participation: Fraction | None = None,
     ) -> None:
         problems = venue_source_problems(model)
         if problems:
@@ -122,6 +145,12 @@ class Executor:
         if venue is not None:
             given[""] = venue
         self.books = Venues.for_model(model, self.slippage_bps, given)
+        # the fill model: None takes the journal's on a resume, else auto and the default
+        self.fill_choice = fill_model
+        self.participation_given = participation
+        self.participation = PARTICIPATION if participation is None else participation
+        self.fill_models = fill_models(model, feed, fill_model or "auto")
+        self._apply_fill_models(keep=set(given))
         if journal is not None:
             journal.prepare(instruments=self.versioned)
         self.admitted_by = admitted_by
@@ -166,6 +195,64 @@ class Executor:
         return self.books.first
 
     # -- set-up ---------------------------------------------------------------------------
+    def _apply_fill_models(self, keep: Collection[str] = ()) -> None:
+        """Give every venue its fill model and the participation rate (a venue the caller
+        made, named in ``keep``, keeps its own)."""
+        for name, v in self.books:
+            if name in keep:
+                self.fill_models[name] = v.fill_model
+            else:
+                v.set_fill_model(self.fill_models[name], self.participation)
+
+    def fill_report(self) -> dict[str, Any]:
+        """Which fill model ran, on which books, how it was chosen, and its participation
+        rate (for the report, :class:`checker.run.report.RunReport`)."""
+        models = set(self.fill_models.values())
+        if self.fill_choice in FILL_MODELS:
+            chosen_by = f"--fill-model {self.fill_choice}"
+        elif self.feed.meta is None:
+            chosen_by = "auto: the data has no metadata, so its rows are taken as ticks"
+        elif len(models) > 1:
+            chosen_by = "auto: each book's rows are bars or ticks, as the data's metadata says"
+        else:
+            rows = "bars" if "bars" in models else "ticks"
+            chosen_by = f"auto: the data's metadata says its rows are {rows}"
+        return {
+            "name": models.pop() if len(models) == 1 else "per instrument",
+            "books": {name or "market": m for name, m in self.fill_models.items()},
+            "participation": exact(self.participation),
+            "chosen_by": chosen_by,
+            "queue_position": "ignored",
+        }
+
+    def data_report(self) -> dict[str, Any]:
+        """What the run knows of its data: its rows, time span, the columns it did not
+        read, and how each book was made when the data's metadata says."""
+        span = self.feed.span()
+        books = []
+        for name in [i.name for i in self.model.instruments] or [""]:
+            origin = book_origin(self.model, self.feed.meta, name)
+            books.append(
+                {
+                    "instrument": name or None,
+                    "kind": None if origin is None else origin.kind,
+                    "granularity": None if origin is None else origin.granularity,
+                    "interval_ms": None if origin is None else origin.interval_ms,
+                    "how": None if origin is None else origin.how,
+                    "source_unit": None if origin is None else origin.source_unit or None,
+                    "contract_size": None if origin is None else origin.contract_size,
+                    "fill_model": self.fill_models[name],
+                }
+            )
+        return {
+            "file": self.feed.file,
+            "rows": len(self.feed.rows),
+            "time": None if span is None else {"first": span[0], "last": span[1]},
+            "ignored_columns": list(self.feed.ignored),
+            "metadata": self.feed.meta is not None,
+            "books": books,
+        }
+
     def meta(self) -> dict[str, Any]:
         if self.versioned:
             contract: Any = {n: exact(v.contract_size) for n, v in self.books}
@@ -181,6 +268,8 @@ class Executor:
             "data_sha256": self.feed.sha256,
             "contract_size": contract,
             "slippage_bps": exact(self.slippage_bps),
+            "fill_models": dict(self.fill_models),
+            "participation": exact(self.participation),
             "admitted_by": self.admitted_by,
         }
 
@@ -240,6 +329,7 @@ class Executor:
                 )
         if meta.get("slippage_bps") != mine["slippage_bps"]:
             raise RunError(f"journal {journal.path} ran with another slippage")
+        self._resume_fill_models(meta)
         last = journal.last_tick()
         if last is None:
             self.start()
@@ -284,6 +374,40 @@ class Executor:
         if self.admitted_by.startswith("UNPROVEN"):
             update["admitted_by"] = self.admitted_by  # once unproven, the run stays marked
         journal.set_meta(update)
+
+    def _resume_fill_models(self, meta: Mapping[str, Any]) -> None:
+        """Continue with the fill models and participation rate the journal ran with (a
+        journal from before fill models ran the book model at the default rate); one
+        given for this resume that differs from them is refused."""
+        journaled = meta.get("fill_models")
+        ran = (
+            {str(k): str(v) for k, v in journaled.items()}
+            if isinstance(journaled, dict)
+            else dict.fromkeys(self.fill_models, "book")
+        )
+        rate = Fraction(str(meta.get("participation", exact(PARTICIPATION))))
+        if set(ran) != set(self.fill_models) or not set(ran.values()) <= set(FILL_MODELS):
+            raise RunError(
+                f"journal {self.journal_name()} names fill models {_shown(ran)}, not one of "
+                f"{', '.join(FILL_MODELS)} for each book of this run"
+            )
+        if self.fill_choice is not None and ran != self.fill_models:
+            raise RunError(
+                f"journal {self.journal_name()} ran with fill model(s) {_models_text(ran)}, "
+                f"not {_models_text(self.fill_models)} (--fill-model {self.fill_choice}); "
+                "resume without --fill-model to continue with the journal's"
+            )
+        given = self.participation_given
+        if given is not None and given != rate:
+            raise RunError(
+                f"journal {self.journal_name()} ran with participation {exact(rate)}, not "
+                f"{exact(given)}; resume without --participation to continue with the journal's"
+            )
+        self.fill_models, self.participation = ran, rate
+        self._apply_fill_models()
+
+    def journal_name(self) -> str:
+        return "" if self.journal is None else str(self.journal.path)
 
     def _points_of(
         self, row: Mapping[str, Any]
@@ -347,6 +471,8 @@ class Executor:
             slippage_bps=self.slippage_bps,
             admitted_by=self.admitted_by,
         )
+        scratch.fill_models, scratch.participation = dict(self.fill_models), self.participation
+        scratch._apply_fill_models()
         if tick == 0:
             scratch.start()
         else:
@@ -673,6 +799,12 @@ class Executor:
             changed.update(a.get("cancelled", ()))
         orders = [v.orders[c] for c in sorted(changed) for _, v in self.books if c in v.orders]
         self.journal.write_tick(record, orders, fills)
+
+
+def _models_text(models: Mapping[str, str]) -> str:
+    if len(set(models.values())) == 1:
+        return next(iter(models.values()))
+    return ", ".join(f"{name} {m}" for name, m in models.items())
 
 
 def _shown(value: Any) -> str:

@@ -118,6 +118,10 @@ class RunReport:
     open_orders: Mapping[str, Mapping[str, tuple[Num, Num]]] = field(default_factory=dict)
     """Per instrument and side, what can still fill at the end: (all of it, the part
     whose cancel is pending or that is IOC)."""
+    fill_model: Mapping[str, Any] = field(default_factory=dict)
+    """Which fill model ran (:meth:`checker.run.executor.Executor.fill_report`)."""
+    market_data: Mapping[str, Any] = field(default_factory=dict)
+    """What the run knew of its data (:meth:`checker.run.executor.Executor.data_report`)."""
 
     @property
     def pnl(self) -> Fraction:
@@ -168,6 +172,10 @@ class RunReport:
             "rejected_actions": self.stats.rejected,
             "pnl": _money(self.pnl),
         }
+        if self.fill_model:
+            data["fill_model"] = dict(self.fill_model)
+        if self.market_data:
+            data["market_data"] = dict(self.market_data)
         if self.model.instruments:
             data["instruments"] = self.instruments()
         else:
@@ -212,6 +220,76 @@ def _orders_text(sides: Mapping[str, Mapping[str, str]]) -> str:
     return ", ".join(parts)
 
 
+def _interval_text(ms: int) -> str:
+    """``60000`` as ``1-minute``, ``1000`` as ``1-second``, ``250`` as ``250-ms``."""
+    for size, unit in (
+        (86_400_000, "day"),
+        (3_600_000, "hour"),
+        (60_000, "minute"),
+        (1000, "second"),
+    ):
+        if ms % size == 0:
+            return f"{ms // size}-{unit}"
+    return f"{ms}-ms"
+
+
+def book_text(book: Mapping[str, Any]) -> str | None:
+    """How a book was made, as the report says it (:meth:`Executor.data_report`'s entry
+    of one book), or None when the data's metadata does not say."""
+    kind, granularity = book.get("kind"), book.get("granularity")
+    if kind is None:
+        return None
+    interval = book.get("interval_ms")
+    if granularity == "bar":
+        size = f"{_interval_text(interval)} " if interval else ""
+        made = f"{size}candles" if kind == "candles" else f"{size}{kind[:-1]} bars"
+    else:
+        made = f"{kind}, tick by tick"
+    text = f"book made from {made}"
+    if book.get("how"):
+        text += f": {book['how']}"
+    if book.get("contract_size"):
+        unit = f" (the source counted {book['source_unit']})" if book.get("source_unit") else ""
+        text += f"; quantities in contracts of {book['contract_size']}{unit}"
+    return text
+
+
+def fill_text(fill: Mapping[str, Any]) -> str:
+    """The fill model as the report says it."""
+    rules = {
+        "book": "book: a resting order fills when the book crosses it or trades go through it",
+        "bars": "bars: a resting order fills when the bar's range reaches its price, on at "
+        f"most {fill['participation']} of the bar's volume per side",
+    }
+    if fill["name"] in rules:
+        text = rules[fill["name"]]
+    else:
+        text = "; ".join(f"{name}: {rules[m]}" for name, m in fill["books"].items())
+    return f"{text} ({fill['chosen_by']}); queue position {fill['queue_position']}"
+
+
+def _data_rows(report: RunReport) -> list[tuple[str, str]]:
+    """The report's lines on its data and fill model."""
+    rows: list[tuple[str, str]] = []
+    data = report.market_data
+    if data:
+        span = data["time"]
+        text = f"{data['rows']} rows"
+        if span is not None:
+            text += f", {span['first']} to {span['last']}"
+        rows.append(("data", text))
+        if data["ignored_columns"]:
+            rows.append(("columns not read", ", ".join(data["ignored_columns"])))
+        for book in data["books"]:
+            made = book_text(book)
+            if made is not None:
+                label = f"book {book['instrument']}" if book["instrument"] else "book"
+                rows.append((label, made))
+    if report.fill_model:
+        rows.append(("fill model", fill_text(report.fill_model)))
+    return rows
+
+
 def print_run(report: RunReport, console: Console) -> None:
     data = report.to_json()
     unproven = report.admitted_by.startswith("UNPROVEN")
@@ -235,6 +313,7 @@ def print_run(report: RunReport, console: Console) -> None:
         rows.append(("max |position|", f"{data['max_abs_position']}{band_text}"))
     denials = ", ".join(f"{k} x{v}" for k, v in data["denials"].items()) or "none"
     rows.append(("prover denials", denials))
+    rows += _data_rows(report)
     rows.append(("assumption breaches", str(len(data["assumption_breaches"]))))
     if data["rejected_actions"]:
         rows.append(("actions the venue rejected", str(data["rejected_actions"])))

@@ -25,6 +25,17 @@ Rules:
      image: ``bid >= p`` with ``bid_size``, ``high > p`` with ``volume``, lower price first.
    - An order for an ``int`` quantity fills whole quantities (the available quantity is
      rounded down); a zero fill is no fill.
+   - That is the *book* fill model (``fill_model="book"``), for rows that are states of a
+     book (ticks, L1 quotes). Rows that are bars (candles) have no book: their bid, ask and
+     touch sizes were made up. The *bars* fill model (``fill_model="bars"``) matches a
+     resting limit order only against what the bar traded: a buy at ``p`` fills when the
+     bar's range reaches it, ``low <= p`` (a sell when ``high >= p``), and the orders of a
+     side share at most ``volume * participation`` (``participation``, default 1/10) in
+     the same price-time priority, at their limit prices; the bid, ask and touch sizes
+     are never liquidity for a limit order. Market orders fill at the touch as in rule 2
+     (and rule 7) in both models. Neither model knows an order's place in the queue at
+     its price: the first order of the side gets the liquidity first, as if it were at
+     the front.
 
 2. ``place(..., price=None)`` is a market order: it fills at once and in full at the touch
    with slippage, a buy at ``ask * (1 + slippage_bps / 10000)``, a sell at
@@ -48,7 +59,8 @@ Rules:
 
 6. ``snapshot()`` is JSON-serialisable (an ``int`` stays a JSON integer, a ``Fraction``
    becomes a string such as ``"3/2"``) and ``PaperVenue.restore(snapshot)`` rebuilds a venue
-   that continues exactly like the original.
+   that continues exactly like the original (a venue of the bars fill model records it and
+   its participation rate).
 
 7. Deferred mode. An order is *pending* when it can fill at the next ``on_market`` only and
    then leaves the book: an IOC order (``tif="ioc"``) and a market order from the moment
@@ -75,6 +87,12 @@ from checker.errors import SeqproveError
 
 Num = int | Fraction
 SIDES = ("buy", "sell")
+FILL_MODELS = ("book", "bars")
+"""How resting limit orders fill: against the book and the trades of each row (``book``),
+or against the range and volume of each bar (``bars``)."""
+PARTICIPATION = Fraction(1, 10)
+"""The default share of a bar's volume that the bars fill model gives an account's orders
+on one side (see ``docs/executor.md``, "Fill models")."""
 
 
 class VenueError(SeqproveError):
@@ -164,9 +182,14 @@ class PaperVenue:
         deferred: bool = False,
         instrument: str = "",
         position: Num = 0,
+        fill_model: str = "book",
+        participation: Fraction = PARTICIPATION,
     ) -> None:
         self.contract_size = Fraction(_exact("contract_size", contract_size))
         self.slippage_bps = Fraction(_exact("slippage_bps", slippage_bps))
+        self.fill_model = "book"
+        self.participation = PARTICIPATION
+        self.set_fill_model(fill_model, participation)
         self.deferred = deferred
         self.instrument = instrument
         self.start: Num = _exact("position", position)  # taken on at the first mid
@@ -231,8 +254,21 @@ class PaperVenue:
         asynchronously; the paper venue fills only in :meth:`on_market`, so it has none."""
         return []
 
-    @staticmethod
-    def _liquidity(side: str, p: Fraction, m: Market) -> Num:
+    def set_fill_model(self, fill_model: str, participation: Fraction = PARTICIPATION) -> None:
+        """Match resting limit orders by ``fill_model`` (:data:`FILL_MODELS`) from now on,
+        the bars model giving them ``participation`` of each bar's volume (0 < it <= 1)."""
+        if fill_model not in FILL_MODELS:
+            raise VenueError(f"fill model {fill_model!r} is not one of {', '.join(FILL_MODELS)}")
+        rate = _exact("participation", participation)
+        if not 0 < rate <= 1:
+            raise VenueError(f"participation {rate} is not in (0, 1]")
+        self.fill_model, self.participation = fill_model, Fraction(rate)
+
+    def _liquidity(self, side: str, p: Fraction, m: Market) -> Num:
+        """What the orders of ``side`` at limit price ``p`` can fill against in row ``m``."""
+        if self.fill_model == "bars":
+            reached = m.low <= p if side == "buy" else m.high >= p
+            return m.volume * self.participation if reached else 0
         if side == "buy":
             return max(m.ask_size if m.ask <= p else 0, m.volume if m.low < p else 0)
         return max(m.bid_size if m.bid >= p else 0, m.volume if m.high > p else 0)
@@ -387,6 +423,8 @@ class PaperVenue:
         }
         if self.deferred:
             data.update(deferred=True, instrument=self.instrument, start=_enc(self.start))
+        if self.fill_model != "book":
+            data.update(fill_model=self.fill_model, participation=_enc(self.participation))
         return data
 
     def _order_json(self, o: Order) -> dict[str, Any]:
@@ -427,6 +465,8 @@ class PaperVenue:
             deferred=deferred,
             instrument=instrument,
             position=_dec(data.get("start", 0)),
+            fill_model=str(data.get("fill_model", "book")),
+            participation=Fraction(data.get("participation", PARTICIPATION)),
         )
         v.tick = data["tick"]
         m = data["market"]
