@@ -288,7 +288,7 @@ def test_broken_limit_stops_the_run_and_cancels(tmp_path: Path) -> None:
     ("change", "where", "words"),
     [
         (lambda h, r: (h + ",bid", [x + ",1" for x in r]), "1:9", "column 'bid' repeated"),
-        (lambda h, r: (h.replace(",ask", ",asks"), r), "1:1", "missing column 'ask' (venue"),
+        (lambda h, r: (h.replace(",ask", ",asks"), r), "1:1", "missing column 'ask' (input 'ask'"),
         (
             lambda h, r: (h.replace(",volume", ""), [x.rsplit(",", 1)[0] for x in r]),
             "1:1",
