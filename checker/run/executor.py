@@ -46,11 +46,15 @@ from checker.run.books import Mismatch, Venues, venue_source_problems
 from checker.run.data import Feed, Row
 from checker.run.integrity import damage, differences
 from checker.run.journal import Journal, JournalDamaged, TickRecord, journal_format
+from checker.run.profile import advice
 from checker.run.stats import Outcome, Stats
 from checker.run.venue import Fill, Num, PaperVenue, VenueError
 from checker.verify.trace import json_value
 
 Progress = Callable[[int, int], None]
+Observer = Callable[[int, Row, Mapping[str, Value]], None]
+"""Called at every tick with the row, the inputs as delivered and the state before the
+tick, just before the assumption monitor checks them (``seqprove data profile``)."""
 _ENDS = ("assumption", "reconciliation", "limit", "final")
 """The events that end a run (the journal's last tick says how it ended)."""
 
@@ -106,6 +110,7 @@ class Executor:
         admitted_by: str = "",
         venue: PaperVenue | None = None,
         venues: Mapping[str, PaperVenue] | None = None,
+        observer: Observer | None = None,
     ) -> None:
         problems = venue_source_problems(model)
         if problems:
@@ -159,6 +164,7 @@ class Executor:
         self.next_tick = 1
         self.stats = Stats()
         self.outcome: Outcome | None = None
+        self.observer = observer
 
     @property
     def venue(self) -> PaperVenue:
@@ -404,10 +410,13 @@ class Executor:
         if self.versioned:
             inputs.update(Venues.fill_inputs(self.book, fills))
         env = {**before.values, **inputs}
+        if self.observer is not None:
+            self.observer(tick, row, env)
         if not self.interp.admissible(env):
             inputs = {n: env[n] for n in self.input_names}
             problems = self.interp.input_violations(before, inputs)
             problems = [self._explain(p, before, inputs) for p in problems]
+            problems = [p + advice(self.model, p, env, tick) for p in problems]
             actions = self._halt(tick, fills)
             step = self.model.final[0] if self.model.final else before.step
             self.config = Config(step, before.values)
