@@ -242,7 +242,8 @@ class Envelope:
     def command(self, changes: Mapping[str, Value], data: str | None = None) -> str:
         """The ``seqprove verify`` command that proves the model with ``changes`` (with
         ``data``, the ``seqprove run`` command that runs it over that file)."""
-        params = {**self.overrides(), **{n: param_value(v) for n, v in changes.items()}}
+        given = {**self.overrides(), **{n: param_value(v) for n, v in changes.items()}}
+        params = {n: given[n] for n in self.model.params if n in given}  # in the file's order
         words = ["seqprove", "verify", self.model.file]
         if data is not None:
             words = ["seqprove", "run", self.model.file, "--data", data]
