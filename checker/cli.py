@@ -944,12 +944,12 @@ def profile(
             return "unknown", f"the model does not load: {exc.diagnostics[0].message}"
         report = verify_file_model(widened, DEFAULT_OPTIONS)
         if proved(report):
-            return "proved", f"{len(report.limits)} limit(s) and check(s) proved"
+            return "proved", f"{len(report.limits)} limit(s) and check(s)"
         if report.internal_error is not None:
             return "unknown", f"internal error: {report.internal_error}"
         refuted = [r.name for r in report.limits if r.verdict is Verdict.REFUTED]
         if refuted:
-            return "refuted", "refuted: " + ", ".join(refuted)
+            return "refuted", ", ".join(refuted)
         errors = [f.message for f in report.findings if f.severity is Severity.ERROR]
         if errors:
             return "refuted", "structural error: " + errors[0]

@@ -238,6 +238,42 @@ def test_venue_flows_are_what_the_strategy_reads(tmp_path: Path) -> None:
     assert (widen.param, widen.value) == ("max_tick_pnl", 294)
 
 
+CAPPED = """\
+strategy: capped
+params:
+  max_edge: 50
+state:
+  last: {type: real, init: 0}
+inputs:
+  edge: {type: real, range: [-max_edge, max_edge]}
+steps: [on]
+initial: on
+transitions:
+  - from: on
+    to: on
+    do: {last: edge}
+limits:
+  last_capped: last <= 60
+"""
+
+
+def test_a_wider_envelope_that_breaks_the_proof_is_refuted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    model = tmp_path / "capped.yaml"
+    model.write_text(CAPPED)
+    data = tmp_path / "edge.csv"
+    rows = [f"100,101,5,5,100,101,0,{e}" for e in ("10", "-20", "70", "5")]
+    data.write_text("\n".join(["bid,ask,bid_size,ask_size,low,high,volume,edge", *rows]) + "\n")
+    assert run_cli("verify", str(model), "--proofs", str(tmp_path / "proofs")).code == 0
+    code, found = profile_json(str(model), "--data", str(data))
+    assert code == 1 and found["run"]["tick"] == 3
+    (widen,) = found["widen"]
+    assert widen["value"] == "70" and widen["reproof"] == "refuted"
+    assert widen["detail"] == "last_capped" and widen["run"] == ""
+
+
 def test_bad_input_exits_3(tmp_path: Path) -> None:
     model, data = watch_files(tmp_path)
     data.write_text("bid,ask,bid_size,ask_size,low,high,volume,edge\n100,oops,5,5,100,101,0,1\n")

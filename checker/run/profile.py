@@ -85,6 +85,10 @@ class Bound:
     """It reads market inputs only (and params): it can be checked on every row."""
 
     @property
+    def short(self) -> str:
+        return f"range of {self.owner}" if self.kind == "range" else f"assumption {self.owner}"
+
+    @property
     def label(self) -> str:
         if self.kind == "range":
             return f"range of {self.owner} {self.text}"
@@ -578,7 +582,7 @@ def _widen(
         for param in b.bound.params:
             need = where.need(b.bound, param, b.envs)
             w = found.setdefault(param, Widening(param, need.current, need.current, []))
-            w.bounds.append(b.bound.label)
+            w.bounds.append(b.bound.short)
             if need.value is None or w.value is None:
                 w.value, w.why = None, w.why or need.why
             elif _further(need.value, w.value, w.current):
@@ -670,7 +674,7 @@ def print_profile(found: Profile, console: Console) -> None:
         "max (tick)",
         "range",
         "assumptions",
-        "",
+        "envelope",
     ):
         table.add_column(column)
     broken = {n for b in found.breaches for n in b.bound.reads if b.bound.kind == "range"}
@@ -697,7 +701,7 @@ def print_profile(found: Profile, console: Console) -> None:
     console.print(table)
     if found.breaches:
         table = Table(title="bounds the data breaks", title_justify="left")
-        for column in ("bound", "model line", "failed / checked ticks", "first (line)", "values"):
+        for column in ("bound", "line", "ticks failed", "first tick (line)", "values"):
             table.add_column(column)
         for b in found.breaches:
             first = b.ticks[0]
@@ -705,9 +709,9 @@ def print_profile(found: Profile, console: Console) -> None:
                 f"{n} = {found.show(n, b.envs[0][n])}" for n in sorted(b.bound.reads)
             )
             table.add_row(
-                b.bound.label,
+                f"{b.bound.short}: {b.bound.text}",
                 str(b.bound.line),
-                f"{len(b.ticks)} / {b.checked}",
+                f"{len(b.ticks)} of {b.checked}",
                 f"{first} ({found.line(first)})",
                 values,
             )
