@@ -17,6 +17,7 @@ import pytest
 
 from checker.lang.loader import load_model
 from checker.run.data import read_feed
+from checker.run.meta import BookOrigin, DataMeta, sidecar, write_sidecar
 from checker.run.profile import profile, round_out
 from tests.conftest import ROOT, run_cli
 
@@ -272,6 +273,20 @@ def test_a_wider_envelope_that_breaks_the_proof_is_refuted(
     (widen,) = found["widen"]
     assert widen["value"] == "70" and widen["reproof"] == "refuted"
     assert widen["detail"] == "last_capped" and widen["run"] == ""
+
+
+def test_a_book_made_from_candles_says_so(tmp_path: Path) -> None:
+    model, data = watch_files(tmp_path, WATCH_ROWS[:2])
+    how = "bid and ask made from each bar's close +/- half a spread of 1 bp"
+    origin = BookOrigin("", "candles", "bar", 60_000, how)
+    write_sidecar(data, DataMeta(books=(origin,)))
+    code, found = profile_json(str(model), "--data", str(data), "--no-reprove")
+    assert code == 0 and found["books"] == [origin.to_json()]
+    text = run_cli("data", "profile", str(model), "--data", str(data), "--no-reprove")
+    assert f"book: candles, bar rows: {how}" in text.out
+    sidecar(data).write_text("{not json")
+    bad = run_cli("data", "profile", str(model), "--data", str(data))
+    assert bad.code == 3 and "the metadata is not JSON" in bad.err
 
 
 def test_bad_input_exits_3(tmp_path: Path) -> None:

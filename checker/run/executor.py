@@ -416,8 +416,8 @@ class Executor:
             inputs = {n: env[n] for n in self.input_names}
             problems = self.interp.input_violations(before, inputs)
             problems = [self._explain(p, before, inputs) for p in problems]
-            problems = [p + advice(self.model, p, env, tick) for p in problems]
             actions = self._halt(tick, fills)
+            problems = [p + self._advice(p, env, tick) for p in problems]
             step = self.model.final[0] if self.model.final else before.step
             self.config = Config(step, before.values)
             where = f"went to final step '{step}'" if self.model.final else "stopped"
@@ -523,6 +523,15 @@ class Executor:
                 values = ", ".join(f"{n} = {self.model.variable(n).show(env[n])}" for n in read)
                 return f"assumption '{a.name}' ({a.text}) does not hold: {values}"
         return problem
+
+    def _advice(self, problem: str, env: Mapping[str, Value], tick: int) -> str:
+        """The param that bounds a broken range or assumption and the re-proof that would
+        cover this tick (:func:`checker.run.profile.advice`); the run stops whatever it
+        says, so a note that cannot be made is left out rather than failing the stop."""
+        try:
+            return advice(self.model, problem, env, tick)
+        except Exception:  # the stop itself is already decided and its cancel sent
+            return ""
 
     def _recheck(
         self, env: Mapping[str, Value], chosen: Compiled

@@ -41,6 +41,7 @@ from checker.lang.expr import ExprError, Symbolic, Translator
 from checker.lang.yamlload import load_yaml
 from checker.model import Model, Value, Variable, decimal_text
 from checker.run.data import Feed, Row
+from checker.run.meta import DataMeta, read_meta
 from checker.run.stats import Outcome
 from checker.types import BOOL, INT, REAL
 
@@ -365,6 +366,8 @@ class Profile:
     widenings: list[Widening]
     combined: Widening | None
     """All the params together, when more than one needs widening."""
+    meta: DataMeta | None = None
+    """What the data file says about itself (how its books were made), if anything."""
 
     @property
     def stops(self) -> bool:
@@ -414,6 +417,7 @@ class Profile:
             "strategy": self.model.strategy,
             "data": self.feed.file,
             "rows": len(self.feed.rows),
+            "books": None if self.meta is None else [b.to_json() for b in self.meta.books],
             "run": {
                 "outcome": self.outcome.reason,
                 "stops": self.stops,
@@ -505,7 +509,16 @@ def profile(
     *,
     slippage_bps: Fraction | None = None,
 ) -> Profile:
-    """Profile ``feed`` against ``model``; ``reprove`` None skips the re-proofs."""
+    """Profile ``feed`` against ``model``; ``reprove`` None skips the re-proofs.
+
+    Raises
+    ------
+    ProfileError
+        When the model file cannot be read again as it was loaded.
+    MetaError
+        When the data file's metadata (:mod:`checker.run.meta`) cannot be read.
+    """
+    meta = read_meta(Path(feed.file))
     where = envelope(model)
     if where is None:
         raise ProfileError(f"{model.file}: cannot read the model file again, or it was edited")
@@ -564,6 +577,7 @@ def profile(
         [b for b in breaches if not b.bound.params],
         widenings,
         combined,
+        meta,
     )
 
 
@@ -582,7 +596,8 @@ def _widen(
         for param in b.bound.params:
             need = where.need(b.bound, param, b.envs)
             w = found.setdefault(param, Widening(param, need.current, need.current, []))
-            w.bounds.append(b.bound.short)
+            if b.bound.short not in w.bounds:
+                w.bounds.append(b.bound.short)
             if need.value is None or w.value is None:
                 w.value, w.why = None, w.why or need.why
             elif _further(need.value, w.value, w.current):
@@ -665,6 +680,10 @@ def print_profile(found: Profile, console: Console) -> None:
     model = found.model
     rows = len(found.feed.rows)
     console.print(f"{model.file}  {model.strategy}  over {found.feed.file} ({rows} rows)")
+    for book in () if found.meta is None else found.meta.books:
+        name = f"book of {book.instrument}" if book.instrument else "book"
+        made = f": {book.how}" if book.how else ""
+        console.print(f"{name}: {book.kind}, {book.granularity} rows{made}")
     table = Table(title="inputs", title_justify="left")
     for column in (
         "input",
