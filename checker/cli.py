@@ -957,12 +957,18 @@ def profile(
         return "unknown", "not decided within the budget: " + ", ".join(open_)
 
     err = _console(stderr=True)
-    with _progress(err, len(feed.rows), not as_json, "profiling"):
+    with _progress(err, len(feed.rows), not as_json, "profiling") as bar:
+
+        def step(tick: int, total: int) -> None:
+            if bar is not None and tick % 64 == 0:
+                bar.update(bar.task_ids[0], completed=tick)
+
         found = make_profile(
             loaded,
             feed,
             None if no_reprove else reprove,
             slippage_bps=None if slip is None else Fraction(slip),
+            progress=step,
         )
     if as_json:
         _echo(json.dumps(found.to_json(), indent=2))

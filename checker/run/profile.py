@@ -485,7 +485,10 @@ a detail naming the limits that were not proved)."""
 
 
 def observe(
-    model: Model, feed: Feed, slippage_bps: Fraction | None = None
+    model: Model,
+    feed: Feed,
+    slippage_bps: Fraction | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Outcome, list[tuple[int, dict[str, Value]]]]:
     """Run the executor over ``feed`` without journal; each tick's inputs (and the state
     they were checked on) as the assumption monitor saw them, and how the run ended."""
@@ -498,7 +501,7 @@ def observe(
 
     executor = Executor(model, feed, None, slippage_bps=slippage_bps, observer=record)
     executor.start()
-    outcome = executor.outcome if executor.outcome is not None else executor.run()
+    outcome = executor.outcome if executor.outcome is not None else executor.run(progress)
     return outcome, log
 
 
@@ -508,6 +511,7 @@ def profile(
     reprove: Reprove | None,
     *,
     slippage_bps: Fraction | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Profile:
     """Profile ``feed`` against ``model``; ``reprove`` None skips the re-proofs.
 
@@ -522,7 +526,7 @@ def profile(
     where = envelope(model)
     if where is None:
         raise ProfileError(f"{model.file}: cannot read the model file again, or it was edited")
-    outcome, log = observe(model, feed, slippage_bps)
+    outcome, log = observe(model, feed, slippage_bps, progress)
     delivered = log[-1][0] if log else 0
     envs: list[tuple[int, Env]] = [(t, e) for t, e in log]
     for tick in range(delivered + 1, len(feed.rows) + 1):
