@@ -124,7 +124,7 @@ def test_a_stopped_run_is_profiled_reproved_and_then_runs_past_the_row(
     assert " ".join(stopped.out.split()).count(f"`{command}` to run past tick 60") == 1
     mid_move = next(i for i in found["inputs"] if i["name"] == "mid_move")
     assert mid_move["max"]["value"] == "6523.25" and mid_move["max"]["tick"] == 60
-    assert mid_move["ticks"] == 120 and not mid_move["inside"]
+    assert mid_move["ticks"] == 120 and mid_move["outside_range"]
     fills = next(i for i in found["inputs"] if i["name"] == "perp.bought")
     assert fills["ticks"] == 60 == run["venue_inputs_through_tick"]
     (breach,) = found["breaches"]
@@ -148,7 +148,7 @@ def test_a_run_inside_the_envelope_exits_0(tmp_path: Path) -> None:
     code, found = profile_json(str(THROTTLE), "--data", str(data), "--no-reprove")
     assert code == 0
     assert found["run"]["outcome"] == "data-end" and not found["breaches"] and not found["widen"]
-    assert all(i["inside"] for i in found["inputs"])
+    assert not any(i["outside_range"] or i["broken_assumptions"] for i in found["inputs"])
     text = run_cli("data", "profile", str(THROTTLE), "--data", str(data))
     assert text.code == 0 and "stays inside the envelope" in text.out
 
@@ -166,6 +166,10 @@ def test_assumptions_literals_and_several_params(tmp_path: Path) -> None:
         f"`seqprove verify {model} --param max_edge=70` to run past tick 3"
         in (found["run"]["message"])
     )
+    inputs = {i["name"]: i for i in found["inputs"]}
+    assert inputs["edge"]["outside_range"]
+    assert inputs["edge"]["broken_assumptions"] == ["small_edge"]
+    assert inputs["ask"]["broken_assumptions"] == ["narrow"] and not inputs["ask"]["outside_range"]
     breaches = {(b["kind"], b["of"]): b for b in found["breaches"]}
     assert set(breaches) == {
         ("assumption", "small_edge"),
@@ -182,6 +186,7 @@ def test_assumptions_literals_and_several_params(tmp_path: Path) -> None:
     assert widen["max_edge"]["value"] == "120" and widen["spread_cap"]["value"] == "12"
     assert all(w["reproof"] == "proved" for w in widen.values())
     together = found["widen_together"]
+    assert together["params"] == {"max_edge": "120", "spread_cap": "12"}
     assert together["command"] == (
         f"seqprove verify {model} --param max_edge=120 --param spread_cap=12"
     )

@@ -244,11 +244,16 @@ class Envelope:
                 out[name] = param_value(value)
         return out
 
-    def command(self, changes: Mapping[str, Value], data: str | None = None) -> str:
+    def params(self, changes: Mapping[str, Value | str]) -> dict[str, str]:
+        """The ``--param``s of the model with ``changes``: the run's own overrides, then
+        ``changes``, in the order the file declares its params."""
+        given = {**self.overrides(), **{n: param_value(v) for n, v in changes.items()}}
+        return {n: given[n] for n in self.model.params if n in given}
+
+    def command(self, changes: Mapping[str, Value | str], data: str | None = None) -> str:
         """The ``seqprove verify`` command that proves the model with ``changes`` (with
         ``data``, the ``seqprove run`` command that runs it over that file)."""
-        given = {**self.overrides(), **{n: param_value(v) for n, v in changes.items()}}
-        params = {n: given[n] for n in self.model.params if n in given}  # in the file's order
+        params = self.params(changes)
         words = ["seqprove", "verify", self.model.file]
         if data is not None:
             words = ["seqprove", "run", self.model.file, "--data", data]
@@ -350,6 +355,9 @@ class Widening:
     """The ``seqprove run`` command with the widened params (once re-proved)."""
     reproof: str = "skipped"
     detail: str = ""
+    changes: dict[str, str] = field(default_factory=dict)
+    """The params the command sets, as ``--param`` takes them (the run's own overrides
+    included)."""
 
 
 @dataclass
@@ -409,7 +417,8 @@ class Profile:
                     else {"value": self.show(s.name, s.high)} | where(s.high_tick),
                     "range": _range_json(var),
                     "assumptions": self.assumptions_of(s.name),
-                    "inside": not any(s.name in b.bound.reads for b in self.breaches),
+                    "outside_range": s.name in self.outside(),
+                    "broken_assumptions": self.broken(s.name),
                 }
             )
         return {
@@ -430,9 +439,24 @@ class Profile:
             "inputs": inputs,
             "breaches": [self._breach_json(b) for b in self.breaches],
             "widen": [_widening_json(w) for w in self.widenings],
-            "widen_together": None if self.combined is None else _widening_json(self.combined),
+            "widen_together": None
+            if self.combined is None
+            else {k: v for k, v in _widening_json(self.combined).items() if k not in _ONE_PARAM},
             "exit": self.exit_code,
         }
+
+    def outside(self) -> set[str]:
+        """The inputs whose range the data leaves."""
+        return {b.bound.owner for b in self.breaches if b.bound.kind == "range"}
+
+    def broken(self, name: str) -> list[str]:
+        """The assumptions that read input ``name`` and break on the data."""
+        found = [
+            b.bound.owner
+            for b in self.breaches
+            if b.bound.kind == "assumption" and name in b.bound.reads
+        ]
+        return list(dict.fromkeys(found))
 
     def assumptions_of(self, name: str) -> list[str]:
         return [
@@ -465,8 +489,13 @@ def _range_json(var: Variable) -> list[str | None] | None:
     return [None if b is None else var.show(b) for b in (var.low, var.high)]
 
 
+_ONE_PARAM = ("param", "current", "value", "why")
+"""What the JSON of all params widened together leaves out (``params`` says it all)."""
+
+
 def _widening_json(w: Widening) -> dict[str, Any]:
     return {
+        "params": dict(w.changes),
         "param": w.param,
         "current": param_value(w.current),
         "value": None if w.value is None else param_value(w.value),
@@ -560,17 +589,14 @@ def profile(
             None,
             sorted({b for w in widenings for b in w.bounds}),
             command=where.command(chosen),
+            changes=where.params(chosen),
         )
     if reprove is not None:
         for w in [*widenings, *([combined] if combined is not None else [])]:
             if w.command:
-                changes: dict[str, Value] = dict(chosen)
-                if w is not combined and w.value is not None:
-                    changes = {w.param: w.value}
-                params = {**where.overrides(), **{n: param_value(v) for n, v in changes.items()}}
-                w.reproof, w.detail = reprove(params)
+                w.reproof, w.detail = reprove(w.changes)
                 if w.reproof == "proved":
-                    w.run = where.command(changes, feed.file)
+                    w.run = where.command(w.changes, feed.file)
     return Profile(
         model,
         feed,
@@ -625,6 +651,7 @@ def _widen(
                 break
         if w.value is not None:
             w.command = where.command({w.param: w.value})
+            w.changes = where.params({w.param: w.value})
     return list(found.values())
 
 
@@ -656,8 +683,10 @@ def _unit(value: Fraction, *, integer: bool, digits: int = DIGITS) -> Fraction:
     return max(unit, Fraction(1)) if integer else unit
 
 
-def param_value(value: Value) -> str:
-    """A param's value as ``--param`` takes it."""
+def param_value(value: Value | str) -> str:
+    """A param's value as ``--param`` takes it (text is taken as it is)."""
+    if isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Fraction):
@@ -700,8 +729,7 @@ def print_profile(found: Profile, console: Console) -> None:
         "envelope",
     ):
         table.add_column(column)
-    broken = {n for b in found.breaches for n in b.bound.reads if b.bound.kind == "range"}
-    broken |= {b.bound.owner for b in found.breaches if b.bound.kind == "range"}
+    outside = found.outside()
     for s in found.seen:
         var = model.variable(s.name)
         source = s.source + (" (flow)" if s.flow else "")
@@ -709,8 +737,13 @@ def print_profile(found: Profile, console: Console) -> None:
         high = "" if s.high is None else f"{found.show(s.name, s.high)} ({s.high_tick})"
         shown = _range_json(var)
         declared = "" if shown is None else f"[{shown[0] or '-inf'}, {shown[1] or 'inf'}]"
-        outside = s.name in broken
-        status = "[bold red]outside[/]" if outside else ("inside" if shown else "")
+        broken_here = found.broken(s.name)
+        if s.name in outside:
+            status = "[bold red]outside[/]"
+        elif broken_here:
+            status = "[bold red]breaks " + ", ".join(broken_here) + "[/]"
+        else:
+            status = "inside" if shown or found.assumptions_of(s.name) else ""
         table.add_row(
             s.name,
             source,
