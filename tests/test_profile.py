@@ -134,6 +134,9 @@ def test_a_stopped_run_is_profiled_reproved_and_then_runs_past_the_row(
     assert widen["param"] == "max_mid_move" and widen["value"] == "6530"
     assert widen["command"] == command and widen["reproof"] == "proved"
     assert found["widen_together"] is None
+    (replay,) = found["replays"]  # played again with the wider param: to the end
+    assert replay["params"] == {"max_mid_move": "6530"} and replay["outcome"] == "data-end"
+    assert found["settled"] is None  # the first widening was enough
     argv = shlex.split(widen["command"])
     assert argv[:2] == ["seqprove", "verify"]
     assert run_cli(*argv[1:]).code == 0  # the re-proof writes its proof record
@@ -242,6 +245,38 @@ def test_venue_flows_are_what_the_strategy_reads(tmp_path: Path) -> None:
     assert pnl.low == Fraction("-293.69925") and pnl.low_tick == 854
     (widen,) = found.widenings
     assert (widen.param, widen.value) == ("max_tick_pnl", 294)
+
+
+def test_replays_find_the_envelope_a_run_needs_past_the_stop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The losses after the first stop are known only to a run that goes past it: with
+    max_tick_pnl = 294 the crash stops the market maker again, later; the replays widen
+    it until a run goes through, and that run is what `seqprove run` then does."""
+    monkeypatch.chdir(tmp_path)
+    path = ROOT / "models" / "perp_market_maker.yaml"
+    data = tmp_path / "crash.csv"
+    made = run_cli(
+        "data", "synth", "--scenario", "crash", "--ticks", "2000", "--seed", "7",
+        "--out", str(data), "--model", str(path),
+    )  # fmt: skip
+    assert made.code == 0
+    code, found = profile_json(str(path), "--data", str(data))
+    assert code == 1 and found["run"]["tick"] == 854
+    first, *rest = found["replays"]
+    assert first["params"] == {"max_tick_pnl": "294"}
+    assert first["outcome"] == "assumption" and first["tick"] > 854
+    assert "(bound by param max_tick_pnl)" in first["message"]
+    last = rest[-1]
+    assert last["outcome"] in ("final", "data-end")
+    settled = found["settled"]
+    assert settled["params"] == last["params"] and settled["reproof"] == "proved"
+    wider = int(settled["params"]["max_tick_pnl"])
+    assert wider > 294
+    assert run_cli(*shlex.split(settled["command"])[1:]).code == 0
+    done = run_cli(*shlex.split(settled["run"])[1:], "--no-journal", "--no-plot", "--json")
+    assert done.code == 0, done.out + done.err
+    assert json.loads(done.out)["outcome"]["tick"] == last["tick"]
 
 
 CAPPED = """\

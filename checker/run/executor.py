@@ -111,6 +111,7 @@ class Executor:
         venue: PaperVenue | None = None,
         venues: Mapping[str, PaperVenue] | None = None,
         observer: Observer | None = None,
+        monitor: bool = True,
     ) -> None:
         problems = venue_source_problems(model)
         if problems:
@@ -165,6 +166,9 @@ class Executor:
         self.stats = Stats()
         self.outcome: Outcome | None = None
         self.observer = observer
+        self.monitor = monitor
+        """False: inputs outside the envelope do not stop the run (``data profile``'s
+        replays, to see what a run with a wider envelope would be delivered)."""
 
     @property
     def venue(self) -> PaperVenue:
@@ -412,7 +416,7 @@ class Executor:
         env = {**before.values, **inputs}
         if self.observer is not None:
             self.observer(tick, row, env)
-        if not self.interp.admissible(env):
+        if self.monitor and not self.interp.admissible(env):
             inputs = {n: env[n] for n in self.input_names}
             problems = self.interp.input_violations(before, inputs)
             problems = [self._explain(p, before, inputs) for p in problems]

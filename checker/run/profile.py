@@ -35,7 +35,7 @@ import sympy
 from rich.console import Console
 from rich.table import Table
 
-from checker.errors import SeqproveError
+from checker.errors import ModelError, SeqproveError
 from checker.interpret import Fn, compile_expression
 from checker.lang.expr import ExprError, Symbolic, Translator
 from checker.lang.yamlload import load_yaml
@@ -376,6 +376,12 @@ class Profile:
     """All the params together, when more than one needs widening."""
     meta: DataMeta | None = None
     """What the data file says about itself (how its books were made), if anything."""
+    replays: list[Replay] = field(default_factory=list)
+    """The data played again with wider params, when a run stops on a bound a param moves:
+    the venue's inputs after the stop are known only to a run that goes past it."""
+    settled: Widening | None = None
+    """The params with which a replay went past every stop of the monitor, when they are
+    wider than what the first run's data asked for."""
 
     @property
     def stops(self) -> bool:
@@ -442,6 +448,18 @@ class Profile:
             "widen_together": None
             if self.combined is None
             else {k: v for k, v in _widening_json(self.combined).items() if k not in _ONE_PARAM},
+            "replays": [
+                {
+                    "params": {n: param_value(v) for n, v in r.changes.items()},
+                    "outcome": r.outcome.reason,
+                    "tick": r.outcome.tick,
+                    "message": r.outcome.message,
+                }
+                for r in self.replays
+            ],
+            "settled": None
+            if self.settled is None
+            else {k: v for k, v in _widening_json(self.settled).items() if k not in _ONE_PARAM},
             "exit": self.exit_code,
         }
 
@@ -518,17 +536,21 @@ def observe(
     feed: Feed,
     slippage_bps: Fraction | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[Outcome, list[tuple[int, dict[str, Value]]]]:
+    *,
+    monitor: bool = True,
+) -> tuple[Outcome, list[tuple[int, Env]]]:
     """Run the executor over ``feed`` without journal; each tick's inputs (and the state
     they were checked on) as the assumption monitor saw them, and how the run ended."""
     from checker.run.executor import Executor
 
-    log: list[tuple[int, dict[str, Value]]] = []
+    log: list[tuple[int, Env]] = []
 
     def record(tick: int, row: Row, env: Env) -> None:
         log.append((tick, dict(env)))
 
-    executor = Executor(model, feed, None, slippage_bps=slippage_bps, observer=record)
+    executor = Executor(
+        model, feed, None, slippage_bps=slippage_bps, observer=record, monitor=monitor
+    )
     executor.start()
     outcome = executor.outcome if executor.outcome is not None else executor.run(progress)
     return outcome, log
@@ -557,9 +579,7 @@ def profile(
         raise ProfileError(f"{model.file}: cannot read the model file again, or it was edited")
     outcome, log = observe(model, feed, slippage_bps, progress)
     delivered = log[-1][0] if log else 0
-    envs: list[tuple[int, Env]] = [(t, e) for t, e in log]
-    for tick in range(delivered + 1, len(feed.rows) + 1):
-        envs.append((tick, feed.rows[tick - 1].inputs))
+    envs = _with_rows(log, feed)
     seen = [
         Seen(v.name, v.source, v.source in _flow_sources()) for v in model.inputs if not v.hidden
     ]
@@ -568,17 +588,7 @@ def profile(
             value = env.get(s.name)
             if value is not None:
                 s.add(tick, value)
-    breaches: list[Breach] = []
-    for bound in where.bounds:
-        found = Breach(bound, 0)
-        for tick, env in envs:
-            if bound.reads <= env.keys():
-                found.checked += 1
-                if not bound.holds(env):
-                    found.ticks.append(tick)
-                    found.envs.append(env)
-        if found.ticks:
-            breaches.append(found)
+    breaches = _breaches(where, envs)
     widenings = _widen(where, breaches, envs)
     combined = None
     chosen = {w.param: w.value for w in widenings if w.value is not None}
@@ -591,8 +601,23 @@ def profile(
             command=where.command(chosen),
             changes=where.params(chosen),
         )
+    replays: list[Replay] = []
+    settled = None
+    if outcome.reason == "assumption" and chosen:
+        replays = _replay(where, feed, dict(chosen), slippage_bps)
+        last = replays[-1]
+        if last.outcome.reason != "assumption" and last.changes != chosen:
+            settled = Widening(
+                ", ".join(last.changes),
+                0,
+                None,
+                [],
+                command=where.command(last.changes),
+                changes=where.params(last.changes),
+            )
     if reprove is not None:
-        for w in [*widenings, *([combined] if combined is not None else [])]:
+        extra = [w for w in (combined, settled) if w is not None]
+        for w in [*widenings, *extra]:
             if w.command:
                 w.reproof, w.detail = reprove(w.changes)
                 if w.reproof == "proved":
@@ -608,7 +633,83 @@ def profile(
         widenings,
         combined,
         meta,
+        replays,
+        settled,
     )
+
+
+MAX_REPLAYS = 10
+"""How many times the profile plays the data again with wider params at most."""
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The data played again with the params widened to ``changes``, and how it ended."""
+
+    changes: dict[str, Value]
+    outcome: Outcome
+
+
+def _replay(
+    where: Envelope,
+    feed: Feed,
+    changes: dict[str, Value],
+    slippage_bps: Fraction | None,
+) -> list[Replay]:
+    """Play the data again with the params widened to ``changes``: the venue's inputs
+    after the first stop are known only to a run that goes past it. Each replay runs the
+    widened model once with the monitor off, to see every input the run would be
+    delivered, and once with it on, to see where such a run stops; while the data breaks
+    a bound that a param moves, that param is widened to cover it and the data played
+    again (at most :data:`MAX_REPLAYS` times)."""
+    from checker.lang.loader import load_model
+
+    replays: list[Replay] = []
+    for _ in range(MAX_REPLAYS):
+        try:
+            widened = load_model(where.model.file, where.params(changes))
+        except ModelError:
+            break
+        again = envelope(widened)
+        if again is None:
+            break
+        outcome, _ = observe(widened, feed, slippage_bps)
+        replays.append(Replay(dict(changes), outcome))
+        if outcome.reason != "assumption":
+            break
+        _, log = observe(widened, feed, slippage_bps, monitor=False)
+        envs = _with_rows(log, feed)
+        wider = dict(changes)
+        for w in _widen(again, _breaches(again, envs), envs):
+            if w.value is not None:
+                wider[w.param] = w.value
+        if wider == changes:
+            break
+        changes = wider
+    return replays
+
+
+def _with_rows(log: Sequence[tuple[int, Env]], feed: Feed) -> list[tuple[int, Env]]:
+    """The inputs of the ticks played, then the market inputs of the rows after them."""
+    played = log[-1][0] if log else 0
+    rows = feed.rows[played:]
+    return [*log, *((played + i, row.inputs) for i, row in enumerate(rows, 1))]
+
+
+def _breaches(where: Envelope, envs: Sequence[tuple[int, Env]]) -> list[Breach]:
+    """Every bound of ``where`` that fails on some env that has what it reads."""
+    breaches: list[Breach] = []
+    for bound in where.bounds:
+        found = Breach(bound, 0)
+        for tick, env in envs:
+            if bound.reads <= env.keys():
+                found.checked += 1
+                if not bound.holds(env):
+                    found.ticks.append(tick)
+                    found.envs.append(env)
+        if found.ticks:
+            breaches.append(found)
+    return breaches
 
 
 def _flow_sources() -> frozenset[str]:
@@ -812,6 +913,19 @@ def print_profile(found: Profile, console: Console) -> None:
                 console.print(f"  {_verdict(w)}")
             if w.run:
                 console.print(f"  then run: {w.run}", soft_wrap=True)
+    for r in found.replays:
+        params = ", ".join(f"{n}={param_value(v)}" for n, v in r.changes.items())
+        ended = "stops" if r.outcome.reason in STOPS else "ends"
+        console.print(
+            f"played again with {params}: the run {ended} with {r.outcome.reason} at tick "
+            f"{r.outcome.tick}" + (f": {r.outcome.message}" if r.outcome.reason in STOPS else "")
+        )
+    if found.settled is not None:
+        w = found.settled
+        console.print(f"to run past every stop: {w.command}", soft_wrap=True)
+        console.print(f"  {_verdict(w)}")
+        if w.run:
+            console.print(f"  then run: {w.run}", soft_wrap=True)
     if found.exit_code == 0:
         console.print("the data stays inside the envelope the proof assumes")
 
