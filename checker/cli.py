@@ -1226,6 +1226,116 @@ def compare(real: Path, synth: Path, interval: str, instrument: str | None, as_j
         console.print(f"SYNTH over REAL: worst move {worst:.2f}x, volume ratio {surge:.2f}x")
 
 
+@data.command("profile")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    "data_file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Market data: CSV or Parquet, one row per tick (as `seqprove run` reads it).",
+)
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a param (repeatable)."
+)
+@click.option(
+    "--slippage-bps",
+    metavar="BPS",
+    help="Market-order slippage, overriding the model's venue section (as for `run`).",
+)
+@click.option(
+    "--no-reprove",
+    is_flag=True,
+    help="Do not verify the model again with the widened params (faster).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the profile as JSON.")
+def profile(
+    model: Path,
+    data_file: Path,
+    params: tuple[str, ...],
+    slippage_bps: str | None,
+    no_reprove: bool,
+    as_json: bool,
+) -> None:
+    """Profile market data against the envelope MODEL's proof assumes.
+
+    For every input, the values a run would deliver (flows accumulated between reads)
+    against its range and the assumptions; the first tick at which `seqprove run` would
+    stop, and why; for each bound the data breaks, the param that bounds it, the value
+    that covers the data and the `seqprove verify --param` command that re-proves the
+    model with it, run here (unless --no-reprove).
+
+    Exit codes: 0 the data stays in the envelope; 1 a run would stop on it (or the data
+    leaves the envelope after the run's end); 3 bad input; 4 internal error."""
+    from checker.lang.loader import load_model
+    from checker.lang.numbers import NumberTooLarge, read_number
+    from checker.run.data import DataError, read_feed
+    from checker.run.profile import print_profile
+    from checker.run.profile import profile as make_profile
+
+    overrides = _params(params)
+    _check_overrides(overrides, [model])
+    slip = None
+    if slippage_bps is not None:
+        try:
+            slip = read_number(slippage_bps)
+        except NumberTooLarge as exc:
+            raise UsageError(f"--slippage-bps {slippage_bps[:40]}: {exc}") from None
+        if slip is None or slip < 0:
+            raise UsageError(f"--slippage-bps {slippage_bps[:40]}: give a number of at least 0")
+    try:
+        loaded = load_model(model, overrides)
+    except ModelError as exc:
+        _fail(exc.diagnostics)
+    try:
+        feed = read_feed(data_file, loaded)
+    except DataError as exc:
+        _fail(exc.diagnostics)
+
+    def reprove(changed: Mapping[str, str]) -> tuple[str, str]:
+        from checker.results import Severity, Verdict
+        from checker.run.gate import proved
+        from checker.verify import verify_file_model
+
+        try:
+            widened = load_model(model, changed)
+        except ModelError as exc:
+            return "unknown", f"the model does not load: {exc.diagnostics[0].message}"
+        report = verify_file_model(widened, DEFAULT_OPTIONS)
+        if proved(report):
+            return "proved", f"{len(report.limits)} limit(s) and check(s)"
+        if report.internal_error is not None:
+            return "unknown", f"internal error: {report.internal_error}"
+        refuted = [r.name for r in report.limits if r.verdict is Verdict.REFUTED]
+        if refuted:
+            return "refuted", ", ".join(refuted)
+        errors = [f.message for f in report.findings if f.severity is Severity.ERROR]
+        if errors:
+            return "refuted", "structural error: " + errors[0]
+        open_ = [r.name for r in report.limits if r.verdict is not Verdict.PROVED]
+        return "unknown", "not decided within the budget: " + ", ".join(open_)
+
+    err = _console(stderr=True)
+    with _progress(err, len(feed.rows), not as_json, "profiling") as bar:
+
+        def step(tick: int, total: int) -> None:
+            if bar is not None and tick % 64 == 0:
+                bar.update(bar.task_ids[0], completed=tick)
+
+        found = make_profile(
+            loaded,
+            feed,
+            None if no_reprove else reprove,
+            slippage_bps=None if slip is None else Fraction(slip),
+            progress=step,
+        )
+    if as_json:
+        _echo(json.dumps(found.to_json(), indent=2))
+    else:
+        print_profile(found, _console(stderr=False))
+    sys.exit(found.exit_code)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: maps usage errors to exit 3 and unexpected errors to exit 4."""
     args = list(argv) if argv is not None else sys.argv[1:]

@@ -47,11 +47,15 @@ from checker.run.books import Mismatch, Venues, venue_source_problems
 from checker.run.data import Feed, Row, book_origin
 from checker.run.integrity import damage, differences
 from checker.run.journal import Journal, JournalDamaged, TickRecord, journal_format
+from checker.run.profile import advice
 from checker.run.stats import Outcome, Stats
 from checker.run.venue import FILL_MODELS, PARTICIPATION, Fill, Num, PaperVenue, VenueError
 from checker.verify.trace import json_value
 
 Progress = Callable[[int, int], None]
+Observer = Callable[[int, Row, Mapping[str, Value]], None]
+"""Called at every tick with the row, the inputs as delivered and the state before the
+tick, just before the assumption monitor checks them (``seqprove data profile``)."""
 _ENDS = ("assumption", "reconciliation", "limit", "final")
 """The events that end a run (the journal's last tick says how it ended)."""
 
@@ -129,6 +133,8 @@ class Executor:
         venues: Mapping[str, PaperVenue] | None = None,
         fill_model: str | None = None,
         participation: Fraction | None = None,
+        observer: Observer | None = None,
+        monitor: bool = True,
     ) -> None:
         problems = venue_source_problems(model)
         if problems:
@@ -188,6 +194,10 @@ class Executor:
         self.next_tick = 1
         self.stats = Stats()
         self.outcome: Outcome | None = None
+        self.observer = observer
+        self.monitor = monitor
+        """False: inputs outside the envelope do not stop the run (``data profile``'s
+        replays, to see what a run with a wider envelope would be delivered)."""
 
     @property
     def venue(self) -> PaperVenue:
@@ -539,11 +549,14 @@ class Executor:
         if self.versioned:
             inputs.update(Venues.fill_inputs(self.book, fills))
         env = {**before.values, **inputs}
-        if not self.interp.admissible(env):
+        if self.observer is not None:
+            self.observer(tick, row, env)
+        if self.monitor and not self.interp.admissible(env):
             inputs = {n: env[n] for n in self.input_names}
             problems = self.interp.input_violations(before, inputs)
             problems = [self._explain(p, before, inputs) for p in problems]
             actions = self._halt(tick, fills)
+            problems = [p + self._advice(p, env, tick) for p in problems]
             step = self.model.final[0] if self.model.final else before.step
             self.config = Config(step, before.values)
             where = f"went to final step '{step}'" if self.model.final else "stopped"
@@ -649,6 +662,15 @@ class Executor:
                 values = ", ".join(f"{n} = {self.model.variable(n).show(env[n])}" for n in read)
                 return f"assumption '{a.name}' ({a.text}) does not hold: {values}"
         return problem
+
+    def _advice(self, problem: str, env: Mapping[str, Value], tick: int) -> str:
+        """The param that bounds a broken range or assumption and the re-proof that would
+        cover this tick (:func:`checker.run.profile.advice`); the run stops whatever it
+        says, so a note that cannot be made is left out rather than failing the stop."""
+        try:
+            return advice(self.model, problem, env, tick)
+        except Exception:  # the stop itself is already decided and its cancel sent
+            return ""
 
     def _recheck(
         self, env: Mapping[str, Value], chosen: Compiled
