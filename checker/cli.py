@@ -1032,11 +1032,14 @@ def import_(
     )
     if loaded is not None:
         from checker.run.derive import DeriveError, derive
+        from checker.run.meta import sidecar
 
         try:
             made = derive(loaded, result.out, result.out)
         except DeriveError as exc:
-            _echo(f"error: {exc}", err=True)
+            result.out.unlink(missing_ok=True)  # no file without the inputs the model reads
+            sidecar(result.out).unlink(missing_ok=True)
+            _echo(str(exc), err=True)
             sys.exit(3)
         for line in made.how:
             console.print(f"derived {line} (seqprove data derive)", soft_wrap=True)
@@ -1118,6 +1121,7 @@ def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -
 @click.option(
     "--expiry",
     type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
+    metavar="TIME",
     help="When the dated leg expires (ISO-8601 with a zone): `expired` is true from then on.",
 )
 @click.option(
@@ -1160,8 +1164,8 @@ def derive(
     settings = Settings(momentum_rows, Fraction(str(momentum_bps)), expiry)
     try:
         made = add_inputs(loaded, source, out, settings)
-    except (DeriveError, OSError) as exc:
-        _echo(f"error: {exc}", err=True)
+    except DeriveError as exc:
+        _echo(str(exc), err=True)
         sys.exit(3)
     for line in made.how:
         _echo(f"derived {line}")

@@ -149,3 +149,28 @@ def test_the_command(tmp_path: Path) -> None:
     )
     assert bad.code == 3 and "option_bid" in bad.err and "Traceback" not in bad.err
     assert json.loads((tmp_path / "out.csv.meta.json").read_text())["extra"]["derived"]
+
+
+def test_bad_cells_are_located(tmp_path: Path) -> None:
+    model = load_model(ROOT / "models" / "order_rate_throttle.yaml")
+    source = _write(tmp_path / "in.csv")
+    lines = source.read_text().splitlines()
+    lines[2] = lines[2].replace("2022-01-21T00:01:00Z", "yesterday")
+    source.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DeriveError, match=r"in\.csv:3:1: time 'yesterday' is not ISO-8601"):
+        derive(model, source, tmp_path / "out.csv")
+    lines[2] = lines[2].replace("yesterday", "2022-01-21T00:01:00Z").replace("102.5", "1O2.5", 1)
+    source.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DeriveError, match=r"in\.csv:3:2: '1O2\.5' is not a number"):
+        derive(model, source, tmp_path / "out.csv")
+    run = run_cli(
+        "data",
+        "derive",
+        "models/order_rate_throttle.yaml",
+        "--data",
+        str(source),
+        "--out",
+        str(tmp_path / "out.csv"),
+    )
+    assert run.code == 3 and run.err.startswith(f"{source}:3:2: ")
+    assert not (tmp_path / "out.csv").exists()

@@ -332,9 +332,9 @@ def _columns(
         for field_name, column in names[book.instrument].items():
             out[column] = cols[field_name]
         rounding = (
-            "quantities rounded down to whole contracts"
+            "rounded down to whole contracts"
             if whole[book.instrument]
-            else f"quantities rounded down to {PLACES} decimal places"
+            else f"rounded down to {PLACES} decimal places"
         )
         counted = (
             f"quantities in contracts of {size.normalize():f} of the base asset"

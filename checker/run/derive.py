@@ -143,7 +143,11 @@ def _mids(
 ) -> list[Fraction]:
     bid, ask = header.index(book["bid"]), header.index(book["ask"])
     return [
-        (_fraction(r[bid], f"{path}:{i + 2}") + _fraction(r[ask], f"{path}:{i + 2}")) / 2
+        (
+            _fraction(r[bid], f"{path}:{i + 2}:{bid + 1}")
+            + _fraction(r[ask], f"{path}:{i + 2}:{ask + 1}")
+        )
+        / 2
         for i, r in enumerate(rows)
     ]
 
@@ -151,7 +155,17 @@ def _mids(
 def derive(model: Model, path: Path, out: Path, settings: Settings | None = None) -> Derived:
     """Write ``path``'s rows to ``out`` with the model's missing derivable inputs added."""
     settings = settings or Settings()
-    header, rows = read_rows(path)
+    try:
+        header, rows = read_rows(path)
+    except (OSError, ValueError, csv.Error) as exc:
+        raise DeriveError(f"{path}:1:1: cannot read the data: {exc}") from None
+    if len(set(header)) != len(header):
+        raise DeriveError(f"{path}:1:1: a column is repeated")
+    short = next((i for i, r in enumerate(rows) if len(r) != len(header)), None)
+    if short is not None:
+        raise DeriveError(
+            f"{path}:{short + 2}:1: {len(rows[short])} cell(s) where the header has {len(header)}"
+        )
     forms = venue_columns(model, header)
     wanted: list[tuple[str, str]] = []  # (input name, column)
     for var in market_inputs(model):
@@ -160,7 +174,7 @@ def derive(model: Model, path: Path, out: Path, settings: Settings | None = None
             continue
         if var.name not in DERIVABLE:
             raise DeriveError(
-                f"{path}: input {var.name!r} (column {column!r}) is not in the data and "
+                f"{path}:1:1: input {var.name!r} (column {column!r}) is not in the data and "
                 f"has no derivation (derivable: {', '.join(DERIVABLE)})"
             )
         wanted.append((var.name, column))
@@ -169,30 +183,32 @@ def derive(model: Model, path: Path, out: Path, settings: Settings | None = None
     mids: list[list[Fraction]] = []
     if names & {"mid_move", "basis_bps", "signal_long", "signal_short", "margin_ratio"}:
         if "basis_bps" in names and len(books) < 2:
-            raise DeriveError(f"{path}: 'basis_bps' needs a model with two instruments")
+            raise DeriveError(f"{path}:1:1: 'basis_bps' needs a model with two instruments")
         for book in books[: 2 if "basis_bps" in names else 1]:
             absent = [book[c] for c in ("bid", "ask") if book[c] not in header]
             if absent:
-                raise DeriveError(f"{path}: no column {absent[0]!r} to derive a mid from")
+                raise DeriveError(f"{path}:1:1: no column {absent[0]!r} to derive a mid from")
             mids.append(_mids(rows, header, book, path))
     times: list[datetime] = []
     if "now" in names or ("expired" in names and settings.expiry is not None):
         if TIME_COLUMN not in header:
             raise DeriveError(
-                f"{path}: no {TIME_COLUMN!r} column to derive 'now' or 'expired' from"
+                f"{path}:1:1: no {TIME_COLUMN!r} column to derive 'now' or 'expired' from"
             )
         at = header.index(TIME_COLUMN)
         for i, r in enumerate(rows):
             try:
                 times.append(_time(r[at]))
             except ValueError:
-                raise DeriveError(f"{path}:{i + 2}: time {r[at]!r} is not ISO-8601") from None
+                raise DeriveError(
+                    f"{path}:{i + 2}:{at + 1}: time {r[at]!r} is not ISO-8601"
+                ) from None
         if settings.expiry is not None and any(t.tzinfo is None for t in times):
             raise DeriveError(
-                f"{path}: times without a time zone cannot be compared with an expiry"
+                f"{path}:2:{at + 1}: times without a time zone cannot be compared with an expiry"
             )
     if not rows:
-        raise DeriveError(f"{path}: no rows")
+        raise DeriveError(f"{path}:2:1: no rows")
     found = _Rows(len(rows), mids, times)
     made: dict[str, list[str]] = {}
     how: list[str] = []

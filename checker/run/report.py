@@ -248,7 +248,7 @@ def book_text(book: Mapping[str, Any]) -> str | None:
     text = f"book made from {made}"
     if book.get("how"):
         text += f": {book['how']}"
-    if book.get("contract_size"):
+    if book.get("contract_size") and "quantities in contracts" not in str(book.get("how", "")):
         unit = f" (the source counted {book['source_unit']})" if book.get("source_unit") else ""
         text += f"; quantities in contracts of {book['contract_size']}{unit}"
     return text
