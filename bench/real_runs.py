@@ -7,7 +7,7 @@ is run with ``seqprove run``: a report (JSON) and a plot per run are written und
 ``--out`` (default ``runs/real``), and a table of the outcomes is printed (Markdown with
 ``--markdown``; it is the table of ``docs/data.md``).
 
-    .venv/bin/python bench/real_runs.py [--out DIR] [--markdown]
+    .venv/bin/python bench/real_runs.py [--out DIR] [--markdown] [--reuse]
 
 The single-instrument models (a BTC perpetual) run over the Binance crash windows (spot
 klines standing in for the perpetual's book, made from candles), the FTX month of
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -96,6 +97,12 @@ WINDOWS = (
     ),
 )
 
+BREACH = re.compile(
+    r"input '([\w.]+)' = (\S+) is (below|above) its range (\[[^\]]*\])"
+    r"(?: \(bound by param (\w+)\))?"
+)
+"""The monitor's stop message: the input, its value, the side, the range and its param."""
+
 SINGLE = ("perp_market_maker", "perp_grid_bot", "order_rate_throttle", "margin_ratio_guard")
 TWO_LEGS = ("cash_and_carry_basis",)
 
@@ -110,9 +117,13 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
 
 
-def one(window: Window, model: str, out: Path) -> dict[str, Any]:
-    """Import ``window`` for ``model``, run it, and what the run report says."""
+def one(window: Window, model: str, out: Path, reuse: bool = False) -> dict[str, Any]:
+    """Import ``window`` for ``model``, run it, and what the run report says (with
+    ``reuse``, the report an earlier run left in ``out``, when there is one)."""
     stem = f"{_slug(window.name)}--{model}"
+    if reuse and (out / f"{stem}.json").is_file():
+        kept: dict[str, Any] = json.loads((out / f"{stem}.json").read_text())
+        return kept
     data = out / f"{stem}.csv"
     sources = [f"{i}={p}" for i, p in window.sources]
     imported = _run(
@@ -154,8 +165,15 @@ def _outcome(report: dict[str, Any]) -> str:
     if reason == "final":
         return f"final step {outcome['step']}"
     if reason == "assumption":
-        breach = message.split(": ", 1)[-1].split(": the proof")[0]
-        return f"monitor stop, tick {outcome['tick']}: {breach} (exit {report['exit_code']})"
+        found = BREACH.search(message)
+        if found:
+            name, value, side, bounds, param = found.groups()
+            by = f", param {param}" if param else ""
+            return (
+                f"monitor stop at tick {outcome['tick']}: {name} = {value} {side} "
+                f"{bounds}{by} (exit {report['exit_code']})"
+            )
+        return f"monitor stop at tick {outcome['tick']} (exit {report['exit_code']})"
     return f"{reason}, tick {outcome['tick']}: {message} (exit {report['exit_code']})"
 
 
@@ -168,6 +186,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "real")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument(
+        "--reuse", action="store_true", help="tabulate the reports already in --out"
+    )
     args = parser.parse_args()
     if not MARKET.is_dir():
         print(f"no real data at {MARKET}: nothing to run", file=sys.stderr)
@@ -182,7 +203,7 @@ def main() -> int:
     rows: list[tuple[str, ...]] = []
     for window in WINDOWS:
         for model in TWO_LEGS if window.two_legs else SINGLE:
-            report = one(window, model, args.out)
+            report = one(window, model, args.out, args.reuse)
             fill = report.get("fill_model") or {}
             fill_text = fill.get("name", "") if isinstance(fill, dict) else str(fill)
             rows.append(
