@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,3 +37,16 @@ def cpu_model() -> str:
 
 def utc_now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool) -> None:
+    """Print a results table: Markdown (cells' ``|`` escaped) or tab-separated."""
+    if markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for row in rows:
+            print("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
+    else:
+        print("\t".join(header))
+        for row in rows:
+            print("\t".join(row))

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from machine import cpu_model, revision, utc_now
+from machine import cpu_model, print_table, revision, utc_now
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKET = ROOT.parent / "shared" / "data" / "market"
@@ -221,15 +221,7 @@ def main() -> int:
             )
             print(f"{window.name:34} {model:22} {rows[-1][4]}", file=sys.stderr)
     print(f"commit {revision()}, {cpu_model()}, Python {platform.python_version()}, {utc_now()}")
-    if args.markdown:
-        print("| " + " | ".join(header) + " |")
-        print("|" + "---|" * len(header))
-        for row in rows:
-            print("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
-    else:
-        print("\t".join(header))
-        for row in rows:
-            print("\t".join(row))
+    print_table(header, rows, args.markdown)
     return 0
 
 

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from machine import cpu_model, revision, utc_now
+from machine import cpu_model, print_table, revision, utc_now
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,15 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         f"models with a v1 original: v1 {totals[0]:.2f} s CPU, v2 {totals[1]:.2f} s CPU "
         f"(of it stuck {totals[2]:.2f} s); every v2 model: {every:.2f} s CPU"
     )
-    if args.markdown:
-        print("| " + " | ".join(header) + " |")
-        print("|" + "---|" * len(header))
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    else:
-        print("\t".join(header))
-        for row in rows:
-            print("\t".join(row))
+    print_table(header, rows, args.markdown)
     return 0
 
 

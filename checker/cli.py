@@ -1098,8 +1098,35 @@ def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise UsageError(f"--out {out}: write a .csv or a .parquet file")
     table = synthesize(scenario, ticks, seed, columns, legs)
+    meta = None
+    if model is not None and loaded.instruments:
+        # quantities in the model's contracts, and the metadata saying so
+        from checker.model import decimal_text
+        from checker.run.meta import BookOrigin, DataMeta
+        from checker.run.synth import in_contracts
+
+        prefixes = {i.name: (f"{i.name}." if legs else "") for i in loaded.instruments}
+        table = in_contracts(table, {prefixes[i.name]: i.contract_size for i in loaded.instruments})
+        how = (
+            f"synthetic book (data synth, scenario {scenario}, seed {seed}); touch sizes and "
+            "volume converted from contracts of 10 USD at each row's mid, rounded down"
+        )
+        meta = DataMeta(
+            books=tuple(
+                BookOrigin(
+                    instrument=i.name,
+                    kind="quotes",
+                    granularity="tick",
+                    how=how,
+                    contract_size=decimal_text(i.contract_size),
+                    source_unit="contracts of 10 USD",
+                )
+                for i in loaded.instruments
+            ),
+            extra={"synth": {"scenario": scenario, "seed": seed, "ticks": ticks}},
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_table(table, out)
+    write_table(table, out, meta)
     _echo(f"{out}: {ticks} ticks of {scenario} (seed {seed}), columns {', '.join(table.columns)}")
 
 

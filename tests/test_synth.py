@@ -224,3 +224,52 @@ def test_hundred_thousand_ticks() -> None:
     t = synthesize("vol-spike", 100_000, 7)
     assert len(t.rows) == 100_000 and t.rows[-1][0] == "2026-01-02T03:46:39Z"
     assert t.rows[-1][t.columns.index("expired")] is True
+
+
+def test_sizes_in_the_model_contracts(tmp_path: Path) -> None:
+    """`data synth --model` counts touch sizes and volume in each instrument's contracts
+    (floor(n * 10 / mid / contract_size)), and the file's metadata says so, so that a
+    model with other contracts is refused."""
+    from checker.run.meta import read_meta
+    from tests.conftest import ROOT, run_cli
+
+    plain = synthesize("calm", 50, 3, ["time", "bid", "ask", "bid_size", "ask_size", "volume"])
+    for suffix in (".csv", ".parquet"):
+        out = tmp_path / f"mm{suffix}"
+        made = run_cli(
+            "data", "synth", "--scenario", "calm", "--ticks", "50", "--seed", "3",
+            "--out", str(out), "--model", str(ROOT / "models" / "perp_market_maker.yaml"),
+        )  # fmt: skip
+        assert made.code == 0, made.err
+        meta = read_meta(out)
+        assert meta is not None
+        (book,) = meta.books
+        assert (book.instrument, book.contract_size) == ("perp", "0.001")
+        assert book.source_unit == "contracts of 10 USD"
+        if suffix == ".csv":
+            with out.open(newline="") as handle:
+                rows = list(csv.DictReader(handle))
+        else:
+            rows = pq.read_table(out).to_pylist()
+        for row, (_, bid, ask, bid_size, ask_size, volume) in zip(rows, plain.rows, strict=True):
+            mid = (Fraction(bid) + Fraction(ask)) / 2
+            for got, tens in ((row["perp.bid_size"], bid_size), (row["perp.ask_size"], ask_size)):
+                assert int(got) == int(Fraction(tens * 10) / mid / Fraction("0.001"))
+            assert int(row["perp.volume"]) == int(Fraction(volume * 10) / mid / Fraction("0.001"))
+    runs = run_cli(
+        "run", str(ROOT / "models" / "perp_market_maker.yaml"), "--data", str(tmp_path / "mm.csv"),
+        "--allow-unproven", "--no-journal", "--no-plot",
+    )  # fmt: skip
+    assert runs.code in (0, 1, 2), runs.err  # the model's own contracts: it runs
+    # a file that says its contracts are 0.01 BTC is refused for a model of 0.001 BTC
+    unplain = tmp_path / "mm.csv"
+    text = unplain.with_name("mm.csv.meta.json").read_text().replace('"0.001"', '"0.01"')
+    unplain.with_name("mm.csv.meta.json").write_text(text)
+    refused = run_cli(
+        "run", str(ROOT / "models" / "perp_market_maker.yaml"), "--data", str(unplain),
+        "--allow-unproven", "--no-journal", "--no-plot",
+    )  # fmt: skip
+    assert refused.code == 3 and "0.01" in refused.err, refused.err
+    # written again without a model: no metadata is left behind from the first file
+    again = run_cli("data", "synth", "--scenario", "calm", "--ticks", "5", "--out", str(unplain))
+    assert again.code == 0 and read_meta(unplain) is None

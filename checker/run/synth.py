@@ -18,7 +18,8 @@ The book. The spread is ``1 + floor(e * (U1 + U2))`` ticks of 0.5 USD with
 wider with volatility and when liquidity ``liq`` (1 normally, towards 0 when the book
 empties) falls. The bid is the latent mid less half the spread rounded to the tick, the ask
 the bid plus the spread. Touch sizes are ``floor(20000 * liq**2 * (0.25 + 1.5 U))``
-contracts (of 10 USD), volume ``floor(1000 * vol**1.5 * liq**2 * 4 U1 U2)`` contracts.
+contracts (of 10 USD), volume ``floor(1000 * vol**1.5 * liq**2 * 4 U1 U2)`` contracts;
+:func:`in_contracts` converts them to a model's contracts (``data synth --model``).
 
 Scenarios (``n`` ticks; ``U`` uniform draws of the seed's scenario stream):
 
@@ -110,7 +111,8 @@ own streams (the streams of the columns above are unchanged).
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -121,6 +123,7 @@ from numpy.typing import NDArray
 
 from checker.run import CALIBRATED_SCENARIOS, SCENARIOS, TIME_COLUMN
 from checker.run import VENUE_COLUMNS as RUN_VENUE_COLUMNS
+from checker.run.meta import META_KEY, DataMeta, meta_text, sidecar, write_sidecar
 
 Kind = Literal["text", "int", "real", "bool"]
 Cell = str | int | Fraction | bool
@@ -562,7 +565,37 @@ def _arrow_column(values: Sequence[Cell], column: Column) -> Any:
     return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(words.tobytes())])
 
 
-def write_table(table: Table, path: Path) -> None:
+TEN_USD = Fraction(10)
+"""What one synthetic contract is worth: touch sizes and volume are counted in contracts
+of 10 USD until :func:`in_contracts` converts them to a model's."""
+
+SIZE_COLUMNS = ("bid_size", "ask_size", "volume")
+
+
+def in_contracts(table: Table, sizes: Mapping[str, Fraction]) -> Table:
+    """``table`` with each book's quantities (``bid_size``, ``ask_size``, ``volume``)
+    counted in contracts of ``sizes[prefix]`` of the base asset instead of contracts of 10
+    USD: ``floor(n * 10 / mid / size)``, with ``mid`` the row's quoted mid of that book and
+    the result rounded down to whole contracts (a venue fills whole contracts of an ``int``
+    instrument, and fewer is the cautious side). ``prefix`` is ``""`` for the plain
+    columns, ``"I."`` for instrument ``I``'s."""
+    at = {name: i for i, name in enumerate(table.columns)}
+    rows = [list(r) for r in table.rows]
+    for prefix, size in sizes.items():
+        bid, ask = at.get(f"{prefix}bid"), at.get(f"{prefix}ask")
+        targets = [at[f"{prefix}{c}"] for c in SIZE_COLUMNS if f"{prefix}{c}" in at]
+        if bid is None or ask is None or not targets:
+            continue
+        for row in rows:
+            mid = (Fraction(row[bid]) + Fraction(row[ask])) / 2
+            for i in targets:
+                count = row[i]
+                assert isinstance(count, int)
+                row[i] = math.floor(count * TEN_USD / mid / size)
+    return Table(table.columns, [tuple(r) for r in rows])
+
+
+def write_table(table: Table, path: Path, meta: DataMeta | None = None) -> None:
     """Write ``table`` to ``path``: ``.csv`` (header, exact decimals) or ``.parquet``."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
@@ -582,6 +615,10 @@ def write_table(table: Table, path: Path) -> None:
             writer.writerow(table.columns)
             texts = [_texts(v, c) for v, c in zip(values, columns, strict=True)]
             writer.writerows(zip(*texts, strict=True) if texts else [()] * len(table.rows))
+        if meta is not None:
+            write_sidecar(path, meta)
+        else:
+            sidecar(path).unlink(missing_ok=True)  # no metadata left from an earlier file
         return
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -591,4 +628,6 @@ def write_table(table: Table, path: Path) -> None:
         pa.field(c.name, a.type, nullable=False, metadata={"doc": c.doc})
         for c, a in zip(columns, arrays, strict=True)
     ]
-    pq.write_table(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), path)
+    stored = None if meta is None else {META_KEY: meta_text(meta)}
+    schema = pa.schema(fields, metadata=stored)
+    pq.write_table(pa.Table.from_arrays(arrays, schema=schema), path)
