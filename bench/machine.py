@@ -42,7 +42,7 @@ def utc_now() -> str:
 def print_table(header: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool) -> None:
     """Print a results table: Markdown (cells' ``|`` escaped) or tab-separated."""
     if markdown:
-        print("| " + " | ".join(header) + " |")
+        print("| " + " | ".join(c.replace("|", "\\|") for c in header) + " |")
         print("|" + "---|" * len(header))
         for row in rows:
             print("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
