@@ -590,3 +590,12 @@ def test_files_of_one_kind_are_joined_and_their_gaps_located(tmp_path: Path) -> 
     assert rows(out) == [r for i, r in enumerate(rows(whole)) if i not in (15, 16)]
     meta = read_meta(out)
     assert meta is not None and [s["path"] for s in meta.sources] == [str(later), str(earlier)]
+
+
+def test_a_source_that_is_not_a_file_is_named(tmp_path: Path) -> None:
+    assert f"{tmp_path / 'gone.csv'}:1:1: no such file" in refused(
+        tmp_path, str(tmp_path / "gone.csv")
+    )
+    folder = tmp_path / "days"
+    folder.mkdir()
+    assert f"{folder}:1:1: a directory, not a file" in refused(tmp_path, str(folder))

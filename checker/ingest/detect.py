@@ -33,7 +33,7 @@ def detect(path: Path) -> str:
     """
     file = str(path)
     if not path.is_file():
-        raise fail(file, 1, "no such file")
+        raise fail(file, 1, _missing(path))
     suffix = path.suffix.lower()
     if suffix == ".zip":
         found = lean.detect(path)
@@ -64,10 +64,17 @@ def detect(path: Path) -> str:
     )
 
 
+def _missing(path: Path) -> str:
+    """Why ``path``, which is not a file, cannot be a source."""
+    if path.is_dir():
+        return "a directory, not a file (give each file of it as a source)"
+    return "no such file"
+
+
 def read(path: Path, fmt: str, mapping: Mapping[str, str]) -> Source:
     """Read ``path`` in format ``fmt``."""
     if not path.is_file():
-        raise fail(str(path), 1, "no such file")
+        raise fail(str(path), 1, _missing(path))
     if fmt == binance.FORMAT:
         return binance.read(path, first_line(path))
     if fmt in (tardis.QUOTES, tardis.TRADES):
