@@ -129,6 +129,8 @@ def _progress(
 def _check_overrides(overrides: dict[str, str], files: Sequence[Path]) -> None:
     """Every ``--param`` must name a param that some file of the run declares (read
     from the files themselves, so a file that fails to load still counts)."""
+    if not overrides:
+        return  # nothing to check: the files are not read a second time
     from checker.lang.loader import declared_params
     from checker.lang.validate import hint
 
