@@ -78,7 +78,7 @@ def loss_limits(model: Model) -> list[LossLimit]:
     ``pnl_change``: the reads add up to the PnL, so ``v = init + c * PnL``. A limit whose
     only variable is ``v`` is solved for the PnL by putting ``init + c * x`` for ``v``
     (the limit ``pnl > -(max_loss + max_tick_pnl)`` gives ``PnL > -5250``)."""
-    from checker.run.report import _bound, _region
+    from checker.run.report import exact_bound, region_where
 
     flows = {v.symbol for v in model.inputs if v.source == PNL_SOURCE}
     x = sympy.Symbol("x", real=True)
@@ -91,13 +91,10 @@ def loss_limits(model: Model) -> list[LossLimit]:
         for limit in model.limits:
             if limit.expr.free_symbols != {var.symbol}:
                 continue
-            try:
-                region = _region(limit.expr.xreplace({var.symbol: start + rate * x}), x)
-            except (NotImplementedError, TypeError, ValueError, AttributeError):
-                continue
+            region = region_where(limit.expr.xreplace({var.symbol: start + rate * x}), x)
             if region is None or region is sympy.S.EmptySet:
                 continue
-            low, high = _bound(region.inf), _bound(region.sup)
+            low, high = exact_bound(region.inf), exact_bound(region.sup)
             if low is not None or high is not None:
                 found.append(LossLimit(limit.name, limit.text, var.name, low, high))
     return found

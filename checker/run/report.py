@@ -46,10 +46,7 @@ def band(model: Model, instrument: str) -> Band | None:
     for limit in model.limits:
         if limit.expr.free_symbols != {symbol}:
             continue
-        try:
-            solved = _region(limit.expr.xreplace({symbol: x}), x)
-        except (NotImplementedError, TypeError, ValueError, AttributeError):
-            continue
+        solved = region_where(limit.expr.xreplace({symbol: x}), x)
         if solved is None:
             continue
         region = sympy.Intersection(region, solved)
@@ -58,11 +55,19 @@ def band(model: Model, instrument: str) -> Band | None:
         return None
     if region is sympy.S.EmptySet:
         return Band(None, None, "empty")
-    return Band(_bound(region.inf), _bound(region.sup), _set_text(region))
+    return Band(exact_bound(region.inf), exact_bound(region.sup), _set_text(region))
+
+
+def region_where(expr: sympy.Basic, x: sympy.Symbol) -> sympy.Set | None:
+    """The reals ``x`` for which ``expr`` holds, or None when sympy cannot say (it cannot
+    solve the relation, or gives up with an error)."""
+    try:
+        return _region(expr, x)
+    except (NotImplementedError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def _region(expr: sympy.Basic, x: sympy.Symbol) -> sympy.Set | None:
-    """The reals ``x`` for which ``expr`` holds, or None when sympy cannot say."""
     if expr is sympy.true:
         return sympy.S.Reals
     if expr is sympy.false:
@@ -82,7 +87,8 @@ def _region(expr: sympy.Basic, x: sympy.Symbol) -> sympy.Set | None:
     return None if isinstance(solved, sympy.ConditionSet) else solved
 
 
-def _bound(value: sympy.Basic) -> Fraction | None:
+def exact_bound(value: sympy.Basic) -> Fraction | None:
+    """A finite rational end of a solved region as a fraction, else None."""
     if value in (sympy.oo, -sympy.oo) or not isinstance(value, sympy.Rational):
         return None
     return Fraction(int(value.p), int(value.q))
@@ -90,7 +96,7 @@ def _bound(value: sympy.Basic) -> Fraction | None:
 
 def _set_text(region: sympy.Set) -> str:
     if isinstance(region, sympy.Interval):
-        low, high = _bound(region.inf), _bound(region.sup)
+        low, high = exact_bound(region.inf), exact_bound(region.sup)
         left = "(" if region.left_open or low is None else "["
         right = ")" if region.right_open or high is None else "]"
         low_text = "-inf" if low is None else decimal_text(low)
@@ -99,7 +105,7 @@ def _set_text(region: sympy.Set) -> str:
     if isinstance(region, sympy.Union):
         return " or ".join(_set_text(part) for part in region.args)
     if isinstance(region, sympy.FiniteSet):
-        values = [_bound(v) for v in region.args]
+        values = [exact_bound(v) for v in region.args]
         return "{" + ", ".join(str(v) if v is None else decimal_text(v) for v in values) + "}"
     return str(region)
 
