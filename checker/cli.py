@@ -629,6 +629,20 @@ def schema() -> None:
     _echo(schema_json(), nl=False)
 
 
+_TABLE_OUT = click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The file to write: .csv or .parquet.",
+)
+"""The ``--out`` of the data commands that write a table (``data synth``, ``data derive``)."""
+
+
+def _check_table_out(out: Path) -> None:
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(f"--out {out}: write a .csv or a .parquet file")
+
+
 def _fail(diagnostics: Iterable[Diagnostic]) -> NoReturn:
     for d in diagnostics:
         _echo(str(d), err=True)
@@ -1060,12 +1074,7 @@ def import_(
 )
 @click.option("--ticks", type=click.IntRange(min=1), required=True, help="Rows (one a second).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The file to write: .csv or .parquet.",
-)
+@_TABLE_OUT
 @click.option(
     "--model",
     type=click.Path(path_type=Path),
@@ -1097,8 +1106,7 @@ def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -
             raise UsageError(
                 f"--model {model}: no synthetic column for input(s) {', '.join(missing)}"
             )
-    if out.suffix.lower() not in (".csv", ".parquet"):
-        raise UsageError(f"--out {out}: write a .csv or a .parquet file")
+    _check_table_out(out)
     table = synthesize(scenario, ticks, seed, columns, legs)
     meta = None
     if model is not None and loaded.instruments:
@@ -1141,12 +1149,7 @@ def synth(scenario: str, ticks: int, seed: int, out: Path, model: Path | None) -
     type=click.Path(path_type=Path, dir_okay=False),
     help="The market data to add the inputs to (CSV or Parquet).",
 )
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The file to write: .csv or .parquet.",
-)
+@_TABLE_OUT
 @click.option(
     "--expiry",
     type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
@@ -1184,8 +1187,7 @@ def derive(
     from checker.run.derive import DeriveError, Settings
     from checker.run.derive import derive as add_inputs
 
-    if out.suffix.lower() not in (".csv", ".parquet"):
-        raise UsageError(f"--out {out}: write a .csv or a .parquet file")
+    _check_table_out(out)
     try:
         loaded = load_model(model)
     except ModelError as exc:
