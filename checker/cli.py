@@ -1019,10 +1019,15 @@ def import_(
         units=_keyed("--unit", units, "perp=inverse:100"),
         spread_bps=number("--spread-bps", spread_bps),
     )
+    from checker.run.derive import DeriveError
+
     try:
         result = run_import(request)
     except IngestError as exc:
         _fail(exc.diagnostics)
+    except DeriveError as exc:
+        _echo(str(exc), err=True)
+        sys.exit(3)
     console = _console(stderr=False)
     table = Table(title=None, show_edge=False)
     for heading in ("source", "format", "instrument", "rows"):
@@ -1046,23 +1051,9 @@ def import_(
         f"interval {result.meta.interval or 'none (tick data)'}",
         soft_wrap=True,
     )
-    if loaded is not None:
-        from checker.run.derive import DeriveError, derive
-        from checker.run.meta import sidecar
-
-        try:
-            made = derive(loaded, result.out, result.out)
-        except DeriveError as exc:
-            result.out.unlink(missing_ok=True)  # no file without the inputs the model reads
-            sidecar(result.out).unlink(missing_ok=True)
-            _echo(str(exc), err=True)
-            sys.exit(3)
-        for line in made.how:
-            console.print(f"derived {line} (seqprove data derive)", soft_wrap=True)
-        columns = [*result.columns, *made.columns]
-    else:
-        columns = list(result.columns)
-    console.print(f"columns: {', '.join(columns)}", soft_wrap=True)
+    for line in result.meta.extra.get("derived", []):
+        console.print(f"derived {line} (seqprove data derive)", soft_wrap=True)
+    console.print(f"columns: {', '.join(result.columns)}", soft_wrap=True)
 
 
 @data.command()

@@ -4,21 +4,24 @@ the model's contracts and written with their metadata."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+
 from checker.errors import UsageError
 from checker.ingest import detect, mapped
-from checker.ingest.base import Objects, Source, fail, joined
+from checker.ingest.base import Ints, Objects, Source, fail, joined
 from checker.ingest.books import Book, make_book
 from checker.ingest.join import join
 from checker.ingest.quality import POLICIES, Problem, clean, iso, stop
 from checker.ingest.units import PLACES, check_unit, describe, to_contracts
-from checker.ingest.writer import write
+from checker.ingest.writer import decimal_text, time_texts, write
 from checker.model import Model
-from checker.run import VENUE_COLUMNS
+from checker.run import TIME_COLUMN, VENUE_COLUMNS
+from checker.run.derive import DERIVABLE, derived_columns
 from checker.run.meta import BookOrigin, DataMeta
 
 DEFAULT_SPREAD_BPS = Decimal(1)
@@ -225,6 +228,12 @@ def run_import(request: Request) -> Result:
     if not len(on_axis.keys):
         raise fail(str(request.out), 1, "no rows left to write")
     columns, origins = _columns(request, books, on_axis.columns, interval_ms)
+    derived: tuple[str, ...] = ()
+    if request.model is not None:
+        # the inputs no source gives, derived from the rows (as `seqprove data derive`)
+        texts = _Texts(on_axis.keys, columns)
+        made, derived = derived_columns(request.model, texts, len(on_axis.keys), str(request.out))
+        columns = {**columns, **{c: np.array(v, dtype=object) for c, v in made.items()}}
     rows_in = sum(s.rows for s in read)
     meta = DataMeta(
         books=tuple(origins),
@@ -249,6 +258,7 @@ def run_import(request: Request) -> Result:
             "rows_in": rows_in,
             "rows_out": len(on_axis.keys),
             "rows_outside_common_span": on_axis.cut,
+            **({"derived": list(derived)} if derived else {}),
         },
     )
     write(request.out, on_axis.keys, columns, meta)
@@ -264,6 +274,30 @@ def run_import(request: Request) -> Result:
         on_axis.cut,
         tuple(read),
     )
+
+
+class _Texts(Mapping[str, Sequence[str]]):
+    """The rows about to be written, by column, as the text of their cells (``time``
+    first, as in the file), each column made only when it is read."""
+
+    def __init__(self, times: Ints, columns: Mapping[str, Objects]) -> None:
+        self._times = times
+        self._columns = columns
+        self._made: dict[str, list[str]] = {}
+
+    def __getitem__(self, name: str) -> list[str]:
+        if name not in self._made:
+            if name == TIME_COLUMN:
+                self._made[name] = time_texts(self._times)
+            else:
+                self._made[name] = [decimal_text(v) for v in self._columns[name]]
+        return self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((TIME_COLUMN, *self._columns))
+
+    def __len__(self) -> int:
+        return 1 + len(self._columns)
 
 
 def contracts(
@@ -354,7 +388,6 @@ def _columns(
         )
     if model is not None:
         from checker.run.data import columns_for, input_column, market_inputs, venue_columns
-        from checker.run.derive import DERIVABLE
 
         forms = venue_columns(model, list(out))
         derivable = {

@@ -28,6 +28,11 @@ def decimal_text(value: Decimal) -> str:
     return "0" if text == "-0" else text
 
 
+def _text(value: Decimal | str) -> str:
+    """A cell as written: a decimal's exact text, a text cell (a derived input) as it is."""
+    return value if isinstance(value, str) else decimal_text(value)
+
+
 def time_texts(keys: Ints) -> list[str]:
     """µs since the epoch as ISO-8601 UTC with ms: ``2020-03-13T00:27:00.000Z``."""
     stamps = np.datetime_as_string(
@@ -37,7 +42,7 @@ def time_texts(keys: Ints) -> list[str]:
 
 
 def write(path: Path, times: Ints, columns: Mapping[str, Objects], meta: DataMeta) -> None:
-    """Write ``columns`` (name -> decimals) after a ``time`` column to ``path`` (.csv or
+    """Write ``columns`` (name -> decimals, or texts) after a ``time`` column to ``path`` (.csv or
     .parquet), with ``meta``; nothing is left behind when it fails."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
@@ -48,7 +53,7 @@ def write(path: Path, times: Ints, columns: Mapping[str, Objects], meta: DataMet
     temp = Path(temp_name)
     side_temp = temp.with_name(temp.name + ".meta")
     try:
-        texts = {name: [decimal_text(v) for v in values] for name, values in columns.items()}
+        texts = {name: [_text(v) for v in values] for name, values in columns.items()}
         stamps = time_texts(times)
         if suffix == ".csv":
             with temp.open("w", newline="", encoding="utf-8") as out:

@@ -139,22 +139,19 @@ def _cell(value: Any) -> str:
 
 
 def _mids(
-    rows: Sequence[Sequence[str]], header: Sequence[str], book: Mapping[str, str], path: Path
+    cells: Mapping[str, Sequence[str]], book: Mapping[str, str], where: str
 ) -> list[Fraction]:
+    header = list(cells)
     bid, ask = header.index(book["bid"]), header.index(book["ask"])
     return [
-        (
-            _fraction(r[bid], f"{path}:{i + 2}:{bid + 1}")
-            + _fraction(r[ask], f"{path}:{i + 2}:{ask + 1}")
-        )
+        (_fraction(b, f"{where}:{i + 2}:{bid + 1}") + _fraction(a, f"{where}:{i + 2}:{ask + 1}"))
         / 2
-        for i, r in enumerate(rows)
+        for i, (b, a) in enumerate(zip(cells[book["bid"]], cells[book["ask"]], strict=True))
     ]
 
 
 def derive(model: Model, path: Path, out: Path, settings: Settings | None = None) -> Derived:
     """Write ``path``'s rows to ``out`` with the model's missing derivable inputs added."""
-    settings = settings or Settings()
     try:
         header, rows = read_rows(path)
     except (OSError, ValueError, csv.Error) as exc:
@@ -166,15 +163,39 @@ def derive(model: Model, path: Path, out: Path, settings: Settings | None = None
         raise DeriveError(
             f"{path}:{short + 2}:1: {len(rows[short])} cell(s) where the header has {len(header)}"
         )
+    cells = {name: [r[i] for r in rows] for i, name in enumerate(header)}
+    made, how = derived_columns(model, cells, len(rows), str(path), settings)
+    derived = Derived(tuple(made), how)
+    meta = read_meta(path)
+    if meta is not None or derived.columns:
+        base = meta or DataMeta(books=())
+        meta = replace(base, extra={**base.extra, "derived": list(derived.how)})
+    _write(path, out, header, rows, made, meta)
+    return derived
+
+
+def derived_columns(
+    model: Model,
+    cells: Mapping[str, Sequence[str]],
+    count: int,
+    where: str,
+    settings: Settings | None = None,
+) -> tuple[dict[str, list[str]], tuple[str, ...]]:
+    """The market inputs of ``model`` that ``cells`` (column name -> the text of each of
+    its ``count`` rows, in the order of the file's header) lacks, derived from them: the
+    new columns and one line each saying how. ``where`` names the data in messages, which
+    are located as in a CSV file (the header is line 1)."""
+    settings = settings or Settings()
+    header = list(cells)
     forms = venue_columns(model, header)
     wanted: list[tuple[str, str]] = []  # (input name, column)
     for var in market_inputs(model):
         column = input_column(model, var, forms)
-        if column in header:
+        if column in cells:
             continue
         if var.name not in DERIVABLE:
             raise DeriveError(
-                f"{path}:1:1: input {var.name!r} (column {column!r}) is not in the data and "
+                f"{where}:1:1: input {var.name!r} (column {column!r}) is not in the data and "
                 f"has no derivation (derivable: {', '.join(DERIVABLE)})"
             )
         wanted.append((var.name, column))
@@ -183,46 +204,40 @@ def derive(model: Model, path: Path, out: Path, settings: Settings | None = None
     mids: list[list[Fraction]] = []
     if names & {"mid_move", "basis_bps", "signal_long", "signal_short", "margin_ratio"}:
         if "basis_bps" in names and len(books) < 2:
-            raise DeriveError(f"{path}:1:1: 'basis_bps' needs a model with two instruments")
+            raise DeriveError(f"{where}:1:1: 'basis_bps' needs a model with two instruments")
         for book in books[: 2 if "basis_bps" in names else 1]:
-            absent = [book[c] for c in ("bid", "ask") if book[c] not in header]
+            absent = [book[c] for c in ("bid", "ask") if book[c] not in cells]
             if absent:
-                raise DeriveError(f"{path}:1:1: no column {absent[0]!r} to derive a mid from")
-            mids.append(_mids(rows, header, book, path))
+                raise DeriveError(f"{where}:1:1: no column {absent[0]!r} to derive a mid from")
+            mids.append(_mids(cells, book, where))
     times: list[datetime] = []
     if "now" in names or ("expired" in names and settings.expiry is not None):
-        if TIME_COLUMN not in header:
+        if TIME_COLUMN not in cells:
             raise DeriveError(
-                f"{path}:1:1: no {TIME_COLUMN!r} column to derive 'now' or 'expired' from"
+                f"{where}:1:1: no {TIME_COLUMN!r} column to derive 'now' or 'expired' from"
             )
         at = header.index(TIME_COLUMN)
-        for i, r in enumerate(rows):
+        for i, text in enumerate(cells[TIME_COLUMN]):
             try:
-                times.append(_time(r[at]))
+                times.append(_time(text))
             except ValueError:
                 raise DeriveError(
-                    f"{path}:{i + 2}:{at + 1}: time {r[at]!r} is not ISO-8601"
+                    f"{where}:{i + 2}:{at + 1}: time {text!r} is not ISO-8601"
                 ) from None
         if settings.expiry is not None and any(t.tzinfo is None for t in times):
             raise DeriveError(
-                f"{path}:2:{at + 1}: times without a time zone cannot be compared with an expiry"
+                f"{where}:2:{at + 1}: times without a time zone cannot be compared with an expiry"
             )
-    if not rows:
-        raise DeriveError(f"{path}:2:1: no rows")
-    found = _Rows(len(rows), mids, times)
+    if not count:
+        raise DeriveError(f"{where}:2:1: no rows")
+    found = _Rows(count, mids, times)
     made: dict[str, list[str]] = {}
     how: list[str] = []
     for name, column in wanted:
         values, said = _DERIVATIONS[name](found, settings)
         made[column] = values
         how.append(f"{column}: {said}")
-    derived = Derived(tuple(made), tuple(how))
-    meta = read_meta(path)
-    if meta is not None or derived.columns:
-        base = meta or DataMeta(books=())
-        meta = replace(base, extra={**base.extra, "derived": list(derived.how)})
-    _write(path, out, header, rows, made, meta)
-    return derived
+    return made, tuple(how)
 
 
 def _now(rows: _Rows, s: Settings) -> tuple[list[str], str]:
