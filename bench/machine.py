@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import json
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,3 +53,19 @@ def print_table(header: Sequence[str], rows: Sequence[Sequence[str]], markdown: 
         print("\t".join(header))
         for row in rows:
             print("\t".join(row))
+
+
+def run_child(code: str, *args: str, what: str) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter (the repository as its folder) with ``args``,
+    and the JSON object its last line prints; stop with its error output if it fails."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{what}: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result

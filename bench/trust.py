@@ -18,7 +18,6 @@ CPU time much less) and the verdicts, which must agree across configurations:
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from machine import cpu_model, revision, utc_now
+from machine import cpu_model, revision, run_child, utc_now
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,17 +66,7 @@ print(json.dumps({"cpu": cpu, "verdicts": verdicts}))
 
 
 def run(mode: str, files: list[Path]) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, *map(str, files)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"{mode} failed: {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
-    return result
+    return run_child(CHILD, mode, *map(str, files), what=f"{mode} failed")
 
 
 def suites(scratch: Path) -> dict[str, list[Path]]:

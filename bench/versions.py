@@ -13,14 +13,12 @@ what was decided: a version-2 model decides more (order checks, ``positive_qty``
 from __future__ import annotations
 
 import argparse
-import json
 import platform
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from machine import cpu_model, print_table, revision, utc_now
+from machine import cpu_model, print_table, revision, run_child, utc_now
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,17 +55,7 @@ print(json.dumps({
 
 
 def run(path: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"{path}: {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
-    return result
+    return run_child(CHILD, str(path), what=str(path))
 
 
 def best(path: Path, repeats: int) -> dict[str, Any]:
