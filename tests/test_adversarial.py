@@ -31,6 +31,7 @@ import os
 import random
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,28 +85,46 @@ def test_verifier_agrees_with_exhaustive_oracle(engine: str, gm: GenModel, shuff
     campaign.check(gm, engine, SHORT_DEPTH, shuffle)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("engine", campaign.ENGINES)
-def test_campaign_verifier_agrees_with_exhaustive_oracle(engine: str) -> None:
+def long_campaign(
+    label: str,
+    engine: str,
+    models: st.SearchStrategy[Any],
+    check: Callable[[Any, str, int, int], None],
+    depth: int,
+    examples: int,
+) -> None:
+    """A long campaign of one engine: ``examples`` generated models from a seed printed
+    first (``ADVERSARIAL_SEED`` replays it), each checked to ``depth``; what it found
+    and how long it took printed at the end, whatever happened."""
     chosen = int(os.environ.get("ADVERSARIAL_SEED", random.randrange(2**32)))
-    print(f"adversarial campaign, engine {engine}: ADVERSARIAL_SEED={chosen}")
+    print(f"{label}, engine {engine}: ADVERSARIAL_SEED={chosen}")
 
     @hypothesis_seed(chosen)
     @settings(
-        max_examples=LONG_EXAMPLES,
+        max_examples=examples,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(gm=gen_models(), shuffle=st.integers(0, 2**16))
-    def run(gm: GenModel, shuffle: int) -> None:
-        campaign.check(gm, engine, LONG_DEPTH, shuffle)
+    @given(gm=models, shuffle=st.integers(0, 2**16))
+    def run(gm: Any, shuffle: int) -> None:
+        check(gm, engine, depth, shuffle)
 
     campaign.STATS.clear()
+    started = time.monotonic()
     try:
         run()
     finally:
-        print(f"engine {engine}, seed {chosen}: {campaign.summary()}")
+        seconds = time.monotonic() - started
+        print(f"engine {engine}, seed {chosen}, {seconds:.0f} s: {campaign.summary()}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", campaign.ENGINES)
+def test_campaign_verifier_agrees_with_exhaustive_oracle(engine: str) -> None:
+    long_campaign(
+        "adversarial campaign", engine, gen_models(), campaign.check, LONG_DEPTH, LONG_EXAMPLES
+    )
 
 
 # -- language version 2 -----------------------------------------------------------------------
@@ -238,27 +257,14 @@ def test_v2_verifier_agrees_with_exhaustive_oracle(
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", campaign.ENGINES)
 def test_v2_campaign_verifier_agrees_with_exhaustive_oracle(engine: str) -> None:
-    chosen = int(os.environ.get("ADVERSARIAL_SEED", random.randrange(2**32)))
-    print(f"adversarial v2 campaign, engine {engine}: ADVERSARIAL_SEED={chosen}")
-
-    @hypothesis_seed(chosen)
-    @settings(
-        max_examples=V2_LONG_EXAMPLES,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    long_campaign(
+        "adversarial v2 campaign",
+        engine,
+        gen_v2_models(),
+        campaign.check_v2,
+        V2_LONG_DEPTH,
+        V2_LONG_EXAMPLES,
     )
-    @given(gm=gen_v2_models(), shuffle=st.integers(0, 2**16))
-    def run(gm: GenModelV2, shuffle: int) -> None:
-        campaign.check_v2(gm, engine, V2_LONG_DEPTH, shuffle)
-
-    campaign.STATS.clear()
-    started = time.monotonic()
-    try:
-        run()
-    finally:
-        seconds = time.monotonic() - started
-        print(f"engine {engine}, seed {chosen}, {seconds:.0f} s: {campaign.summary()}")
 
 
 # -- the stuck finder ---------------------------------------------------------------------------
