@@ -33,6 +33,7 @@ import functools
 import random
 import re
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -193,6 +194,25 @@ def replay_in_ast(gm: GenModel, result: LimitResult) -> str | None:
     return None
 
 
+def _verified(
+    texts: Mapping[str, str], engine: str, timeout: float, problems: list[str]
+) -> Iterator[tuple[str, str, ModelReport]]:
+    """Each variant's text verified by ``engine``: (variant, text, report) for every one
+    that gave a report; a verifier that raised or had an internal error is a problem of
+    its variant instead. A structurally bad model is the generator's fault."""
+    for variant, text in texts.items():
+        report = _verify(text, engine, timeout)
+        if isinstance(report, str):
+            problems.append(f"[{variant}] the verifier raised {report}")
+            continue
+        if report.internal_error:
+            problems.append(f"[{variant}] internal error: {report.internal_error}")
+            continue
+        errors = [f for f in report.findings if f.severity is Severity.ERROR]
+        assert not errors, f"the generator made a structurally bad model: {errors}\n{text}"
+        yield variant, text, report
+
+
 def check(gm: GenModel, engine: str, depth: int, seed: int, timeout: float = 120.0) -> None:
     """Every check of the module docstring for one model and one engine; an
     AssertionError names the model, the limit, both answers and the shortest run."""
@@ -212,16 +232,8 @@ def check(gm: GenModel, engine: str, depth: int, seed: int, timeout: float = 120
     for name in names:
         variants[f"alone:{name}"] = (gm.alone(name), [name])
     answers: dict[str, dict[str, Answer]] = {}
-    for variant, (text, _) in variants.items():
-        report = _verify(text, engine, timeout)
-        if isinstance(report, str):
-            problems.append(f"[{variant}] the verifier raised {report}")
-            continue
-        if report.internal_error:
-            problems.append(f"[{variant}] internal error: {report.internal_error}")
-            continue
-        errors = [f for f in report.findings if f.severity is Severity.ERROR]
-        assert not errors, f"the generator made a structurally bad model: {errors}\n{text}"
+    texts = {variant: text for variant, (text, _) in variants.items()}
+    for variant, _, report in _verified(texts, engine, timeout, problems):
         answers[variant] = {}
         for result in report.limits:
             a = _answer(result)
@@ -455,16 +467,7 @@ def check_v2(
     for name in names:
         variants[f"alone:{name}"] = gm.alone(name)
     answers: dict[str, dict[str, Answer]] = {}
-    for variant, text in variants.items():
-        report = _verify(text, engine, timeout)
-        if isinstance(report, str):
-            problems.append(f"[{variant}] the verifier raised {report}")
-            continue
-        if report.internal_error:
-            problems.append(f"[{variant}] internal error: {report.internal_error}")
-            continue
-        errors = [f for f in report.findings if f.severity is Severity.ERROR]
-        assert not errors, f"the generator made a structurally bad model: {errors}\n{text}"
+    for variant, text, report in _verified(variants, engine, timeout, problems):
         answers[variant] = {}
         for result in report.limits:
             if result.name not in ex.shortest:
