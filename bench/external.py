@@ -7,13 +7,15 @@ model files) and, with ``--strategy``, on ``models/`` and the generated models o
 Every problem is run by both tools, each in a fresh process, with the same budget:
 ``--timeout`` CPU seconds for the whole process (start-up included), enforced on both
 alike by ``RLIMIT_CPU``; a tool that reaches it is killed and its verdict is
-``unknown``. Each tool's own guard is set to the same figure (``seqprove verify
---timeout``, wall clock per limit, with its resource-unit budget lifted so that only
-time bounds it; ``direct.py --timeout``, CPU seconds for the file). The CPU seconds of
-each child (user + system) come from ``os.wait4``.
+``unknown``. Each tool's own guard is set to the same figure: ``seqprove verify
+--timeout S`` (wall clock per limit; its resource-unit budget per limit stays its
+default unless ``--units``), ``direct.py --timeout S`` (CPU seconds for the file, each
+query bounded by z3's wall-clock timeout). The CPU seconds of each child (user +
+system) come from ``os.wait4``.
 
     .venv/bin/python bench/external.py [--timeout S] [--jobs N] [--only PATTERN]
                                        [--strategy] [--markdown] [--json FILE]
+                                       [--units N] [--suite DIR]
 
 It exits 1 when a verdict is wrong (against ``expected.json``, or the two tools
 contradict each other), else 0.
@@ -50,16 +52,6 @@ SUITE = ROOT.parent / "shared" / "bench" / "external"
 MODELS = ROOT / "models"
 BIN = Path(sys.executable).parent
 DIRECT = ROOT / "bench" / "direct.py"
-
-UNITS = 10**15
-"""``seqprove verify --budget``: far more resource units than any budget in seconds
-here allows, so that the CPU budget alone bounds it, as it bounds ``direct.py``."""
-
-GUARD_FACTOR = 3
-"""Each tool's own guard (``seqprove verify --timeout``, wall clock per limit;
-``direct.py --timeout``) is this many times the CPU budget, so that on a loaded machine
-(where wall clock runs ahead of CPU time) the CPU limit, the same for both, is the one
-that binds, and the figures do not depend on the load."""
 
 WALL_FACTOR = 4
 """A child still running after this many times its CPU budget (plus 30 s) of wall
@@ -210,7 +202,7 @@ def _killed(code: int, run: Run, budget: float) -> bool:
     return True
 
 
-def run_seqprove(problem: Problem, budget: float, scratch: Path) -> Run:
+def run_seqprove(problem: Problem, budget: float, scratch: Path, units: int | None) -> Run:
     command = [
         str(BIN / "seqprove"),
         "verify",
@@ -220,11 +212,10 @@ def run_seqprove(problem: Problem, budget: float, scratch: Path) -> Run:
         "--jobs",
         "1",
         "--timeout",
-        f"{GUARD_FACTOR * budget:g}",
-        "--budget",
-        str(UNITS),
+        f"{budget:g}",
         "--proofs",
         str(scratch / "proofs"),
+        *(["--budget", str(units)] if units else []),
     ]
     code, text, run = limited_child(command, budget, scratch)
     if _killed(code, run, budget):
@@ -251,8 +242,7 @@ def run_seqprove(problem: Problem, budget: float, scratch: Path) -> Run:
 
 
 def run_direct(problem: Problem, budget: float, scratch: Path) -> Run:
-    guard = f"{GUARD_FACTOR * budget:g}"
-    command = [sys.executable, str(DIRECT), problem.file, "--json", "--timeout", guard]
+    command = [sys.executable, str(DIRECT), problem.file, "--json", "--timeout", f"{budget:g}"]
     code, text, run = limited_child(command, budget, scratch)
     if _killed(code, run, budget):
         return run
@@ -273,8 +263,8 @@ def run_direct(problem: Problem, budget: float, scratch: Path) -> Run:
     return run
 
 
-def measure(problem: Problem, budget: float, scratch: Path) -> Problem:
-    problem.seqprove = run_seqprove(problem, budget, scratch)
+def measure(problem: Problem, budget: float, scratch: Path, units: int | None) -> Problem:
+    problem.seqprove = run_seqprove(problem, budget, scratch, units)
     problem.direct = run_direct(problem, budget, scratch)
     return problem
 
@@ -438,6 +428,11 @@ def main(argv: list[str] | None = None) -> int:
         "--strategy", action="store_true", help="also models/ and the generated models"
     )
     parser.add_argument(
+        "--units",
+        type=int,
+        help="seqprove verify --budget (resource units per limit; default: its own)",
+    )
+    parser.add_argument(
         "--suite", type=Path, default=SUITE, help=f"the external suite (default {SUITE})"
     )
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
@@ -463,7 +458,9 @@ def main(argv: list[str] | None = None) -> int:
             sets["Strategy models"] = strategy_problems(args.only, scratch)
         for problems in sets.values():
             with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-                futures = [pool.submit(measure, p, args.timeout, scratch) for p in problems]
+                futures = [
+                    pool.submit(measure, p, args.timeout, scratch, args.units) for p in problems
+                ]
                 for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
                     p = future.result()
                     print(
