@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow faults crosscheck malformed adversarial bench bench-verify bench-executor bench-cache bench-planted bench-trust bench-versions bench-import bench-calibrate real-runs schema clean
+.PHONY: verify test lint typecheck test-slow faults crosscheck malformed adversarial bench bench-verify bench-executor bench-cache bench-planted bench-trust bench-versions bench-import bench-calibrate bench-external real-runs schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,12 @@ bench-import: $(STAMP)
 # data compare against the real days over 20 seeds.
 bench-calibrate: $(STAMP)
 	$(BIN)/python bench/calibrate.py --markdown
+
+# seqprove verify beside z3 Spacer on a direct encoding of the same file (bench/direct.py),
+# with the same CPU budget: the external suite (../shared/bench/external; skipped without
+# it), models/ and the generated models.
+bench-external: $(STAMP)
+	$(BIN)/python bench/external.py --markdown --strategy
 
 # Every reference model over every real window of ../shared/data/market: a report and a
 # plot per run under runs/real, the outcomes as the table of docs/data.md.
