@@ -711,7 +711,15 @@ def _fail(diagnostics: Iterable[Diagnostic]) -> NoReturn:
     help="Where the PNG plot goes.  [default: beside the journal]",
 )
 @click.option("--no-plot", is_flag=True, help="Write no plot.")
-@click.option("--fsync", is_flag=True, help="Flush every tick to disk (survives power loss).")
+@click.option("--fsync", is_flag=True, help="Flush every commit to disk (survives power loss).")
+@click.option(
+    "--commit-every",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Commit the journal every N ticks, in one transaction; a killed run resumes from "
+    "the last committed tick and plays the lost ones again. 1 commits every tick before "
+    "the next begins.  [default: 64, a backtest over a data file]",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def run(
     model: Path,
@@ -729,6 +737,7 @@ def run(
     plot_file: Path | None,
     no_plot: bool,
     fsync: bool,
+    commit_every: int | None,
     as_json: bool,
 ) -> None:
     """Run a proved MODEL over market data on the paper venue, provers enforced live.
@@ -741,7 +750,7 @@ def run(
     from checker.lang.loader import load_model
     from checker.lang.numbers import NumberTooLarge, read_number
     from checker.run.data import DataError, read_feed
-    from checker.run.executor import Executor
+    from checker.run.executor import BACKTEST_GROUP, Executor
     from checker.run.files import open_run_journal
     from checker.run.gate import check as check_gate
     from checker.run.report import RunReport, plot, print_run
@@ -816,6 +825,7 @@ def run(
             admitted_by=admitted_by,
             fill_model=fill_model,
             participation=None if rate is None else Fraction(rate),
+            commit_every=BACKTEST_GROUP if commit_every is None else commit_every,
         )
         if resume:
             executor.resume()

@@ -159,6 +159,15 @@ def _nobranch() -> Value:
 _BUILTINS = {"abs": abs, "min": min, "max": max, "bool": bool, "len": len}
 
 
+ExpressionSource = _Source
+"""sympy expression -> the text of a Python expression over the mapping ``e`` (names only
+as quoted keys, numbers bound by name in ``constants``): for code generated from a model
+elsewhere (:mod:`checker.run.compiled`), under the same safeguards as :func:`compile_all`."""
+EXPRESSION_BUILTINS = _BUILTINS
+"""The only builtins an expression's text may call."""
+no_branch = _nobranch
+
+
 def compile_expression(expr: sympy.Basic) -> Fn:
     """``expr`` as a Python function of a mapping from names to values."""
     return compile_all([expr], " and ")

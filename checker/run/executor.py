@@ -42,11 +42,12 @@ from typing import Any
 from checker.errors import ModelError, SeqproveError
 from checker.interpret import ActionValue, Compiled, Config, Interpreter, TickResult, compile_all
 from checker.lang.schema import FLOW_SOURCES
-from checker.model import POSITIVE_QTY, SIDES, Model, Value, Variable, decimal_text, param_text
+from checker.model import POSITIVE_QTY, SIDES, Model, Value, Variable, param_text
 from checker.run.books import Mismatch, Venues, venue_source_problems
+from checker.run.compiled import NO_TRANSITION, compile_steps
 from checker.run.data import Feed, Row, book_origin
 from checker.run.integrity import damage, differences
-from checker.run.journal import Journal, JournalDamaged, TickRecord, journal_format
+from checker.run.journal import Journal, JournalDamaged, TickRecord, exact_text, journal_format
 from checker.run.profile import advice
 from checker.run.stats import Outcome, Stats
 from checker.run.venue import FILL_MODELS, PARTICIPATION, Fill, Num, PaperVenue, VenueError
@@ -60,6 +61,11 @@ _ENDS = ("assumption", "reconciliation", "limit", "final")
 """The events that end a run (the journal's last tick says how it ended)."""
 
 
+BACKTEST_GROUP = 64
+"""Ticks per journal transaction of ``seqprove run`` over a data file (a backtest: every
+tick lost to a kill is played again, exactly, on resume); ``--commit-every`` changes it."""
+
+
 class RunError(SeqproveError):
     """A run that cannot start or resume (a journal of another run, a finished run)."""
 
@@ -67,7 +73,11 @@ class RunError(SeqproveError):
 def exact(value: Num | None) -> str | None:
     if value is None:
         return None
-    return decimal_text(Fraction(value)) if not isinstance(value, int) else str(value)
+    return (
+        exact_text(value if type(value) is Fraction else Fraction(value))
+        if not isinstance(value, int)
+        else str(value)
+    )
 
 
 def from_json(var: Variable, value: Any) -> Value:
@@ -135,6 +145,7 @@ class Executor:
         participation: Fraction | None = None,
         observer: Observer | None = None,
         monitor: bool = True,
+        commit_every: int = 1,
     ) -> None:
         problems = venue_source_problems(model)
         if problems:
@@ -157,8 +168,16 @@ class Executor:
         self.participation = PARTICIPATION if participation is None else participation
         self.fill_models = fill_models(model, feed, fill_model or "auto")
         self._apply_fill_models(keep=set(given))
+        if commit_every < 1:
+            raise RunError(f"commit every {commit_every} ticks: give at least 1")
+        self.commit_every = commit_every
+        """Ticks per journal transaction: 1 commits every tick before the next begins;
+        more (a backtest over a data file) commits them in groups, and a run killed
+        between two commits resumes from the last committed tick, playing the ticks of
+        the lost group again."""
         if journal is not None:
             journal.prepare(instruments=self.versioned)
+            journal.commit_every = commit_every
         self.admitted_by = admitted_by
         self.state_vars = model.state
         self.input_vars = model.inputs
@@ -189,6 +208,13 @@ class Executor:
             for t in model.transitions
         }
         self.all_hold = {t.index: [(n, True) for n in t.provers] for t in model.transitions}
+        self.steps = compile_steps(model, self.interp, order_checks=self.checks_orders)
+        """The tick compiled into one function per step (None: a model with instruments,
+        played by the general path only); see :mod:`checker.run.compiled`."""
+        self.final = frozenset(model.final)
+        self.readers = [(source, _READ[source]) for source in self.sources]
+        self.shown_inputs = [(v.name, _shower(v)) for v in model.inputs]
+        self.shown_state = [(v.name, _shower(v)) for v in model.state]
         self.config = self.interp.initial()
         self.reads: dict[str, Num] = dict.fromkeys(sorted(FLOW_SOURCES), 0)
         self.next_tick = 1
@@ -506,7 +532,13 @@ class Executor:
 
     # -- the loop -------------------------------------------------------------------------
     def run(self, progress: Progress | None = None) -> Outcome:
+        """Play the ticks from ``next_tick`` until the run ends; ``progress`` is called
+        after every tick. A journal in groups (``commit_every`` > 1) is committed when the
+        run ends; a run stopped by an exception keeps only its committed groups."""
         total = len(self.feed.rows)
+        rows = self.feed.rows
+        fast = self._fast()
+        venue = self.books.first
         while self.outcome is None:
             tick = self.next_tick
             if tick > total:
@@ -514,13 +546,62 @@ class Executor:
                     "data-end", total, self.config.step, "end of the market data"
                 )
                 break
-            self._tick(tick, self.feed.rows[tick - 1])
+            if fast:
+                self._fast_tick(tick, rows[tick - 1], venue)
+            else:
+                self._tick(tick, rows[tick - 1])
             self.next_tick = tick + 1
             if progress is not None:
                 progress(tick, total)
         if self.journal is not None:
+            self.journal.flush()
             self.journal.set_meta({"outcome": self.outcome.to_json()})
         return self.outcome
+
+    def _fast(self) -> bool:
+        """Whether the ticks can be played by the compiled step functions: a model without
+        instruments on one paper venue that reports no events between rows (its ``poll``
+        is the paper venue's), with the monitor on and no observer."""
+        return (
+            self.steps is not None
+            and self.observer is None
+            and self.monitor
+            and len(self.books.by_name) == 1
+            and type(self.books.first).poll is PaperVenue.poll
+        )
+
+    def _fast_tick(self, tick: int, row: Row, venue: PaperVenue) -> None:
+        """One tick by the step's compiled function (:mod:`checker.run.compiled`), or by
+        the general path from the same inputs when the function gives up: the same tick,
+        the same journal record."""
+        assert self.steps is not None
+        fills = venue.on_market(tick, row.markets[""])
+        left = list(venue.left)
+        delivered = {source: read(venue) for source, read in self.readers}
+        before = self.config
+        inputs = {**row.inputs, **self.venue_values(delivered)}
+        env = {**before.values, **inputs}
+        try:
+            fired = self.steps[before.step](env)
+        except Exception:  # the general path below evaluates it again and says what
+            fired = None
+        if fired is None:
+            self._general(tick, row, fills, left, delivered, before, inputs, env)
+            return
+        if fired == NO_TRANSITION:
+            self._commit(tick, row, None, env, [], None, [], fills, left)
+            return
+        index, target, actions, values = fired  # type: ignore[misc]
+        sent = [_send_paper(venue, tick, f"{tick}.{n}", a, fills) for n, a in enumerate(actions, 1)]
+        self.config = Config(target, values)
+        for source in self.reads_of[index]:
+            self.reads[source] = delivered[source]
+        event: dict[str, Any] | None = None
+        if target in self.final:
+            message = f"reached final step '{target}'"
+            event = {"kind": "final", "message": message}
+            self.outcome = Outcome("final", tick, target, message)
+        self._commit(tick, row, index, env, self.all_hold[index], event, sent, fills, left)
 
     def quantities(self) -> dict[str, Num]:
         """The venue's quantities that the model reads, now: running totals for flows,
@@ -549,6 +630,21 @@ class Executor:
         if self.versioned:
             inputs.update(Venues.fill_inputs(self.book, fills))
         env = {**before.values, **inputs}
+        self._general(tick, row, fills, left, delivered, before, inputs, env)
+
+    def _general(
+        self,
+        tick: int,
+        row: Row,
+        fills: list[Fill],
+        left: list[str],
+        delivered: Mapping[str, Num],
+        before: Config,
+        inputs: dict[str, Value],
+        env: dict[str, Value],
+    ) -> None:
+        """The tick after the venues saw its row, by the interpreter's pieces one by one:
+        every path, the monitor's stops, denials and broken limits included."""
         if self.observer is not None:
             self.observer(tick, row, env)
         if self.monitor and not self.interp.admissible(env):
@@ -767,16 +863,29 @@ class Executor:
         fills: list[Fill],
         left: list[str],
     ) -> None:
-        points = {
-            name: (
-                None if v.market is None else v.market.mid,
-                v.position,
-                v.open_quantity("buy"),
-                v.open_quantity("sell"),
-            )
-            for name, v in self.books
-        }
-        equity = self.books.equity()
+        books = self.books.by_name
+        if len(books) == 1:  # one venue: its equity is the account's
+            name, v = next(iter(books.items()))
+            points = {
+                name: (
+                    None if v.market is None else v.market.mid,
+                    v.position,
+                    v.open_quantity("buy"),
+                    v.open_quantity("sell"),
+                )
+            }
+            equity = v.equity()
+        else:
+            points = {
+                name: (
+                    None if v.market is None else v.market.mid,
+                    v.position,
+                    v.open_quantity("buy"),
+                    v.open_quantity("sell"),
+                )
+                for name, v in books.items()
+            }
+            equity = self.books.equity()
         self.stats.add(
             tick,
             actions,
@@ -797,16 +906,17 @@ class Executor:
             )
         else:
             mid, position = exact(points[""][0]), exact(points[""][1]) or "0"
+        values = self.config.values
         record = TickRecord(
             tick=tick,
             line=None if row is None else row.line,
             time=None if row is None else row.time,
             step=self.config.step,
             transition=transition,
-            inputs={n: self._show(n, env[n]) for n in self.input_names if n in env},
+            inputs={n: show(env[n]) for n, show in self.shown_inputs if n in env},
             provers=provers,
             actions=[_exact_action(a) for a in actions],
-            state={v.name: json_value(v, self.config.values[v.name]) for v in self.state_vars},
+            state={n: show(values[n]) for n, show in self.shown_state},
             event=event,
             mid=mid,
             position=position,
@@ -821,6 +931,49 @@ class Executor:
             changed.update(a.get("cancelled", ()))
         orders = [v.orders[c] for c in sorted(changed) for _, v in self.books if c in v.orders]
         self.journal.write_tick(record, orders, fills)
+
+
+def _send_paper(
+    venue: PaperVenue, tick: int, cid: str, action: ActionValue, fills: list[Fill]
+) -> dict[str, Any]:
+    """:meth:`Venues.send` of an action of a model without instruments to its one venue:
+    the same record, the same calls."""
+    name = action.name
+    out: dict[str, Any]
+    try:
+        if name == "place":
+            side, qty, price = action.side, action.qty, action.price
+            assert side is not None and qty is not None
+            if not isinstance(qty, int):
+                qty = _whole(qty)
+            if price is not None and type(price) is not Fraction:
+                price = Fraction(price)
+            out = {"cid": cid, "name": name, "status": "sent", "side": side, "qty": qty}
+            out["price"] = price
+            fills += venue.place(tick, cid, side, qty, price)
+        elif name == "cancel":
+            assert action.side is not None
+            out = {"cid": cid, "name": name, "status": "sent", "side": action.side}
+            out["cancelled"] = venue.cancel(tick, cid, action.side)
+        else:
+            out = {"cid": cid, "name": name, "status": "sent"}
+            out["cancelled"] = list(venue.cancel_all(tick, cid))
+    except VenueError as exc:
+        out.update(status="rejected", reason=str(exc))
+    return out
+
+
+def _shower(var: Variable) -> Callable[[Value], Any]:
+    """How the journal shows a value of ``var`` (as :func:`json_value` does, faster)."""
+    kind = var.type.kind
+    if kind == "bool":
+        return bool
+    if kind == "enum":
+        names = var.type.values
+        return lambda value: names[int(value)]
+    if kind == "real":
+        return lambda value: exact_text(value if type(value) is Fraction else Fraction(value))
+    return int
 
 
 def _models_text(models: Mapping[str, str]) -> str:

@@ -27,13 +27,11 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from checker.errors import SeqproveError
-from checker.model import decimal_text
 from checker.run.lock import JournalUnwritable, RunLock, why_unwritable
 from checker.run.venue import Fill, Num, Order
 
@@ -132,8 +130,9 @@ CREATE TABLE fills (
 """
 
 
-@dataclass(frozen=True)
-class TickRecord:
+class TickRecord(NamedTuple):
+    """What the journal keeps of one tick (a named tuple: one is made every tick)."""
+
     tick: int
     line: int | None
     time: str | None
@@ -167,13 +166,46 @@ class JournalDamaged(JournalError):
         )
 
 
+_TEXTS: dict[tuple[int, int], str] = {}
+"""Exact texts already made, by (numerator, denominator): prices and PnL repeat a lot."""
+
+
+def exact_text(value: Fraction) -> str:
+    """:func:`checker.model.decimal_text` of ``value``, the same text made faster (and
+    remembered: a run writes the same prices again and again)."""
+    n, d = value.numerator, value.denominator
+    if d == 1:
+        return str(n)
+    key = (n, d)
+    text = _TEXTS.get(key)
+    if text is not None:
+        return text
+    twos = (d & -d).bit_length() - 1
+    rest, fives = d >> twos, 0
+    while rest % 5 == 0:
+        rest //= 5
+        fives += 1
+    if rest != 1:
+        text = f"{n}/{d}"
+    else:
+        digits = max(twos, fives)
+        scaled = n * (10**digits // d)
+        sign = "-" if scaled < 0 else ""
+        body = str(abs(scaled)).rjust(digits + 1, "0")
+        text = f"{sign}{body[:-digits]}.{body[-digits:]}".rstrip("0").rstrip(".")
+    if len(_TEXTS) >= 65536:
+        _TEXTS.clear()
+    _TEXTS[key] = text
+    return text
+
+
 def _num(value: Num) -> str:
     """Exact decimal text (``60000.5``), or ``p/q`` when no decimal is exact."""
-    return str(value) if isinstance(value, int) else decimal_text(value)
+    return str(value) if isinstance(value, int) else exact_text(value)
 
 
-def _j(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+_j = json.JSONEncoder(separators=(",", ":")).encode
+"""``json.dumps(value, separators=(",", ":"))``, without making an encoder every call."""
 
 
 def digest(values: Iterable[Any]) -> str:
@@ -226,6 +258,12 @@ class Journal:
         self.lock: RunLock | None = None
         self.fsync = fsync
         self._prev: str | None = None  # hash of the last tick row written
+        self.commit_every = 1
+        """Ticks per transaction (see :meth:`write_tick`)."""
+        self._group: list[tuple[Any, ...]] = []  # tick rows written, not yet committed
+        self._group_orders: list[tuple[Any, ...]] = []
+        self._group_fills: list[tuple[Any, ...]] = []
+        self._committed: str | None = None  # hash of the last tick row committed
         self.instruments = False  # the orders and fills tables name their instrument
         try:
             self.db = sqlite3.connect(str(path), isolation_level=None)
@@ -273,6 +311,9 @@ class Journal:
         self.instruments = True
 
     def close(self) -> None:
+        """Close the journal; ticks written since the last commit of a group are dropped,
+        as a killed run would lose them (:meth:`flush` first to keep them)."""
+        self._drop_group()
         self.db.close()
         if self.final is not None:  # never published: the run did not start
             remove_journal_files(Path(self.path))
@@ -286,6 +327,7 @@ class Journal:
         again. A journal not being created is left alone."""
         if self.final is None:
             return
+        self.flush()
         tmp, final = Path(self.path), self.final
         try:
             self.db.close()
@@ -316,6 +358,7 @@ class Journal:
         return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
 
     def set_meta(self, values: Mapping[str, Any]) -> None:
+        self.flush()
         try:
             with self.db:
                 self.db.execute("BEGIN")
@@ -339,13 +382,18 @@ class Journal:
     def write_tick(
         self, record: TickRecord, orders: Iterable[Order], fills: Iterable[Fill]
     ) -> None:
-        """Commit one tick with the orders it changed and the fills it got, atomically.
+        """Write one tick with the orders it changed and the fills it got. With
+        ``commit_every`` 1 the tick is committed at once, in one transaction; with N > 1
+        it joins the current group, and every N ticks the group is committed in one
+        transaction (:meth:`flush`): a tick is kept whole or not at all, and the journal
+        always ends at the last tick of a committed group.
 
         Raises
         ------
         JournalUnwritable
-            When the disk is full or the file cannot be written: nothing of the tick is
-            kept, and the journal ends at the tick before.
+            When the disk is full or the file cannot be written: nothing of the tick (of
+            its group) is kept, and the journal ends at the tick before it (before the
+            group).
         """
         tick = record.tick
         order_rows = [
@@ -394,6 +442,16 @@ class Journal:
             _j({o[0]: digest(o) for o in order_rows}),
         )
         chained = tick_hash(self._previous_hash(tick), row, fill_rows)
+        if self.commit_every > 1:
+            if not self._group:
+                self._committed = self._previous_hash(tick)
+            self._group.append((*row, chained))
+            self._group_orders += order_rows
+            self._group_fills += fill_rows
+            self._prev = chained
+            if len(self._group) >= self.commit_every:
+                self.flush()
+            return
         try:
             with self.db:
                 self.db.execute("BEGIN")
@@ -411,6 +469,46 @@ class Journal:
         except sqlite3.OperationalError as exc:
             raise write_failure(self.path, exc, f"tick {tick} was not journaled") from None
         self._prev = chained
+
+    def flush(self) -> None:
+        """Commit the ticks of the current group in one transaction (nothing to do when
+        every tick is committed).
+
+        Raises
+        ------
+        JournalUnwritable
+            When the disk is full or the file cannot be written: nothing of the group is
+            kept, and the journal ends at the last tick of the group before.
+        """
+        if not self._group:
+            return
+        rows, orders, fills = self._group, self._group_orders, self._group_fills
+        try:
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.executemany(
+                    "INSERT INTO ticks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
+                )
+                self.db.executemany(
+                    f"INSERT OR REPLACE INTO orders VALUES ({self._marks(ORDER_COLUMNS)})",
+                    orders,
+                )
+                self.db.executemany(
+                    f"INSERT INTO fills VALUES ({self._marks(FILL_COLUMNS)})", fills
+                )
+        except sqlite3.OperationalError as exc:
+            first, last = rows[0][0], rows[-1][0]
+            self._drop_group()
+            raise write_failure(
+                self.path, exc, f"ticks {first} to {last} were not journaled"
+            ) from None
+        self._group, self._group_orders, self._group_fills = [], [], []
+
+    def _drop_group(self) -> None:
+        """Forget the ticks written since the last commit: the journal ends before them."""
+        if self._group:
+            self._prev = self._committed
+        self._group, self._group_orders, self._group_fills = [], [], []
 
     def _marks(self, columns: tuple[str, ...]) -> str:
         """The ``?`` placeholders of a row of a table of ``columns`` (two more with
