@@ -194,10 +194,10 @@ def _kill(pid: int, sig: int) -> None:
 def _killed(code: int, run: Run, budget: float) -> bool:
     if code >= 0:
         return False
-    if code in (-signal.SIGXCPU, -signal.SIGKILL) and run.cpu >= budget - 0.5:
+    if code == -signal.SIGXCPU or (code == -signal.SIGKILL and run.cpu >= budget):
         run.reason = f"killed at the CPU budget ({budget:g} s)"
     else:
-        run.reason = f"killed by signal {-code} (wall-clock guard or outside)"
+        run.reason = f"killed by signal {-code} (the wall-clock guard, or from outside)"
     run.verdict = "unknown"
     return True
 
@@ -279,7 +279,7 @@ def table(problems: list[Problem], markdown: bool) -> None:
         "expected",
         "seqprove",
         "seqprove CPU s",
-        "of it verify s (wall)",
+        "verify s in report (wall)",
         "direct",
         "direct CPU s",
         "of it load+solve s",
