@@ -89,48 +89,49 @@ def spacer(
     return Outcome(Verdict.PROVED, "spacer", invariant=answer.invariant)
 
 
-def _solve(
-    system: TransitionSystem,
-    bad: z3.BoolRef,
-    budget: Budget,
-    lemmas: z3.BoolRef | None,
-    reads_inputs: bool,
-    init: z3.BoolRef | None = None,
-) -> _Answer:
+@dataclass(frozen=True)
+class _Rules:
+    """The clauses of one encoding (the model, the lemmas assumed, the initial
+    condition), built once and added to every Fixedpoint that asks about it: building
+    them (a quantified clause per transition over every state variable) costs more than
+    most of the queries that use them."""
+
+    preds: dict[str, z3.FuncDeclRef]
+    clauses: tuple[tuple[z3.BoolRef, str], ...]
+    keep: tuple[z3.ExprRef, ...]  # the terms of the key, alive while the rules are cached
+
+
+_RULES_KEPT = 8
+"""Encodings kept per system (the lemmas of the portfolio, none, a test's own ``init``)."""
+
+
+def _rules(system: TransitionSystem, known: z3.BoolRef, init: z3.BoolRef | None) -> _Rules:
+    cache: dict[tuple[int, int], _Rules] = system.cache.setdefault("spacer-rules", {})
+    key = (known.get_id(), -1 if init is None else init.get_id())
+    found = cache.get(key)
+    if found is not None:
+        return found
     ctx = system.ctx
     model = system.model
     state = [system.cur[v.name] for v in model.state]
     after = [system.nxt[v.name] for v in model.state]
     inputs = system.input_args()
     sorts = [v.sort() for v in state]
-    known = lemmas if lemmas is not None else z3.BoolVal(True, ctx)
     preds = {
         step: z3.Function(f"Inv_{i}", *sorts, z3.BoolSort(ctx))
         for i, step in enumerate(model.steps)
     }
-    error = z3.Function("Bad", z3.BoolSort(ctx))
-    fp = z3.Fixedpoint(ctx=ctx)
-    fp.set(engine="spacer")
-    # keep one predicate per step: inlining would return quantified invariants, and the
-    # derivation would no longer name one clause per transition
-    for param in ("xform.inline_linear", "xform.inline_eager", "xform.slice"):
-        fp.set(param, False)
-    fp.register_relation(error, *preds.values())
+    clauses: list[tuple[z3.BoolRef, str]] = []
     for step, index in system.step_index.items():
         start = system.init if init is None else init
         init_values = z3.simplify(z3.substitute(start, (system.cur[STEP], z3.IntVal(index, ctx))))
         if not z3.is_false(init_values):
-            fp.add_rule(
-                _closed(state, z3.Implies(init_values, preds[step](*state))), None, INIT_RULE
+            clauses.append(
+                (_closed(state, z3.Implies(init_values, preds[step](*state))), INIT_RULE)
             )
-
-    def at_step(term: z3.BoolRef, index: int) -> z3.BoolRef:
-        """``term`` in the clauses of one step: they have no step variable."""
-        return z3.simplify(z3.substitute(term, (system.cur[STEP], z3.IntVal(index, ctx))))
-
     for step in model.steps:
         earlier: list[z3.BoolRef] = []
-        known_here = at_step(known, system.step_index[step])
+        known_here = _at_step(system, known, system.step_index[step])
         for t in model.outgoing(step):
             guard = system.guards[t.index]
             fires = z3.And(guard, *(z3.Not(g) for g in earlier))
@@ -138,7 +139,7 @@ def _solve(
                 preds[step](*state), known_here, system.admissible, fires, system.effect(t.index)
             )
             clause = _closed(state + inputs + after, z3.Implies(body, preds[t.target](*after)))
-            fp.add_rule(clause, None, _rule(t.index))
+            clauses.append((clause, _rule(t.index)))
             earlier.append(guard)
         if system.book:  # a stutter books the tick's fills: a clause of its own
             body = z3.And(
@@ -149,12 +150,48 @@ def _solve(
                 system.stutter(),
             )
             clause = _closed(state + inputs + after, z3.Implies(body, preds[step](*after)))
-            fp.add_rule(clause, None, _stutter_rule(system.step_index[step]))
+            clauses.append((clause, _stutter_rule(system.step_index[step])))
+    rules = _Rules(preds, tuple(clauses), (known,) if init is None else (known, init))
+    if len(cache) >= _RULES_KEPT:
+        cache.pop(next(iter(cache)))
+    cache[key] = rules
+    return rules
+
+
+def _at_step(system: TransitionSystem, term: z3.BoolRef, index: int) -> z3.BoolRef:
+    """``term`` in the clauses of one step: they have no step variable."""
+    return z3.simplify(z3.substitute(term, (system.cur[STEP], z3.IntVal(index, system.ctx))))
+
+
+def _solve(
+    system: TransitionSystem,
+    bad: z3.BoolRef,
+    budget: Budget,
+    lemmas: z3.BoolRef | None,
+    reads_inputs: bool,
+    init: z3.BoolRef | None = None,
+) -> _Answer:
+    ctx = system.ctx
+    state = [system.cur[v.name] for v in system.model.state]
+    inputs = system.input_args()
+    known = lemmas if lemmas is not None else z3.BoolVal(True, ctx)
+    rules = _rules(system, known, init)
+    preds = rules.preds
+    error = z3.Function("Bad", z3.BoolSort(ctx))
+    fp = z3.Fixedpoint(ctx=ctx)
+    fp.set(engine="spacer")
+    # keep one predicate per step: inlining would return quantified invariants, and the
+    # derivation would no longer name one clause per transition
+    for param in ("xform.inline_linear", "xform.inline_eager", "xform.slice"):
+        fp.set(param, False)
+    fp.register_relation(error, *preds.values())
+    for clause, name in rules.clauses:
+        fp.add_rule(clause, None, name)
     for step, index in system.step_index.items():
-        here = at_step(bad, index)
+        here = _at_step(system, bad, index)
         if z3.is_false(here):
             continue
-        query = z3.And(preds[step](*state), at_step(known, index), here)
+        query = z3.And(preds[step](*state), _at_step(system, known, index), here)
         if reads_inputs:
             query = z3.And(query, system.admissible)
         bound = state + inputs if reads_inputs else state

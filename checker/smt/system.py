@@ -21,6 +21,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import z3
 
@@ -77,6 +78,9 @@ class TransitionSystem:
     next_values: dict[str, z3.ExprRef] = field(default_factory=dict)
     """The configuration after a tick, each variable (and the step) as a term over the
     current state and the tick's inputs."""
+    cache: dict[str, Any] = field(default_factory=dict)
+    """Terms the engines build from the system once and ask about many times (Spacer's
+    clauses, each transition's effect), by what they are."""
 
     def __post_init__(self) -> None:
         m = self.model
@@ -212,11 +216,17 @@ class TransitionSystem:
         """The next state after transition ``index`` fires: what it assigns, every other
         variable as it stays (unchanged, or the book after the fills); the step is set by
         the caller."""
-        values = self.assigned(index)
-        return all_true(
-            [self.nxt[v.name] == values.get(v.name, self.stay[v.name]) for v in self.model.state],
-            self.ctx,
-        )
+        effects: dict[int, z3.BoolRef] = self.cache.setdefault("effect", {})
+        if index not in effects:
+            values = self.assigned(index)
+            effects[index] = all_true(
+                [
+                    self.nxt[v.name] == values.get(v.name, self.stay[v.name])
+                    for v in self.model.state
+                ],
+                self.ctx,
+            )
+        return effects[index]
 
     def stutter(self) -> z3.BoolRef:
         """The next state when no transition fires: every variable as it stays."""

@@ -228,7 +228,7 @@ def verify_model(
         findings += shadow
         known = lemmas.conjunction(system) if lemmas is not None and lemmas.parts else None
         findings += sanity.dead_transitions(system, unroller, skip, checks, known)
-        findings += sanity.dead_ends(system, unroller, budget())
+        findings += sanity.dead_ends(system, unroller, budget(), known)
         findings += stuck(system, unroller, interpreter, budget())
     findings.sort(key=lambda f: (f.severity is not Severity.ERROR, f.line, f.rule))
     return ModelReport(

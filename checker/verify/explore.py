@@ -23,13 +23,23 @@ WALKS = 24
 TICKS = 400
 CANDIDATES = 2
 PATIENCE = 25
-"""A walk ends after this many ticks that fire no transition not covered yet."""
+"""A walk ends after this many ticks that fire no transition not covered yet, or after
+twice as many as the model has steps if that is more (a lap round a ring of steps)."""
 TOTAL = 200
-"""Ticks all the walks of a model take together, at most."""
+TICKS_PER_TRANSITION = 20
+"""Ticks all the walks of a model take together, at most: ``TOTAL``, or this many per
+transition if that is more. A tick costs well under a millisecond, while each
+transition the walks leave uncovered costs a Spacer query of up to
+:data:`checker.verify.sanity.PROOF_RLIMIT` units (a few tenths of a second) when it is
+reachable but deep: walking longer on a large model is the cheaper side."""
 
 
 def _candidates(
-    drawer: TickDrawer, biases: Mapping[str, str], rng: random.Random, config: Config
+    drawer: TickDrawer,
+    biases: Mapping[str, str],
+    rng: random.Random,
+    config: Config,
+    wanted: bool = True,
 ) -> Iterator[dict[str, Value]]:
     """Input vectors for one tick: the walk's biased one; mixes of it with each input's
     low end (assumptions such as "fills need orders" often admit only small values);
@@ -55,9 +65,11 @@ def covered_by_walks(model: Model, seed: int = 0) -> set[int]:
     rng = random.Random(seed)
     covered: set[int] = set()
     total = len(model.transitions)
+    patience = max(PATIENCE, 2 * len(model.steps))
+    ticks = max(TOTAL, TICKS_PER_TRANSITION * total)
     taken = 0
     for walk in range(WALKS):
-        if len(covered) == total or taken >= TOTAL:
+        if len(covered) == total or taken >= ticks:
             break
         styles = ("low", "high", "any")
         biases = {
@@ -66,10 +78,13 @@ def covered_by_walks(model: Model, seed: int = 0) -> set[int]:
         config: Config = interpreter.initial()
         idle = 0
         for _ in range(TICKS):
-            if config.step in model.final or idle >= PATIENCE:
+            if config.step in model.final or idle >= patience or taken >= ticks:
                 break
             chosen = None
-            for inputs in _candidates(drawer, biases, rng, config):
+            # where every transition of the step is covered, no candidate can fire a new
+            # one: the walk's own biased vector is the choice, and the others are not drawn
+            wanted = any(t.index not in covered for t in model.outgoing(config.step))
+            for inputs in _candidates(drawer, biases, rng, config, wanted):
                 fired = interpreter.enabled(interpreter.after_fills(config, inputs), inputs)
                 index = fired.transition.index if fired else None
                 if chosen is None or (index is not None and index not in covered):

@@ -23,16 +23,25 @@ from checker.verify.portfolio import shorten
 from checker.verify.trace import extract, json_value
 
 COVER_DEPTH = 10
-"""How deep the coverage search looks for runs that fire each transition."""
+"""How deep the coverage search looks for runs that fire each transition (and the first
+search for a dead end)."""
 
-PROOF_RLIMIT = 200_000
+COVER_RLIMIT = 400_000
+"""z3 resource units the bounded coverage search may spend in all, the price of two
+Spacer queries it could spare (:data:`PROOF_RLIMIT`): past a few ticks its unrolling
+costs more than the proofs it would make unnecessary. Like the walks, it only decides
+which transitions are queried."""
+
+PROOF_RLIMIT = 50_000
 """z3 resource units (a few hundredths of a second here) for Spacer to prove one
 transition dead or a dead end unreachable. Proofs of unreachability are cheap (one to
-seven thousand units on the known-bad models), while a transition that is reachable
-but deep would use up any budget, so an undecided query is passed over: a transition
-is reported dead only when that is proved. Findings do not depend on timing: the
-coverage search only decides which transitions are queried, and a reachable one can
-never be proved dead."""
+seven thousand units on the known-bad models, most of them settled by Houdini's lemmas
+before Spacer is asked), while a transition that is reachable but deep would use up any
+budget, so an undecided query is passed over: a transition is reported dead only when
+that is proved. Every transition that no run was found to fire costs up to this much,
+which is what makes the sanity checks of a large model expensive. Findings do not
+depend on timing: the coverage search only decides which transitions are queried, and
+a reachable one can never be proved dead."""
 
 
 def _solve(budget: Budget, *terms: z3.BoolRef) -> z3.CheckSatResult:
@@ -70,10 +79,30 @@ def vacuity_finding(model: Model) -> Finding:
     )
 
 
+class _Asker:
+    """One solver for many questions over the same base facts: each question is pushed
+    on top of them and popped after (a fresh solver per question would rebuild the
+    base every time)."""
+
+    def __init__(self, budget: Budget, *base: z3.BoolRef) -> None:
+        self.budget = budget
+        self.solver = z3.Solver(ctx=base[0].ctx)
+        self.solver.add(*base)
+
+    def __call__(self, *terms: z3.BoolRef) -> z3.CheckSatResult:
+        self.solver.push()
+        try:
+            self.solver.add(*terms)
+            return self.budget.check(self.solver)
+        finally:
+            self.solver.pop()
+
+
 def tautologies(system: TransitionSystem, budget: Budget) -> list[Finding]:
     found = []
+    ask = _Asker(budget, system.state_domain)
     for lim in system.model.limits:
-        if _solve(budget, system.state_domain, z3.Not(system.limits[lim.name])) == z3.unsat:
+        if ask(z3.Not(system.limits[lim.name])) == z3.unsat:
             found.append(
                 Finding(
                     "tautology-limit",
@@ -92,12 +121,12 @@ def shadowed(system: TransitionSystem, budget: Budget) -> tuple[list[Finding], s
     transition of the same step holding too. Returns findings and their indices."""
     findings: list[Finding] = []
     indices: set[int] = set()
-    base = z3.And(system.state_domain, system.admissible)
+    ask = _Asker(budget, system.state_domain, system.admissible)
     for step in system.model.steps:
         earlier: list[Transition] = []
         for t in system.model.outgoing(step):
             guard = system.guards[t.index]
-            if _solve(budget, base, guard) == z3.unsat:
+            if ask(guard) == z3.unsat:
                 findings.append(
                     Finding(
                         "dead-transition",
@@ -111,14 +140,9 @@ def shadowed(system: TransitionSystem, budget: Budget) -> tuple[list[Finding], s
                 indices.add(t.index)
             elif (
                 earlier
-                and _solve(budget, base, guard, *(z3.Not(system.guards[e.index]) for e in earlier))
-                == z3.unsat
+                and ask(guard, *(z3.Not(system.guards[e.index]) for e in earlier)) == z3.unsat
             ):
-                by = [
-                    e
-                    for e in earlier
-                    if _solve(budget, base, guard, system.guards[e.index]) != z3.unsat
-                ]
+                by = [e for e in earlier if ask(guard, system.guards[e.index]) != z3.unsat]
                 lines = ", ".join(f"{e.label} at line {e.line}" for e in by)
                 findings.append(
                     Finding(
@@ -151,9 +175,10 @@ def dead_transitions(
     uncovered = {t.index for t in system.model.transitions} - skip
     uncovered -= covered_by_walks(system.model)
     depth = 0
-    while uncovered and depth <= COVER_DEPTH and not budget.expired:
+    search = budget.capped(COVER_RLIMIT)
+    while uncovered and depth <= COVER_DEPTH and not search.expired:
         target = z3.Or(*(system.fires[i] for i in uncovered))
-        result, model = unroller.check(target, depth, budget.part(0.5), over_inputs=True)
+        result, model = unroller.check(target, depth, search.part(0.5), over_inputs=True)
         if result == z3.sat:
             assert model is not None
             for k in range(depth + 1):
@@ -163,6 +188,8 @@ def dead_transitions(
         else:
             depth += 1
     findings = []
+    if lemmas is not None:
+        known = _Asker(budget, system.state_domain, lemmas, system.admissible)
     for position, i in enumerate(sorted(uncovered)):
         if budget.expired:
             left = len(uncovered) - position
@@ -179,11 +206,7 @@ def dead_transitions(
             )
             break
         t = system.model.transitions[i]
-        if (
-            lemmas is not None
-            and _solve(budget, system.state_domain, lemmas, system.admissible, system.fires[i])
-            == z3.unsat
-        ):
+        if lemmas is not None and known(system.fires[i]) == z3.unsat:
             proved = True
         else:
             outcome = spacer(system, system.fires[i], budget.capped(PROOF_RLIMIT), lemmas)
@@ -236,9 +259,15 @@ def _inputs_exist(system: TransitionSystem, budget: Budget) -> z3.BoolRef | None
     return all_true(parts, system.ctx)
 
 
-def dead_ends(system: TransitionSystem, unroller: Unroller, budget: Budget) -> list[Finding]:
+def dead_ends(
+    system: TransitionSystem,
+    unroller: Unroller,
+    budget: Budget,
+    lemmas: z3.BoolRef | None = None,
+) -> list[Finding]:
     """Reachable configurations in which no inputs are admissible: runs end there and
-    every limit is vacuously safe beyond them."""
+    every limit is vacuously safe beyond them. ``lemmas``, an invariant already proved,
+    settles it at once when no configuration it allows is a dead end."""
     exists = _inputs_exist(system, budget)
     line, column = _assumptions_at(system.model)
     if exists is None:
@@ -259,6 +288,11 @@ def dead_ends(system: TransitionSystem, unroller: Unroller, budget: Budget) -> l
         ]
     if _solve(budget, system.state_domain, z3.Not(exists)) == z3.unsat:
         return []
+    if (
+        lemmas is not None
+        and _solve(budget, system.state_domain, lemmas, z3.Not(exists)) == z3.unsat
+    ):
+        return []  # every reachable configuration satisfies the lemmas
     outcome = bmc(unroller, "@dead-end", exists, COVER_DEPTH, budget.part(0.5))
     if outcome.verdict is Verdict.UNKNOWN and not budget.expired:
         # deeper than the first search: Spacer finds the run, BMC shortens it
