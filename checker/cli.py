@@ -718,7 +718,7 @@ def _fail(diagnostics: Iterable[Diagnostic]) -> NoReturn:
     metavar="N",
     help="Commit the journal every N ticks, in one transaction; a killed run resumes from "
     "the last committed tick and plays the lost ones again. 1 commits every tick before "
-    "the next begins.  [default: 64, a backtest over a data file]",
+    "the next begins.  [default: 8, a backtest over a data file]",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def run(

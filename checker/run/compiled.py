@@ -23,7 +23,8 @@ The function is pure: it reads ``e`` and returns
 The text is generated from the typed sympy expressions by
 :class:`checker.interpret.ExpressionSource`, under the safeguards of
 :func:`checker.interpret.compile_all`: variable names appear only as quoted dictionary
-keys (``e['bid']``, text produced by ``repr`` of an identifier the loader validated), every
+keys (``v0 = e['bid']``, text produced by ``repr`` of an identifier the loader validated,
+read once into a local whose name is made here), every
 number and every other name (actions, steps, sides) is a constant bound in the function's
 globals, and the code runs with no builtins but the few expressions use. Nothing from the
 model file is ever spliced into the code as code.
@@ -57,22 +58,35 @@ StepFn = Callable[[Mapping[str, Value]], "Fired | int | None"]
 
 
 class _Source(ExpressionSource):
-    """The interpreter's expression text, over the mapping named ``self.mapping`` (``e``,
-    the environment, or ``s``, the values after a transition)."""
+    """The interpreter's expression text over the environment ``e``, whose values the
+    function reads once each into locals ``v0``, ``v1``, ... (:attr:`loads`); with
+    :attr:`after`, over the values after a transition (its ``do`` in locals)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.mapping = "e"
+        self.loads: dict[str, str] = {}
+        """The local of each name of ``e`` the function reads."""
+        self.after: Mapping[str, str] = {}
+        """While the text of the limits after a transition is made: the local holding
+        each variable its ``do`` assigns."""
 
     def s_Symbol(self, expr: sympy.Symbol) -> str:
-        return f"{self.mapping}[{expr.name!r}]"
+        return self.after.get(expr.name) or self.local(expr.name)
 
-    def text(self, exprs: list[sympy.Basic], sep: str = " and ", mapping: str = "e") -> str:
-        self.mapping = mapping
+    def local(self, name: str) -> str:
+        """The local holding ``e[name]``."""
+        if name not in self.loads:
+            self.loads[name] = f"v{len(self.loads)}"
+        return self.loads[name]
+
+    def text(self, exprs: list[sympy.Basic], after: Mapping[str, str] | None = None) -> str:
+        """``exprs`` joined by ``and`` (``True`` for none), over ``e`` or, with
+        ``after``, over the values after a transition."""
+        self.after = after or {}
         try:
-            return sep.join(self(e) for e in exprs) or "True"
+            return " and ".join(self(e) for e in exprs) or "True"
         finally:
-            self.mapping = "e"
+            self.after = {}
 
 
 class _Generator:
@@ -95,7 +109,10 @@ class _Generator:
         """The input check of :func:`checker.interpret._admissible`: types, ranges,
         assumptions, in the same order."""
         types = {"real": "_Fraction, int", "int": "int", "enum": "int", "bool": "bool"}
-        kinds = [f"type(e[{v.name!r}]) in ({types[v.type.kind]},)" for v in self.model.inputs]
+        kinds = [
+            f"type({self.source.local(v.name)}) in ({types[v.type.kind]},)"
+            for v in self.model.inputs
+        ]
         checks: list[sympy.Basic] = []
         for v in self.model.inputs:
             sym = v.symbol
@@ -146,9 +163,9 @@ class _Generator:
                     f"{local} = _integral({self.bind(name)}, {local})"
                 )
         values = ", ".join(
-            f"{v.name!r}: {assigned.get(v.name, f'e[{v.name!r}]')}" for v in self.model.state
+            f"{v.name!r}: {assigned.get(v.name) or self.source.local(v.name)}"
+            for v in self.model.state
         )
-        lines.append(f"{indent}s = {{{values}}}")
         changed = {name for name, _ in t.do}
         limits = [
             lim.expr
@@ -156,19 +173,22 @@ class _Generator:
             if {s.name for s in lim.expr.free_symbols} & changed
         ]
         if limits:
-            lines.append(f"{indent}if not ({self.source.text(limits, mapping='s')}): return None")
+            held = self.source.text(limits, after=assigned)
+            lines.append(f"{indent}if not ({held}): return None")
+        lines.append(f"{indent}s = {{{values}}}")
         lines.append(f"{indent}return ({self.bind(t.index)}, {self.bind(t.target)}, a, s)")
         return lines
 
     def step(self, step: str) -> str:
-        lines = ["def step(e):", f"    if not ({self.admissible()}): return None"]
+        lines = [f"    if not ({self.admissible()}): return None"]
         for compiled in self.interp.by_step[step]:
             t = compiled.transition
             guard = self.source.text([c.expr for c in t.when])
             lines.append(f"    if {guard}:")
             lines += self.fire(t, "        ")
         lines.append(f"    return {NO_TRANSITION}")
-        return "\n".join(lines) + "\n"
+        loads = [f"    {local} = e[{name!r}]" for name, local in self.source.loads.items()]
+        return "\n".join(["def step(e):", *loads, *lines]) + "\n"
 
 
 def _rational(value: Value) -> sympy.Rational:

@@ -61,7 +61,7 @@ _ENDS = ("assumption", "reconciliation", "limit", "final")
 """The events that end a run (the journal's last tick says how it ended)."""
 
 
-BACKTEST_GROUP = 64
+BACKTEST_GROUP = 8
 """Ticks per journal transaction of ``seqprove run`` over a data file (a backtest: every
 tick lost to a kill is played again, exactly, on resume); ``--commit-every`` changes it."""
 
