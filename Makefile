@@ -57,7 +57,18 @@ bench: bench-cache bench-executor bench-verify bench-planted bench-trust bench-v
 bench-verify: $(STAMP)
 	$(BIN)/python bench/run.py
 
+# backtrader for the executor benchmark only, in its own environment (never a dependency
+# of seqprove); if it cannot be installed, the benchmark says so and runs without it.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+$(BENCH_STAMP): bench/requirements-backtrader.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements-backtrader.txt
+	touch $(BENCH_STAMP)
+
 bench-executor: $(STAMP)
+	-$(MAKE) $(BENCH_STAMP)
 	$(BIN)/python bench/executor.py --markdown
 
 bench-cache: $(STAMP)
