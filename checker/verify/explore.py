@@ -80,6 +80,8 @@ def covered_by_walks(model: Model, seed: int = 0) -> set[int]:
         for _ in range(TICKS):
             if config.step in model.final or idle >= patience or taken >= ticks:
                 break
+            if len(covered) == total:  # nothing left to find
+                break
             chosen = None
             # where every transition of the step is covered, no candidate can fire a new
             # one: the walk's own biased vector is the choice, and the others are not drawn

@@ -14,10 +14,11 @@ from __future__ import annotations
 import z3
 
 from checker.engines import Budget, Unroller, bmc, spacer
+from checker.engines.base import Outcome
 from checker.lang.loader import ACTION_ARGUMENT
 from checker.model import Model, Transition
 from checker.results import Finding, Severity, Verdict
-from checker.smt.system import TransitionSystem, all_true
+from checker.smt.system import STEP, TransitionSystem, all_true, value_term
 from checker.verify.explore import covered_by_walks
 from checker.verify.portfolio import shorten
 from checker.verify.trace import extract, json_value
@@ -42,6 +43,18 @@ that is proved. Every transition that no run was found to fire costs up to this 
 which is what makes the sanity checks of a large model expensive. Findings do not
 depend on timing: the coverage search only decides which transitions are queried, and
 a reachable one can never be proved dead."""
+
+
+QE_MS = 3_000
+"""Wall-clock milliseconds for eliminating the inputs from the ranges and assumptions (at
+most 30 % of the sanity budget). Where it does not finish, the search for a dead end
+within :data:`COVER_DEPTH` ticks goes on with the quantified question instead, and only
+what lies deeper is left unchecked."""
+
+DEAD_END_RLIMIT = 500_000
+"""z3 resource units for the quantified question that rules out every dead end at once
+(:func:`_no_dead_end`); when it is not answered in that many, the checks go on as if it
+had not been asked."""
 
 
 def _solve(budget: Budget, *terms: z3.BoolRef) -> z3.CheckSatResult:
@@ -248,7 +261,9 @@ def _inputs_exist(system: TransitionSystem, budget: Budget) -> z3.BoolRef | None
         inputs = [system.inp[v.name] for v in market]
         if not inputs:
             return z3.simplify(admissible)
-    tactic = z3.TryFor(z3.Then("simplify", "qe", "simplify", ctx=system.ctx), budget.ms(0.3))
+    tactic = z3.TryFor(
+        z3.Then("simplify", "qe", "simplify", ctx=system.ctx), min(budget.ms(0.3), QE_MS)
+    )
     try:
         goals = tactic(z3.Exists(inputs, admissible))
     except z3.Z3Exception:
@@ -257,6 +272,65 @@ def _inputs_exist(system: TransitionSystem, budget: Budget) -> z3.BoolRef | None
     if any(z3.is_quantifier(p) for p in parts):
         return None
     return all_true(parts, system.ctx)
+
+
+def _no_dead_end(system: TransitionSystem, budget: Budget, lemmas: z3.BoolRef | None) -> bool:
+    """Whether every configuration (every one ``lemmas`` allows, with them) admits some
+    inputs, asked as one quantified question (is there a configuration in which every
+    input vector is inadmissible?) within :data:`DEAD_END_RLIMIT` units. Where the
+    answer is no, the quantifier elimination that names a dead end's condition is not
+    needed: on translated benchmark problems, whose assumptions hold the whole
+    transition relation, that elimination can take a minute and this question a
+    twentieth of a second."""
+    parts = [system.state_domain, z3.ForAll(system.input_args(), z3.Not(system.admissible))]
+    if lemmas is not None:
+        parts.append(lemmas)
+    return bool(_solve(budget.capped(DEAD_END_RLIMIT), *parts) == z3.unsat)
+
+
+def _dead_end_without_qe(
+    system: TransitionSystem, unroller: Unroller, budget: Budget
+) -> Outcome | None:
+    """A shortest run of up to :data:`COVER_DEPTH` ticks to a dead end, searched with the
+    quantified condition itself (every input vector inadmissible) where eliminating the
+    inputs did not finish, within :data:`DEAD_END_RLIMIT` units; the configuration found
+    is confirmed with a quantifier-free question before it is shown."""
+    exists = z3.Exists(system.input_args(), system.admissible)
+    outcome = bmc(
+        unroller, "@dead-end-quantified", exists, COVER_DEPTH, budget.capped(DEAD_END_RLIMIT)
+    )
+    if outcome.verdict is not Verdict.REFUTED or outcome.model is None:
+        return None
+    assert outcome.depth is not None
+    config = extract(system, outcome.model, outcome.depth)[-1][0]
+    fixed = [
+        system.cur[v.name] == value_term(v.type, config.values[v.name], system.ctx)
+        for v in system.model.state
+    ]
+    here = system.cur[STEP] == system.step_index[config.step]
+    if _solve(budget, here, *fixed, system.admissible) != z3.unsat:
+        return None  # not confirmed: nothing is shown
+    return outcome
+
+
+def _dead_end_finding(
+    system: TransitionSystem, outcome: Outcome, line: int, column: int
+) -> Finding:
+    assert outcome.model is not None and outcome.depth is not None
+    config = extract(system, outcome.model, outcome.depth)[-1][0]
+    shown = ", ".join(
+        f"{v.name}={json_value(v, config.values[v.name])}" for v in system.model.state
+    )
+    return Finding(
+        "dead-end",
+        Severity.WARNING,
+        f"after {outcome.depth} tick(s) the run can reach step "
+        f"'{config.step}' with {shown}, where no inputs satisfy the ranges "
+        "and assumptions: runs end there, and the limits are vacuously safe "
+        "beyond it",
+        line,
+        column,
+    )
 
 
 def dead_ends(
@@ -268,9 +342,14 @@ def dead_ends(
     """Reachable configurations in which no inputs are admissible: runs end there and
     every limit is vacuously safe beyond them. ``lemmas``, an invariant already proved,
     settles it at once when no configuration it allows is a dead end."""
+    if system.inp and _no_dead_end(system, budget, lemmas):
+        return []
     exists = _inputs_exist(system, budget)
     line, column = _assumptions_at(system.model)
     if exists is None:
+        found = _dead_end_without_qe(system, unroller, budget)
+        if found is not None:
+            return [_dead_end_finding(system, found, line, column)]
         return [
             Finding(
                 "dead-end-unchecked",
@@ -279,9 +358,10 @@ def dead_ends(
                 "inputs: eliminating the inputs from the ranges and assumptions "
                 + (
                     "ran out of time"
-                    if budget.expired
+                    if budget.expired or not system.model.nonlinear
                     else "did not succeed (nonlinear assumptions, for example)"
-                ),
+                )
+                + f"; no run of up to {COVER_DEPTH} ticks reaches one",
                 line,
                 column,
             )
@@ -299,23 +379,7 @@ def dead_ends(
         outcome = spacer(system, z3.Not(exists), budget.capped(PROOF_RLIMIT), unroller=unroller)
         outcome = shorten(unroller, "@dead-end", exists, outcome, budget.part(0.5))
     if outcome.verdict is Verdict.REFUTED and outcome.model is not None:
-        assert outcome.depth is not None
-        config = extract(system, outcome.model, outcome.depth)[-1][0]
-        shown = ", ".join(
-            f"{v.name}={json_value(v, config.values[v.name])}" for v in system.model.state
-        )
-        return [
-            Finding(
-                "dead-end",
-                Severity.WARNING,
-                f"after {outcome.depth} tick(s) the run can reach step "
-                f"'{config.step}' with {shown}, where no inputs satisfy the ranges "
-                "and assumptions: runs end there, and the limits are vacuously safe "
-                "beyond it",
-                line,
-                column,
-            )
-        ]
+        return [_dead_end_finding(system, outcome, line, column)]
     if outcome.verdict is Verdict.REFUTED:
         return [
             Finding(
