@@ -26,12 +26,14 @@ PATIENCE = 25
 """A walk ends after this many ticks that fire no transition not covered yet, or after
 twice as many as the model has steps if that is more (a lap round a ring of steps)."""
 TOTAL = 200
-TICKS_PER_TRANSITION = 20
+TICKS_PER_TRANSITION = 5
 """Ticks all the walks of a model take together, at most: ``TOTAL``, or this many per
-transition if that is more. A tick costs well under a millisecond, while each
-transition the walks leave uncovered costs a Spacer query of up to
-:data:`checker.verify.sanity.PROOF_RLIMIT` units (a few tenths of a second) when it is
-reachable but deep: walking longer on a large model is the cheaper side."""
+transition if that is more. A tick costs about half a millisecond on a large model,
+and each transition the walks leave uncovered a Spacer query of up to
+:data:`checker.verify.sanity.PROOF_RLIMIT` units (about 0.04 s) when it is reachable
+but deep, about a hundred ticks' worth; on the generated models of ``bench/`` (50/20/150
+and 100/40/300) 5 ticks a transition costs least in all (measured against 10, 20 and
+40: longer walks cover a few more transitions than they cost)."""
 
 
 def _candidates(
