@@ -327,14 +327,14 @@ eliminated in time stays quantified (as true, only harder to print)."""
 def _without_quantifiers(formula: z3.BoolRef) -> z3.BoolRef:
     """``formula`` with the quantifiers Spacer's solution may hold (``exists`` over a
     projected variable) eliminated, so that the invariant prints in model syntax."""
-    if not _quantified(formula):
+    if not quantified(formula):
         return formula
     tactic = z3.TryFor(z3.Then("qe", "simplify", ctx=formula.ctx), QE_MS)
     try:
         parts = [f for goal in tactic(formula) for f in goal]
     except z3.Z3Exception:
         return formula
-    if any(_quantified(p) for p in parts):
+    if any(quantified(p) for p in parts):
         return formula
     return z3.And(*parts) if parts else z3.BoolVal(True, formula.ctx)
 
@@ -351,7 +351,7 @@ def _subterms(term: z3.ExprRef) -> Iterator[z3.ExprRef]:
         todo.extend(t.children())
 
 
-def _quantified(term: z3.ExprRef) -> bool:
+def quantified(term: z3.ExprRef) -> bool:
     """Whether ``term`` holds a quantifier anywhere."""
     return any(z3.is_quantifier(t) for t in _subterms(term))
 

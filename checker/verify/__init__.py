@@ -21,6 +21,7 @@ from checker.engines import Budget, Unroller
 from checker.engines.base import Outcome
 from checker.engines.bmc import bmc_together
 from checker.engines.houdini import Lemmas, houdini
+from checker.engines.spacer import quantified
 from checker.errors import ModelError
 from checker.files import collect_files
 from checker.interpret import Interpreter
@@ -130,6 +131,7 @@ def verify_model(
 
     results: list[LimitResult] = []
     shown: dict[str, dict[str, str]] = {}
+    proved_invariants: list[z3.BoolRef] = []  # each holds in every reachable configuration
     auditing = Session(model)  # the independent encoding, one for the model's proofs
     for lim in obligations:
         progress(f"{model.strategy}: {lim.name}", len(results))
@@ -197,6 +199,10 @@ def verify_model(
                 _result(lim, seconds, Verdict.REFUTED, outcome.engine, counterexample=trace)
             )
         elif outcome.verdict is Verdict.PROVED:
+            if not reads_inputs:
+                proved_invariants.append(prop)  # it holds in every reachable configuration
+            if outcome.invariant is not None and not quantified(outcome.invariant):
+                proved_invariants.append(outcome.invariant)
             invariant = None
             if outcome.invariant is not None:
                 key = outcome.invariant.sexpr()
@@ -226,7 +232,11 @@ def verify_model(
         findings += sanity.tautologies(system, checks)
         shadow, skip = sanity.shadowed(system, checks)
         findings += shadow
-        known = lemmas.conjunction(system) if lemmas is not None and lemmas.parts else None
+        # what the proofs established about every reachable configuration: Houdini's
+        # lemmas and the inductive invariants of the proved limits (re-checked when they
+        # were found), which settle most of the sanity questions without a search
+        facts = list(lemmas.parts.values()) if lemmas is not None and lemmas.parts else []
+        known = _conjunction(system, [*facts, *proved_invariants])
         findings += sanity.dead_transitions(system, unroller, skip, checks, known)
         findings += sanity.dead_ends(system, unroller, budget(), known)
         findings += stuck(system, unroller, interpreter, budget())
@@ -239,6 +249,12 @@ def verify_model(
         findings=tuple(findings),
         seconds=time.monotonic() - started,
     )
+
+
+def _conjunction(system: TransitionSystem, facts: list[z3.BoolRef]) -> z3.BoolRef | None:
+    """The facts (each once) as one term, or None when there are none."""
+    unique = list({f.get_id(): f for f in facts}.values())
+    return z3.And(*unique) if unique else None
 
 
 def _brief(message: str, limit: int = 600) -> str:
