@@ -205,10 +205,9 @@ def _rational(value: Value) -> sympy.Rational:
     return sympy.Rational(exact.numerator, exact.denominator)
 
 
-def _admissible(model: Model) -> Fn:
-    """One function: whether the inputs in ``e`` have their types and ranges and every
-    assumption holds (the common case; :meth:`Interpreter.input_violations` says why
-    not)."""
+def input_bounds(model: Model) -> list[sympy.Basic]:
+    """What the inputs' types and ranges say (an enum is one of its indices), as one
+    expression per bound, in the order of the inputs."""
     checks: list[sympy.Basic] = []
     for v in model.inputs:
         sym = v.symbol
@@ -218,6 +217,14 @@ def _admissible(model: Model) -> Fn:
             checks.append(sympy.Ge(sym, _rational(v.low)))
         if v.high is not None:
             checks.append(sympy.Le(sym, _rational(v.high)))
+    return checks
+
+
+def _admissible(model: Model) -> Fn:
+    """One function: whether the inputs in ``e`` have their types and ranges and every
+    assumption holds (the common case; :meth:`Interpreter.input_violations` says why
+    not)."""
+    checks = input_bounds(model)
     types = {"real": "_Fraction, int", "int": "int", "enum": "int", "bool": "bool"}
     kinds = " and ".join(f"type(e[{v.name!r}]) in ({types[v.type.kind]},)" for v in model.inputs)
     ranges = compile_all(checks + [a.expr for a in model.assumptions], " and ")

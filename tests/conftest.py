@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -99,3 +100,17 @@ def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     """Every test gets an empty result cache of its own, so no test answers from what
     another verified (the cache is tested on purpose in test_cache.py)."""
     monkeypatch.setattr("checker.cli.DEFAULT_CACHE", tmp_path_factory.mktemp("cache"))
+
+
+def last_tick(journal: Path) -> int:
+    """The last tick a run's journal holds (committed), or -1 when there is none yet: the
+    file, its table or its first row not there yet, or the file being renamed into place
+    (read-only, so a test can poll a run's journal while the run writes it)."""
+    if not journal.exists():
+        return -1
+    try:
+        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=1) as db:
+            row = db.execute("SELECT MAX(tick) FROM ticks").fetchone()
+    except sqlite3.Error:
+        return -1
+    return -1 if row[0] is None else int(row[0])

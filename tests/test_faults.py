@@ -32,7 +32,7 @@ from checker.run.executor import Executor
 from checker.run.integrity import damage
 from checker.run.journal import Journal, JournalUnwritable
 from checker.run.lock import EXIT_BUSY, EXIT_UNWRITABLE, RunLock, lock_path
-from tests.conftest import V1_MODELS, run_cli
+from tests.conftest import V1_MODELS, last_tick, run_cli
 from tests.test_run import synth_for
 
 PERP = V1_MODELS / "perp_market_maker.yaml"
@@ -86,17 +86,6 @@ def outcome_of(journal: Path) -> Any:
     with sqlite3.connect(journal) as db:
         row = db.execute("SELECT value FROM meta WHERE key = 'outcome'").fetchone()
     return None if row is None else json.loads(row[0])
-
-
-def last_tick(journal: Path) -> int:
-    if not journal.exists():
-        return -1
-    try:
-        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=1) as db:
-            row = db.execute("SELECT MAX(tick) FROM ticks").fetchone()
-    except sqlite3.Error:
-        return -1
-    return -1 if row[0] is None else int(row[0])
 
 
 def spawn(s: Setup, journal: Path) -> subprocess.Popen[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,23 +15,12 @@ from checker.lang.loader import load_model
 from checker.run.data import read_feed
 from checker.run.executor import Executor
 from checker.run.journal import Journal
-from tests.conftest import V1_MODELS, run_cli
+from tests.conftest import V1_MODELS, last_tick, run_cli
 from tests.test_run import synth_for
 
 PERP = V1_MODELS / "perp_market_maker.yaml"
 TICKS = 4000
 KILLS = 22
-
-
-def last_tick(journal: Path) -> int:
-    if not journal.exists():
-        return -1
-    try:
-        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=1) as db:
-            row = db.execute("SELECT MAX(tick) FROM ticks").fetchone()
-    except sqlite3.OperationalError:  # the table is not there yet
-        return -1
-    return -1 if row[0] is None else int(row[0])
 
 
 def test_sigkill_at_random_ticks_then_resume(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ from checker.run.report import RunReport, band, plot
 from checker.run.synth import synthesize, write_table
 from checker.run.venue import Fill, Market, PaperVenue
 from checker.smt.system import TransitionSystem
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, last_tick, run_cli
 
 RUN_MODELS = ROOT / "tests" / "models" / "run"
 TWO_LEGS = RUN_MODELS / "two_legs.yaml"
@@ -434,17 +434,6 @@ def test_resumed_two_instrument_run_equals_an_uninterrupted_one(tmp_path: Path) 
     assert last.stats.books == straight.stats.books and last.stats.pnl == straight.stats.pnl
     assert last.stats.fills_of == straight.stats.fills_of != {}
     assert pieces.meta()["format"] == FORMAT_BOOKS
-
-
-def last_tick(journal: Path) -> int:
-    if not journal.exists():
-        return -1
-    try:
-        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=1) as db:
-            row = db.execute("SELECT MAX(tick) FROM ticks").fetchone()
-    except sqlite3.OperationalError:
-        return -1
-    return -1 if row[0] is None else int(row[0])
 
 
 def test_sigkill_then_resume_equals_an_undisturbed_run(tmp_path: Path) -> None:

@@ -44,6 +44,7 @@ from checker.interpret import (
     ExpressionSource,
     Interpreter,
     _integral,
+    input_bounds,
     no_branch,
 )
 from checker.model import Model, Transition, Value
@@ -113,15 +114,7 @@ class _Generator:
             f"type({self.source.local(v.name)}) in ({types[v.type.kind]},)"
             for v in self.model.inputs
         ]
-        checks: list[sympy.Basic] = []
-        for v in self.model.inputs:
-            sym = v.symbol
-            if v.type.kind == "enum":
-                checks.append(sympy.And(sympy.Ge(sym, 0), sympy.Lt(sym, len(v.type.values))))
-            if v.low is not None:
-                checks.append(sympy.Ge(sym, _rational(v.low)))
-            if v.high is not None:
-                checks.append(sympy.Le(sym, _rational(v.high)))
+        checks = input_bounds(self.model)
         ranges = self.source.text(checks + [a.expr for a in self.model.assumptions])
         if not kinds:
             return ranges
@@ -189,11 +182,6 @@ class _Generator:
         lines.append(f"    return {NO_TRANSITION}")
         loads = [f"    {local} = e[{name!r}]" for name, local in self.source.loads.items()]
         return "\n".join(["def step(e):", *loads, *lines]) + "\n"
-
-
-def _rational(value: Value) -> sympy.Rational:
-    exact = Fraction(value)
-    return sympy.Rational(exact.numerator, exact.denominator)
 
 
 def compile_steps(

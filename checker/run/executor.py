@@ -864,28 +864,9 @@ class Executor:
         left: list[str],
     ) -> None:
         books = self.books.by_name
-        if len(books) == 1:  # one venue: its equity is the account's
-            name, v = next(iter(books.items()))
-            points = {
-                name: (
-                    None if v.market is None else v.market.mid,
-                    v.position,
-                    v.open_quantity("buy"),
-                    v.open_quantity("sell"),
-                )
-            }
-            equity = v.equity()
-        else:
-            points = {
-                name: (
-                    None if v.market is None else v.market.mid,
-                    v.position,
-                    v.open_quantity("buy"),
-                    v.open_quantity("sell"),
-                )
-                for name, v in books.items()
-            }
-            equity = self.books.equity()
+        points = {name: _point(v) for name, v in books.items()}
+        # one venue: its equity is the account's
+        equity = next(iter(books.values())).equity() if len(books) == 1 else self.books.equity()
         self.stats.add(
             tick,
             actions,
@@ -974,6 +955,17 @@ def _shower(var: Variable) -> Callable[[Value], Any]:
     if kind == "real":
         return lambda value: exact_text(value if type(value) is Fraction else Fraction(value))
     return int
+
+
+def _point(venue: PaperVenue) -> tuple[Fraction | None, Num, Num, Num]:
+    """What the report's series keeps of a venue after a tick: its mid, position and
+    open quantities."""
+    return (
+        None if venue.market is None else venue.market.mid,
+        venue.position,
+        venue.open_quantity("buy"),
+        venue.open_quantity("sell"),
+    )
 
 
 def _models_text(models: Mapping[str, str]) -> str:
