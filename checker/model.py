@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -62,23 +63,26 @@ def show_value(kind: Type, value: Value) -> str:
 
 def decimal_text(value: Fraction) -> str:
     """Exact decimal text for a fraction whose denominator has only factors 2 and 5,
-    otherwise ``p/q``."""
+    otherwise ``p/q``. Remembered by value: a run writes the same prices and amounts
+    again and again (the journal makes one text per number per tick)."""
     if value.denominator == 1:
         return str(value.numerator)
-    den = value.denominator
-    twos = fives = 0
-    while den % 2 == 0:
-        den //= 2
-        twos += 1
-    while den % 5 == 0:
-        den //= 5
+    return _decimal(value.numerator, value.denominator)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _decimal(num: int, den: int) -> str:
+    twos = (den & -den).bit_length() - 1  # the factors 2 of den
+    rest, fives = den >> twos, 0
+    while rest % 5 == 0:
+        rest //= 5
         fives += 1
-    if den != 1:
-        return f"{value.numerator}/{value.denominator}"
+    if rest != 1:
+        return f"{num}/{den}"
     digits = max(twos, fives)
-    scaled = value * 10**digits
+    scaled = num * (10**digits // den)  # exact: den divides 10**digits
     sign = "-" if scaled < 0 else ""
-    text = str(abs(int(scaled))).rjust(digits + 1, "0")
+    text = str(abs(scaled)).rjust(digits + 1, "0")
     return f"{sign}{text[:-digits]}.{text[-digits:]}".rstrip("0").rstrip(".")
 
 

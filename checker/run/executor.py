@@ -42,12 +42,12 @@ from typing import Any
 from checker.errors import ModelError, SeqproveError
 from checker.interpret import ActionValue, Compiled, Config, Interpreter, TickResult, compile_all
 from checker.lang.schema import FLOW_SOURCES
-from checker.model import POSITIVE_QTY, SIDES, Model, Value, Variable, param_text
+from checker.model import POSITIVE_QTY, SIDES, Model, Value, Variable, decimal_text, param_text
 from checker.run.books import Mismatch, Venues, venue_source_problems
 from checker.run.compiled import NO_TRANSITION, compile_steps
 from checker.run.data import Feed, Row, book_origin
 from checker.run.integrity import damage, differences
-from checker.run.journal import Journal, JournalDamaged, TickRecord, exact_text, journal_format
+from checker.run.journal import Journal, JournalDamaged, TickRecord, journal_format
 from checker.run.profile import advice
 from checker.run.stats import Outcome, Stats
 from checker.run.venue import FILL_MODELS, PARTICIPATION, Fill, Num, PaperVenue, VenueError
@@ -74,7 +74,7 @@ def exact(value: Num | None) -> str | None:
     if value is None:
         return None
     return (
-        exact_text(value if type(value) is Fraction else Fraction(value))
+        decimal_text(value if type(value) is Fraction else Fraction(value))
         if not isinstance(value, int)
         else str(value)
     )
@@ -953,7 +953,7 @@ def _shower(var: Variable) -> Callable[[Value], Any]:
         names = var.type.values
         return lambda value: names[int(value)]
     if kind == "real":
-        return lambda value: exact_text(value if type(value) is Fraction else Fraction(value))
+        return lambda value: decimal_text(value if type(value) is Fraction else Fraction(value))
     return int
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from checker.errors import SeqproveError
+from checker.model import decimal_text
 from checker.run.lock import JournalUnwritable, RunLock, why_unwritable
 from checker.run.venue import Fill, Num, Order
 
@@ -166,42 +167,9 @@ class JournalDamaged(JournalError):
         )
 
 
-_TEXTS: dict[tuple[int, int], str] = {}
-"""Exact texts already made, by (numerator, denominator): prices and PnL repeat a lot."""
-
-
-def exact_text(value: Fraction) -> str:
-    """:func:`checker.model.decimal_text` of ``value``, the same text made faster (and
-    remembered: a run writes the same prices again and again)."""
-    n, d = value.numerator, value.denominator
-    if d == 1:
-        return str(n)
-    key = (n, d)
-    text = _TEXTS.get(key)
-    if text is not None:
-        return text
-    twos = (d & -d).bit_length() - 1
-    rest, fives = d >> twos, 0
-    while rest % 5 == 0:
-        rest //= 5
-        fives += 1
-    if rest != 1:
-        text = f"{n}/{d}"
-    else:
-        digits = max(twos, fives)
-        scaled = n * (10**digits // d)
-        sign = "-" if scaled < 0 else ""
-        body = str(abs(scaled)).rjust(digits + 1, "0")
-        text = f"{sign}{body[:-digits]}.{body[-digits:]}".rstrip("0").rstrip(".")
-    if len(_TEXTS) >= 65536:
-        _TEXTS.clear()
-    _TEXTS[key] = text
-    return text
-
-
 def _num(value: Num) -> str:
     """Exact decimal text (``60000.5``), or ``p/q`` when no decimal is exact."""
-    return str(value) if isinstance(value, int) else exact_text(value)
+    return str(value) if isinstance(value, int) else decimal_text(value)
 
 
 _j = json.JSONEncoder(separators=(",", ":")).encode
