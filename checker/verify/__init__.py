@@ -236,7 +236,7 @@ def verify_model(
         # lemmas and the inductive invariants of the proved limits (re-checked when they
         # were found), which settle most of the sanity questions without a search
         facts = list(lemmas.parts.values()) if lemmas is not None and lemmas.parts else []
-        known = _conjunction(system, [*facts, *proved_invariants])
+        known = _conjunction([*facts, *proved_invariants])
         findings += sanity.dead_transitions(system, unroller, skip, checks, known)
         findings += sanity.dead_ends(system, unroller, budget(), known)
         findings += stuck(system, unroller, interpreter, budget())
@@ -251,7 +251,7 @@ def verify_model(
     )
 
 
-def _conjunction(system: TransitionSystem, facts: list[z3.BoolRef]) -> z3.BoolRef | None:
+def _conjunction(facts: list[z3.BoolRef]) -> z3.BoolRef | None:
     """The facts (each once) as one term, or None when there are none."""
     unique = list({f.get_id(): f for f in facts}.values())
     return z3.And(*unique) if unique else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import z3
 
 from checker.engines import Budget, Unroller, bmc, spacer
-from checker.engines.base import Outcome
+from checker.interpret import Config
 from checker.lang.loader import ACTION_ARGUMENT
 from checker.model import Model, Transition
 from checker.results import Finding, Severity, Verdict
@@ -290,11 +290,12 @@ def _no_dead_end(system: TransitionSystem, budget: Budget, lemmas: z3.BoolRef | 
 
 def _dead_end_without_qe(
     system: TransitionSystem, unroller: Unroller, budget: Budget
-) -> Outcome | None:
-    """A shortest run of up to :data:`COVER_DEPTH` ticks to a dead end, searched with the
-    quantified condition itself (every input vector inadmissible) where eliminating the
-    inputs did not finish, within :data:`DEAD_END_RLIMIT` units; the configuration found
-    is confirmed with a quantifier-free question before it is shown."""
+) -> tuple[int, Config] | None:
+    """A shortest run of up to :data:`COVER_DEPTH` ticks to a dead end (its length and
+    the dead end), searched with the quantified condition itself (every input vector
+    inadmissible) where eliminating the inputs did not finish, within
+    :data:`DEAD_END_RLIMIT` units; the configuration found is confirmed with a
+    quantifier-free question before it is shown."""
     exists = z3.Exists(system.input_args(), system.admissible)
     outcome = bmc(
         unroller, "@dead-end-quantified", exists, COVER_DEPTH, budget.capped(DEAD_END_RLIMIT)
@@ -310,21 +311,19 @@ def _dead_end_without_qe(
     here = system.cur[STEP] == system.step_index[config.step]
     if _solve(budget, here, *fixed, system.admissible) != z3.unsat:
         return None  # not confirmed: nothing is shown
-    return outcome
+    return outcome.depth, config
 
 
 def _dead_end_finding(
-    system: TransitionSystem, outcome: Outcome, line: int, column: int
+    system: TransitionSystem, depth: int, config: Config, line: int, column: int
 ) -> Finding:
-    assert outcome.model is not None and outcome.depth is not None
-    config = extract(system, outcome.model, outcome.depth)[-1][0]
     shown = ", ".join(
         f"{v.name}={json_value(v, config.values[v.name])}" for v in system.model.state
     )
     return Finding(
         "dead-end",
         Severity.WARNING,
-        f"after {outcome.depth} tick(s) the run can reach step "
+        f"after {depth} tick(s) the run can reach step "
         f"'{config.step}' with {shown}, where no inputs satisfy the ranges "
         "and assumptions: runs end there, and the limits are vacuously safe "
         "beyond it",
@@ -349,7 +348,7 @@ def dead_ends(
     if exists is None:
         found = _dead_end_without_qe(system, unroller, budget)
         if found is not None:
-            return [_dead_end_finding(system, found, line, column)]
+            return [_dead_end_finding(system, *found, line, column)]
         return [
             Finding(
                 "dead-end-unchecked",
@@ -379,7 +378,9 @@ def dead_ends(
         outcome = spacer(system, z3.Not(exists), budget.capped(PROOF_RLIMIT), unroller=unroller)
         outcome = shorten(unroller, "@dead-end", exists, outcome, budget.part(0.5))
     if outcome.verdict is Verdict.REFUTED and outcome.model is not None:
-        return [_dead_end_finding(system, outcome, line, column)]
+        assert outcome.depth is not None
+        config = extract(system, outcome.model, outcome.depth)[-1][0]
+        return [_dead_end_finding(system, outcome.depth, config, line, column)]
     if outcome.verdict is Verdict.REFUTED:
         return [
             Finding(
