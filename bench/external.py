@@ -43,6 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from direct import combined
 from gen import generate
 from machine import cpu_model, print_table, revision, utc_now
 from run import SIZES
@@ -113,14 +114,6 @@ class Problem:
         if self.solved(self.seqprove) and self.solved(self.direct) and self.direct.cpu > 0:
             return self.seqprove.cpu / self.direct.cpu
         return None
-
-
-def combined(verdicts: list[str]) -> str:
-    if "refuted" in verdicts:
-        return "refuted"
-    if verdicts and all(v == "proved" for v in verdicts):
-        return "proved"
-    return "unknown"
 
 
 def external_problems(suite: Path, only: str | None) -> list[Problem]:
