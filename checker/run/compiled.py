@@ -1,15 +1,16 @@
 """A model's tick compiled into one Python function per step, for the executor.
 
 For every step of a model without instruments, :func:`compile_steps` generates the text
-of one function of the tick's environment ``e`` (the state before the tick and the
-inputs as delivered) that does, in order, what the executor's general path does with the
-interpreter's compiled pieces: the input check (types, ranges, assumptions), the choice
-of the first enabled transition of the step (file order), its provers, its actions'
-arguments, its ``do`` (an ``int`` variable given a whole ``Fraction`` becomes an ``int``,
-as :meth:`checker.interpret.Interpreter.fire` does) and the limits it can change, on the
-configuration after it.
+of one function of the tick's environment, given as three mappings (so that the executor
+never merges them): ``s``, the state before the tick, ``r``, the row's market inputs,
+and ``q``, the venue's inputs as delivered. It does, in order, what the executor's
+general path does with the interpreter's compiled pieces: the input check (types,
+ranges, assumptions), the choice of the first enabled transition of the step (file
+order), its provers, its actions' arguments, its ``do`` (an ``int`` variable given a
+whole ``Fraction`` becomes an ``int``, as :meth:`checker.interpret.Interpreter.fire`
+does) and the limits it can change, on the configuration after it.
 
-The function is pure: it reads ``e`` and returns
+The function is pure: it reads ``s``, ``r`` and ``q`` and returns
 
 - :data:`NO_TRANSITION` when no transition of the step is enabled (the inputs are
   admissible);
@@ -23,7 +24,7 @@ The function is pure: it reads ``e`` and returns
 The text is generated from the typed sympy expressions by
 :class:`checker.interpret.ExpressionSource`, under the safeguards of
 :func:`checker.interpret.compile_all`: variable names appear only as quoted dictionary
-keys (``v0 = e['bid']``, text produced by ``repr`` of an identifier the loader validated,
+keys (``v0 = r['bid']``, text produced by ``repr`` of an identifier the loader validated,
 read once into a local whose name is made here), every
 number and every other name (actions, steps, sides) is a constant bound in the function's
 globals, and the code runs with no builtins but the few expressions use. Nothing from the
@@ -55,11 +56,13 @@ NO_TRANSITION = 0
 
 Fired = tuple[int, str, tuple[ActionValue, ...], dict[str, Value]]
 """A clean firing: transition index, target step, actions, the values after ``do``."""
-StepFn = Callable[[Mapping[str, Value]], "Fired | int | None"]
+StepFn = Callable[
+    [Mapping[str, Value], Mapping[str, Value], Mapping[str, Value]], "Fired | int | None"
+]
 
 
 class _Source(ExpressionSource):
-    """The interpreter's expression text over the environment ``e``, whose values the
+    """The interpreter's expression text over the environment, whose values the
     function reads once each into locals ``v0``, ``v1``, ... (:attr:`loads`); with
     :attr:`after`, over the values after a transition (its ``do`` in locals)."""
 
@@ -75,13 +78,13 @@ class _Source(ExpressionSource):
         return self.after.get(expr.name) or self.local(expr.name)
 
     def local(self, name: str) -> str:
-        """The local holding ``e[name]``."""
+        """The local holding the value of ``name``."""
         if name not in self.loads:
             self.loads[name] = f"v{len(self.loads)}"
         return self.loads[name]
 
     def text(self, exprs: list[sympy.Basic], after: Mapping[str, str] | None = None) -> str:
-        """``exprs`` joined by ``and`` (``True`` for none), over ``e`` or, with
+        """``exprs`` joined by ``and`` (``True`` for none), over the environment or, with
         ``after``, over the values after a transition."""
         self.after = after or {}
         try:
@@ -180,8 +183,13 @@ class _Generator:
             lines.append(f"    if {guard}:")
             lines += self.fire(t, "        ")
         lines.append(f"    return {NO_TRANSITION}")
-        loads = [f"    {local} = e[{name!r}]" for name, local in self.source.loads.items()]
-        return "\n".join(["def step(e):", *loads, *lines]) + "\n"
+        state = {v.name for v in self.model.state}
+        venue = {v.name for v in self.model.inputs if v.source not in ("market", "fills")}
+        loads = [
+            f"    {local} = {'s' if name in state else 'q' if name in venue else 'r'}[{name!r}]"
+            for name, local in self.source.loads.items()
+        ]
+        return "\n".join(["def step(s, r, q):", *loads, *lines]) + "\n"
 
 
 def compile_steps(

@@ -37,6 +37,7 @@ import json
 import time
 from collections.abc import Callable, Collection, Mapping
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any
 
 from checker.errors import ModelError, SeqproveError
@@ -92,9 +93,9 @@ def from_json(var: Variable, value: Any) -> Value:
 
 
 _READ: dict[str, Callable[[PaperVenue], Num]] = {
-    "venue.bought": lambda v: v.bought_limit,
-    "venue.sold": lambda v: v.sold_limit,
-    "venue.pnl_change": lambda v: v.equity(),
+    "venue.bought": attrgetter("bought_limit"),
+    "venue.sold": attrgetter("sold_limit"),
+    "venue.pnl_change": PaperVenue.equity,
     "venue.position": lambda v: v.position,
     "venue.open_buy": lambda v: v.open_quantity("buy"),
     "venue.open_sell": lambda v: v.open_quantity("sell"),
@@ -537,8 +538,8 @@ class Executor:
         run ends; a run stopped by an exception keeps only its committed groups."""
         total = len(self.feed.rows)
         rows = self.feed.rows
-        fast = self._fast()
-        venue = self.books.first
+        if self._fast():
+            self._fast_run(progress)
         while self.outcome is None:
             tick = self.next_tick
             if tick > total:
@@ -546,10 +547,7 @@ class Executor:
                     "data-end", total, self.config.step, "end of the market data"
                 )
                 break
-            if fast:
-                self._fast_tick(tick, rows[tick - 1], venue)
-            else:
-                self._tick(tick, rows[tick - 1])
+            self._tick(tick, rows[tick - 1])
             self.next_tick = tick + 1
             if progress is not None:
                 progress(tick, total)
@@ -570,38 +568,92 @@ class Executor:
             and type(self.books.first).poll is PaperVenue.poll
         )
 
-    def _fast_tick(self, tick: int, row: Row, venue: PaperVenue) -> None:
-        """One tick by the step's compiled function (:mod:`checker.run.compiled`), or by
-        the general path from the same inputs when the function gives up: the same tick,
-        the same journal record."""
-        assert self.steps is not None
-        fills = venue.on_market(tick, row.markets[""])
-        left = list(venue.left)
-        delivered = {source: read(venue) for source, read in self.readers}
-        before = self.config
-        inputs = {**row.inputs, **self.venue_values(delivered)}
-        env = {**before.values, **inputs}
-        try:
-            fired = self.steps[before.step](env)
-        except Exception:  # the general path below evaluates it again and says what
-            fired = None
-        if fired is None:
-            self._general(tick, row, fills, left, delivered, before, inputs, env)
-            return
-        if fired == NO_TRANSITION:
-            self._commit(tick, row, None, env, [], None, [], fills, left)
-            return
-        index, target, actions, values = fired  # type: ignore[misc]
-        sent = [_send_paper(venue, tick, f"{tick}.{n}", a, fills) for n, a in enumerate(actions, 1)]
-        self.config = Config(target, values)
-        for source in self.reads_of[index]:
-            self.reads[source] = delivered[source]
-        event: dict[str, Any] | None = None
-        if target in self.final:
-            message = f"reached final step '{target}'"
-            event = {"kind": "final", "message": message}
-            self.outcome = Outcome("final", tick, target, message)
-        self._commit(tick, row, index, env, self.all_hold[index], event, sent, fills, left)
+    def _fast_run(self, progress: Progress | None) -> None:
+        """Play ticks by the steps' compiled functions (:mod:`checker.run.compiled`) until
+        the run ends or the data does; a tick whose function gives up is played by the
+        general path from the same inputs: the same tick, the same journal record."""
+        steps = self.steps
+        assert steps is not None
+        rows = self.feed.rows
+        total = len(rows)
+        venue = self.books.first
+        on_market, equity = venue.on_market, venue.equity
+        open_quantities = venue.open_quantities
+        readers, bindings, reads_of = self.readers, self.bindings, self.reads_of
+        final, all_hold = self.final, self.all_hold
+        stats = self.stats
+        if not stats.names:  # the marks below are of this one book
+            stats.names = tuple(self.books.by_name)
+        mark = stats.marks.append
+        journal = self.journal
+        while self.outcome is None and self.next_tick <= total:
+            tick = self.next_tick
+            row = rows[tick - 1]
+            fills = on_market(tick, row.markets[""])
+            left = venue.left  # a new list at every row, never changed in place
+            reads = self.reads
+            delivered = {source: read(venue) for source, read in readers}
+            q: dict[str, Value] = {}
+            for name, source, flow, integral in bindings:  # venue_values, inline
+                value = delivered[source] - reads[source] if flow else delivered[source]
+                q[name] = _whole(value) if integral and type(value) is not int else value
+            before = self.config
+            try:
+                fired = steps[before.step](before.values, row.inputs, q)
+            except Exception:  # the general path evaluates it again and says what
+                fired = None
+            if fired is None:
+                inputs = {**row.inputs, **q}
+                env = {**before.values, **inputs}
+                self._general(tick, row, fills, list(left), delivered, before, inputs, env)
+            else:
+                # Stats.add of the tick, on the one paper venue: the same counts and mark
+                stats.ticks += 1
+                index: int | None = None
+                event: dict[str, Any] | None = None
+                sent: list[dict[str, Any]] = []
+                if fired != NO_TRANSITION:
+                    index, target, actions, values = fired  # type: ignore[misc]
+                    for n, action in enumerate(actions, 1):
+                        out = _send_paper(venue, tick, f"{tick}.{n}", action, fills)
+                        sent.append(out)
+                        stats.actions += 1
+                        if out["status"] == "sent":
+                            if out["name"] == "place":
+                                stats.orders += 1
+                                stats.orders_of[""] += 1
+                        else:
+                            stats.rejected += 1
+                    self.config = Config(target, values)
+                    for source in reads_of[index]:
+                        reads[source] = delivered[source]
+                    if target in final:
+                        message = f"reached final step '{target}'"
+                        event = {"kind": "final", "message": message}
+                        self.outcome = Outcome("final", tick, target, message)
+                if fills:  # those of the row and those of the actions
+                    stats.fills += len(fills)
+                    stats.fill_log += fills
+                    stats.fills_of[venue.instrument] += len(fills)
+                market = venue.market
+                mark(
+                    (
+                        tick,
+                        row.time,
+                        self.config.step,
+                        equity(),
+                        None if market is None else market.mid,
+                        venue.position,
+                        *open_quantities(),
+                    )
+                )
+                if journal is not None:
+                    env = {**before.values, **row.inputs, **q}
+                    provers = [] if index is None else all_hold[index]
+                    self._journal_tick(tick, row, index, env, provers, event, sent, fills, left)
+            self.next_tick = tick + 1
+            if progress is not None:
+                progress(tick, total)
 
     def quantities(self) -> dict[str, Num]:
         """The venue's quantities that the model reads, now: running totals for flows,
@@ -863,10 +915,8 @@ class Executor:
         fills: list[Fill],
         left: list[str],
     ) -> None:
-        books = self.books.by_name
-        points = {name: _point(v) for name, v in books.items()}
-        # one venue: its equity is the account's
-        equity = next(iter(books.values())).equity() if len(books) == 1 else self.books.equity()
+        points = {name: _point(v) for name, v in self.books}
+        equity = self._equity()
         self.stats.add(
             tick,
             actions,
@@ -877,8 +927,37 @@ class Executor:
             time=None if row is None else row.time,
             step=self.config.step,
         )
-        if self.journal is None:
-            return
+        if self.journal is not None:
+            self._journal_tick(
+                tick, row, transition, env, provers, event, actions, fills, left, points, equity
+            )
+
+    def _equity(self) -> Fraction:
+        """The account's PnL now (one venue: its equity is the account's)."""
+        books = self.books.by_name
+        return next(iter(books.values())).equity() if len(books) == 1 else self.books.equity()
+
+    def _journal_tick(
+        self,
+        tick: int,
+        row: Row | None,
+        transition: int | None,
+        env: Mapping[str, Value],
+        provers: list[tuple[str, bool]],
+        event: Mapping[str, Any] | None,
+        actions: list[dict[str, Any]],
+        fills: list[Fill],
+        left: list[str],
+        points: Mapping[str, tuple[Fraction | None, Num, Num, Num]] | None = None,
+        equity: Fraction | None = None,
+    ) -> None:
+        """Write the tick to the journal (there is one), with each book's point and the
+        PnL when the caller has them already."""
+        assert self.journal is not None
+        if points is None:
+            points = {name: _point(v) for name, v in self.books}
+        if equity is None:
+            equity = self._equity()
         mid: str | None
         if self.versioned:
             mid = json.dumps({n: exact(p[0]) for n, p in points.items()}, separators=(",", ":"))
@@ -963,8 +1042,7 @@ def _point(venue: PaperVenue) -> tuple[Fraction | None, Num, Num, Num]:
     return (
         None if venue.market is None else venue.market.mid,
         venue.position,
-        venue.open_quantity("buy"),
-        venue.open_quantity("sell"),
+        *venue.open_quantities(),
     )
 
 

@@ -131,23 +131,23 @@ class RunReport:
 
     @property
     def pnl(self) -> Fraction:
-        return self.stats.pnl[-1][1] if self.stats.pnl else Fraction(0)
+        return self.stats.last_pnl
 
     @property
     def max_position(self) -> Fraction:
-        return _largest(self.stats.books.get("", []))
+        return _largest(self.stats.positions(""))
 
     def instruments(self) -> dict[str, dict[str, Any]]:
         """The report of each instrument (a model with instruments)."""
         found: dict[str, dict[str, Any]] = {}
         for i in self.model.instruments:
-            points = self.stats.books.get(i.name, [])
-            last = points[-1] if points else (0, None, i.position, 0, 0)
+            positions = self.stats.positions(i.name)
+            last = positions[-1] if positions else i.position
             allowed = band(self.model, i.name)
             open_now = self.open_orders.get(i.name, {})
             found[i.name] = {
-                "position": _num(last[2]),
-                "max_abs_position": decimal_text(_largest(points)),
+                "position": _num(last),
+                "max_abs_position": decimal_text(_largest(positions)),
                 "band": None if allowed is None else allowed.text,
                 "open_orders": {
                     side: {
@@ -200,9 +200,9 @@ class RunReport:
         return data
 
 
-def _largest(points: list[tuple[int, Fraction | None, Num, Num, Num]]) -> Fraction:
+def _largest(positions: list[Num]) -> Fraction:
     largest = Fraction(0)
-    for _, _, position, _, _ in points:
+    for position in positions:
         largest = max(largest, Fraction(-position if position < 0 else position))
     return largest
 

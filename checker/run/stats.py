@@ -15,11 +15,17 @@ BookPoint = tuple[int, Fraction | None, Num, Num, Num]
 """One instrument's book at a tick: (tick, mid, position, open buy, open sell)."""
 
 
+Mark = tuple[Any, ...]
+"""What :class:`Stats` keeps of one tick, flat: (tick, time, step, PnL, then each book's
+mid, position, open buy and open sell, in the order of :attr:`Stats.names`)."""
+
+
 @dataclass
 class Stats:
     """What the report shows, accumulated tick by tick (and rebuilt from the journal on
-    resume). ``books`` holds each instrument's book tick by tick (``""``: the one venue of
-    a model without instruments) and ``pnl`` the account's PnL."""
+    resume). Each tick is kept as one flat :data:`Mark`; :attr:`books` (each instrument's
+    book tick by tick, ``""``: the one venue of a model without instruments), :attr:`pnl`
+    (the account's PnL), :attr:`times` and :attr:`steps` are read from them."""
 
     ticks: int = 0
     actions: int = 0
@@ -29,26 +35,56 @@ class Stats:
     breaches: list[dict[str, Any]] = field(default_factory=list)
     limit_breaches: list[dict[str, Any]] = field(default_factory=list)
     rejected: int = 0
-    books: dict[str, list[BookPoint]] = field(default_factory=dict)
-    pnl: list[tuple[int, Fraction]] = field(default_factory=list)
     orders_of: Counter[str] = field(default_factory=Counter)
     fills_of: Counter[str] = field(default_factory=Counter)
-    times: list[str | None] = field(default_factory=list)
-    """Each tick's ``time`` cell as the data wrote it (None: tick 0, or no time column)."""
-    steps: list[str] = field(default_factory=list)
-    """The step after each tick."""
     fill_log: list[Fill] = field(default_factory=list)
     """Every fill, in order (the plot marks them)."""
+    names: tuple[str, ...] = ()
+    """The books, in the order their points are in each mark."""
+    marks: list[Mark] = field(default_factory=list)
+    """One per tick: see :data:`Mark`."""
+
+    @property
+    def books(self) -> dict[str, list[BookPoint]]:
+        """Each book tick by tick: (tick, mid, position, open buy, open sell)."""
+        return {
+            name: [(m[0], *m[4 + 4 * i : 8 + 4 * i]) for m in self.marks]
+            for i, name in enumerate(self.names)
+        }
+
+    @property
+    def pnl(self) -> list[tuple[int, Fraction]]:
+        """The account's PnL after every tick."""
+        return [(m[0], m[3]) for m in self.marks]
+
+    @property
+    def last_pnl(self) -> Fraction:
+        """The account's PnL after the last tick (0 before any)."""
+        return self.marks[-1][3] if self.marks else Fraction(0)
+
+    @property
+    def times(self) -> list[str | None]:
+        """Each tick's ``time`` cell as the data wrote it (None: tick 0, or no time
+        column)."""
+        return [m[1] for m in self.marks]
+
+    @property
+    def steps(self) -> list[str]:
+        """The step after each tick."""
+        return [m[2] for m in self.marks]
 
     @property
     def series(self) -> list[tuple[int, Fraction | None, Num, Fraction]]:
         """(tick, mid, position, PnL) of every tick, the position and mid of the first
         book (the venue of a model without instruments)."""
-        first = next(iter(self.books.values()), [])
-        return [
-            (tick, mid, position, equity)
-            for (tick, mid, position, _, _), (_, equity) in zip(first, self.pnl, strict=True)
-        ]
+        return [(m[0], m[4], m[5], m[3]) for m in self.marks] if self.names else []
+
+    def positions(self, name: str) -> list[Num]:
+        """Book ``name``'s position after every tick (none for a book it does not have)."""
+        if name not in self.names:
+            return []
+        at = 5 + 4 * self.names.index(name)
+        return [m[at] for m in self.marks]
 
     def add(
         self,
@@ -78,18 +114,24 @@ class Stats:
             if action["status"] == "rejected":
                 self.rejected += 1
         if event is not None:
-            if event["kind"] == "denied":
-                for prover in event["provers"]:
-                    self.denials[prover["name"]] += 1
-            elif event["kind"] in ("assumption", "reconciliation"):
-                self.breaches.append({"tick": tick, **event})
-            elif event["kind"] == "limit":
-                self.limit_breaches.append({"tick": tick, **event})
-        for name, point in points.items():
-            self.books.setdefault(name, []).append((tick, *point))
-        self.pnl.append((tick, equity))
-        self.times.append(time)
-        self.steps.append(step)
+            self.event(tick, event)
+        if not self.names:
+            self.names = tuple(points)
+        mark: list[Any] = [tick, time, step, equity]
+        for name in self.names:
+            mark += points[name]
+        self.marks.append(tuple(mark))
+
+    def event(self, tick: int, event: Mapping[str, Any]) -> None:
+        """Count a tick's event: a denial, a breach of the assumptions or the books, a
+        broken limit (an end of the run counts nothing)."""
+        if event["kind"] == "denied":
+            for prover in event["provers"]:
+                self.denials[prover["name"]] += 1
+        elif event["kind"] in ("assumption", "reconciliation"):
+            self.breaches.append({"tick": tick, **event})
+        elif event["kind"] == "limit":
+            self.limit_breaches.append({"tick": tick, **event})
 
 
 @dataclass(frozen=True)

@@ -384,6 +384,17 @@ class PaperVenue:
         """The quantity of ``side`` orders that can still fill (pending ones included)."""
         return sum((o.remaining for o in self._open.values() if o.side == side), start=0)
 
+    def open_quantities(self) -> tuple[Num, Num]:
+        """``(open_quantity("buy"), open_quantity("sell"))`` in one pass over the orders."""
+        buy: Num = 0
+        sell: Num = 0
+        for o in self._open.values():
+            if o.side == "buy":
+                buy += o.qty - o.filled
+            else:
+                sell += o.qty - o.filled
+        return buy, sell
+
     def pending_quantity(self, side: str) -> Num:
         """The quantity of ``side`` orders that can fill at the next row only, then leave."""
         return sum(
