@@ -71,6 +71,7 @@ from checker.model import (
     pending_name,
 )
 from checker.results import Verdict
+from checker.smt.solvers import solver_for
 
 RLIMIT = 40_000_000
 """z3's resource limit per obligation: deterministic, unlike a time-out."""
@@ -850,10 +851,13 @@ def check(
             if ob.name in shown:
                 answers.append((ob.name, "unsat"))  # shown for another limit
                 continue
-            solver = z3.Solver(ctx=sem.ctx)
+            solver = solver_for(sem.ctx, ob.query)
             solver.set("rlimit", rlimit)
-            solver.add(ob.query)
             result = solver.check()
+            if fired.is_set():
+                # the guard interrupted the context during this question (its
+                # assertions may not all have reached the solver): no answer stands
+                result = z3.unknown
             answers.append((ob.name, str(result)))
             if result == z3.sat:
                 return Audit(

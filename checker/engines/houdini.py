@@ -72,7 +72,7 @@ def houdini(system: TransitionSystem, budget: Budget) -> Lemmas:
     """The largest inductive subset of :func:`candidates`; empty if the solver cannot
     decide a round in time (assuming nothing is always sound)."""
     parts = candidates(system)
-    initial = z3.Solver(ctx=system.ctx)
+    initial = system.solver()
     initial.add(system.init)
     if budget.check(initial) != z3.sat:
         return Lemmas({})
@@ -84,20 +84,61 @@ def houdini(system: TransitionSystem, budget: Budget) -> Lemmas:
     }
     # the initial configuration is unique, so surviving the one model is holding initially
     pairs = list(zip(system.state_args(), system.next_args(), strict=True))
+    primed = {name: z3.substitute(term, *pairs) for name, term in parts.items()}
+    ask = _Rounds(system, parts, primed)
     while parts:
-        solver = z3.Solver(ctx=system.ctx)
-        solver.add(system.state_domain, system.trans, *parts.values())
-        primed = {name: z3.substitute(term, *pairs) for name, term in parts.items()}
-        solver.add(z3.Not(z3.And(*primed.values())))
-        result = budget.check(solver)
+        result, cti = ask(list(parts), budget)
         if result == z3.unsat:
             break
-        if result != z3.sat:
+        if cti is None:
             return Lemmas({})
-        cti = solver.model()
         parts = {
             name: term
             for name, term in parts.items()
             if z3.is_true(cti.eval(primed[name], model_completion=True))
         }
     return Lemmas(parts)
+
+
+class _Rounds:
+    """Asks one round of Houdini: can a tick from a configuration satisfying every
+    surviving candidate break one of them? Returns the answer and, when it is yes, the
+    counterexample to induction.
+
+    For a linear system one solver serves every round: each candidate is assumed
+    through a literal of its own, and a round pushes only the disjunction of the broken
+    candidates, so nothing of the transition relation is rebuilt or re-preprocessed. A
+    nonlinear system gets a fresh default solver per round, whose nlsat tactic an
+    incremental solver would lose."""
+
+    def __init__(
+        self, system: TransitionSystem, parts: dict[str, z3.BoolRef], primed: dict[str, z3.BoolRef]
+    ) -> None:
+        self.system, self.parts, self.primed = system, parts, primed
+        self.solver: z3.Solver | None = None
+        self.literal: dict[str, z3.BoolRef] = {}
+        if system.linear:
+            self.solver = system.solver()
+            self.solver.add(system.state_domain, system.trans)
+            for k, (name, term) in enumerate(parts.items()):
+                self.literal[name] = z3.Bool(f"@houdini{k}", system.ctx)
+                self.solver.add(z3.Implies(self.literal[name], term))
+
+    def __call__(
+        self, names: list[str], budget: Budget
+    ) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
+        broken = z3.Or(*(z3.Not(self.primed[name]) for name in names))
+        solver = self.solver
+        if solver is None:
+            fresh = self.system.solver()
+            fresh.add(self.system.state_domain, self.system.trans)
+            fresh.add(*(self.parts[name] for name in names), broken)
+            result = budget.check(fresh)
+            return result, fresh.model() if result == z3.sat else None
+        solver.push()
+        try:
+            solver.add(broken)
+            result = budget.check(solver, *(self.literal[name] for name in names))
+            return result, solver.model() if result == z3.sat else None
+        finally:
+            solver.pop()

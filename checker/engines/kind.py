@@ -23,7 +23,7 @@ def step_case(
     """Check the induction step for ``k`` (unsat means the step holds). ``lemmas``, an
     invariant already proved, holds in every reachable configuration, so it is assumed
     at every position of the path."""
-    solver = z3.Solver(ctx=system.ctx)
+    solver = system.solver()
     for j in range(k + 1):
         solver.add(system.at(system.state_domain, j))
         if lemmas is not None:

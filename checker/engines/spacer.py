@@ -288,7 +288,7 @@ def check_invariant(
         ("consecution", z3.And(invariant, system.trans, z3.Not(primed))),
         ("safety", safety),
     ):
-        solver = z3.Solver(ctx=system.ctx)
+        solver = system.solver()
         solver.add(query)
         result = budget.check(solver)
         if result != z3.unsat:

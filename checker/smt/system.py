@@ -21,6 +21,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 import z3
@@ -29,6 +30,7 @@ from checker.book import Book
 from checker.model import FINAL_STEP_ORDERS, Model, Obligation, Value, Variable
 from checker.smt.encode import Encoder, rational
 from checker.smt.meter import Meter
+from checker.smt.solvers import simple_enough, solver_for
 from checker.types import Type
 
 STEP = "@step"
@@ -134,6 +136,19 @@ class TransitionSystem:
             self.props[ob.name] = self._prop(ob)
             if ob.reads_inputs:
                 self.reads_inputs.add(ob.name)
+
+    # -- solvers ------------------------------------------------------------------------
+    @cached_property
+    def linear(self) -> bool:
+        """Whether the transition relation, the inputs' conditions and every property
+        are quantifier-free linear arithmetic."""
+        return simple_enough(self.ctx, self.init, self.trans, *self.props.values())
+
+    def solver(self) -> z3.Solver:
+        """A fresh solver for a quantifier-free question about this system: the SMT core
+        for a linear system, the default solver for a nonlinear one
+        (:mod:`checker.smt.solvers` says why)."""
+        return solver_for(self.ctx, simple=self.linear)
 
     # -- construction -------------------------------------------------------------------
     def _prop(self, ob: Obligation) -> z3.BoolRef:
