@@ -24,36 +24,46 @@ def simple_enough(ctx: z3.Context, *terms: z3.ExprRef) -> bool:
     """Whether ``terms`` are quantifier-free linear arithmetic: no quantifier, and no
     product, quotient, remainder or power of which more than the first factor is
     anything but a number. (z3's ``arith-max-deg`` probe is not enough: it does not
-    look inside an ``if``.)"""
+    look inside an ``if``.) The walk uses z3's C API on raw terms: the Python objects
+    the ``ExprRef`` methods build per node cost about ten times as much."""
+    ref = ctx.ref()
     seen: set[int] = set()
-    todo = list(terms)
+    todo = [t.as_ast() for t in terms]
     while todo:
-        term = todo.pop()
-        if term.get_id() in seen:
+        ast = todo.pop()
+        key = z3.Z3_get_ast_id(ref, ast)
+        if key in seen:
             continue
-        seen.add(term.get_id())
-        if z3.is_quantifier(term):
+        seen.add(key)
+        kind = z3.Z3_get_ast_kind(ref, ast)
+        if kind == z3.Z3_QUANTIFIER_AST:
             return False
-        if not z3.is_app(term):
+        if kind != z3.Z3_APP_AST:
             continue
-        args = [term.arg(i) for i in range(term.num_args())]
-        kind = term.decl().kind()
-        if kind == z3.Z3_OP_MUL and sum(not _number(a) for a in args) > 1:
+        app = z3.Z3_to_app(ref, ast)
+        args = [z3.Z3_get_app_arg(ref, app, i) for i in range(z3.Z3_get_app_num_args(ref, app))]
+        op = z3.Z3_get_decl_kind(ref, z3.Z3_get_app_decl(ref, app))
+        if op == z3.Z3_OP_MUL and sum(not _number(ref, a) for a in args) > 1:
             return False
-        if kind in _DIVIDING and not all(_number(a) for a in args[1:]):
+        if op in _DIVIDING and not all(_number(ref, a) for a in args[1:]):
             return False
         todo.extend(args)
     return True
 
 
 _DIVIDING = (z3.Z3_OP_DIV, z3.Z3_OP_IDIV, z3.Z3_OP_MOD, z3.Z3_OP_REM, z3.Z3_OP_POWER)
+_CONVERSIONS = (z3.Z3_OP_TO_REAL, z3.Z3_OP_TO_INT)
 
 
-def _number(term: z3.ExprRef) -> bool:
+def _number(ref: z3.ContextObj, ast: z3.Ast) -> bool:
     """A numeral, or a numeral converted between the integers and the reals."""
-    while z3.is_app_of(term, z3.Z3_OP_TO_REAL) or z3.is_app_of(term, z3.Z3_OP_TO_INT):
-        term = term.arg(0)
-    return bool(z3.is_int_value(term) or z3.is_rational_value(term))
+    while z3.Z3_get_ast_kind(ref, ast) == z3.Z3_APP_AST:
+        app = z3.Z3_to_app(ref, ast)
+        op = z3.Z3_get_decl_kind(ref, z3.Z3_get_app_decl(ref, app))
+        if op not in _CONVERSIONS:
+            return False
+        ast = z3.Z3_get_app_arg(ref, app, 0)
+    return bool(z3.Z3_get_ast_kind(ref, ast) == z3.Z3_NUMERAL_AST)
 
 
 def solver_for(ctx: z3.Context, *terms: z3.ExprRef, simple: bool | None = None) -> z3.Solver:

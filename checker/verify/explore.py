@@ -45,9 +45,16 @@ def _candidates(
 ) -> Iterator[dict[str, Value]]:
     """Input vectors for one tick: the walk's biased one; mixes of it with each input's
     low end (assumptions such as "fills need orders" often admit only small values);
-    then the low and high ends of every input. Each is admissible (drawn within what the
-    ranges, the assumptions and the book leave); none when no inputs are."""
+    then the low and high ends of every input; only the first unless a new transition is
+    ``wanted`` (none can fire where every transition of the step is covered). Each is
+    admissible (drawn within what the ranges, the assumptions and the book leave); none
+    when no inputs are."""
     mixes = [dict(biases)]
+    if not wanted:
+        inputs = drawer.pick(RandomPicker(rng, mixes[0]), config)
+        if inputs is not None:
+            yield inputs
+        return
     for _ in range(CANDIDATES):
         mixes.append(
             {n: b if rng.random() < 0.5 else rng.choice(("low", "any")) for n, b in biases.items()}
