@@ -34,6 +34,11 @@ class Variable:
     instrument: str = ""
     """For a name the semantics keeps (``perp.position``, ``perp.bought``, ...): its
     instrument; empty for what the file declares."""
+    range_text: tuple[str, str] | None = field(default=None, compare=False, repr=False)
+    """For an input with a range: its two bounds as the file writes them (params by
+    name), so the envelope (:mod:`checker.run.profile`) is read without the file."""
+    range_line: int = field(default=0, compare=False, repr=False)
+    """The line of the range in the model file."""
 
     @property
     def builtin(self) -> bool:
@@ -288,6 +293,9 @@ class Model:
     orders: tuple[Condition, ...] = ()
     """Order checks: each must hold for every ``place`` sent, read over the order's
     fields (:func:`order_symbol`), the state before the transition and the inputs."""
+    param_defaults: Mapping[str, Value] = field(default_factory=dict, compare=False, repr=False)
+    """Each param's value as the file declares it (``params`` has the ``--param``
+    overrides applied)."""
 
     @property
     def version(self) -> int:

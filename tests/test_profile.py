@@ -18,7 +18,7 @@ import pytest
 from checker.lang.loader import load_model
 from checker.run.data import read_feed
 from checker.run.meta import BookOrigin, DataMeta, sidecar, write_sidecar
-from checker.run.profile import profile, round_out
+from checker.run.profile import advice, profile, round_out
 from tests.conftest import ROOT, run_cli
 
 THROTTLE = ROOT / "models" / "order_rate_throttle.yaml"
@@ -225,6 +225,22 @@ def test_a_bound_that_no_param_moves_names_its_line(tmp_path: Path) -> None:
     code, found = profile_json(str(model), "--data", str(data))
     assert code == 1 and not found["widen"]
     assert f"(no param bounds it: it is written at {model}:12)" in found["run"]["message"]
+
+
+def test_the_monitors_advice_is_read_from_the_loaded_model_not_its_file(tmp_path: Path) -> None:
+    """A run's stop names the param and the re-proof from the model it loaded: the file
+    is not read again (here it is overwritten after loading), and the run's own
+    overrides stay in the command."""
+    file, _ = watch_files(tmp_path)
+    model = load_model(file, {"spread_cap": "12"})
+    file.write_text("strategy: something else\n")
+    env = {"bid": Fraction(100), "ask": Fraction(101), "edge": Fraction(70), "seen": 0}
+    said = advice(model, "assumption 'small_edge' does not hold", env, 3)
+    command = f"seqprove verify {file} --param max_edge=70 --param spread_cap=12"
+    assert said == f" (bound by param max_edge): re-prove with `{command}` to run past tick 3"
+    env["edge"] = Fraction(120)
+    said = advice(model, "input 'edge' = 120 is above its range [-100, 100]", env, 5)
+    assert said == f" (no param bounds it: it is written at {file}:10)"
 
 
 def test_venue_flows_are_what_the_strategy_reads(tmp_path: Path) -> None:

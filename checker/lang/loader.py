@@ -48,6 +48,7 @@ from checker.model import (
     Variable,
     VenueSpec,
     book_name,
+    decimal_text,
     fill_pending_name,
     order_symbol,
     pending_name,
@@ -385,6 +386,8 @@ class _Builder:
         for name, kind, symbol in declared:
             spec = self.data["inputs"][name]
             low = high = None
+            range_text: tuple[str, str] | None = None
+            range_line = 0
             if "range" in spec:
                 if not kind.numeric:
                     self.err(
@@ -411,6 +414,8 @@ class _Builder:
                 if None in bounds:
                     continue
                 low, high = bounds
+                range_text = (_written(spec["range"][0]), _written(spec["range"][1]))
+                range_line = self.doc.loc(("inputs", name, "range")).line
             source = spec.get("source", "market")
             if source != "market" and not kind.numeric:
                 self.err(
@@ -441,6 +446,8 @@ class _Builder:
                     high=high,
                     source=source,
                     column=column,
+                    range_text=range_text,
+                    range_line=range_line,
                 )
             )
         return result
@@ -849,6 +856,10 @@ class _Builder:
             venue=venue,
             instruments=tuple(instruments),
             orders=tuple(orders),
+            param_defaults={
+                name: entry["value"] if isinstance(entry, dict) else entry
+                for name, entry in (self.data.get("params") or {}).items()
+            },
         )
 
 
@@ -916,6 +927,16 @@ def _text(value: Any) -> str:
     if isinstance(value, Fraction):
         # a decimal in the file is a real, even when it is whole (2.0)
         return f"({value.numerator} / {value.denominator})"
+    return str(value)
+
+
+def _written(value: Any) -> str:
+    """A range bound as the model file writes it: a param's name, or a number (a decimal
+    as its exact decimal text)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Fraction):
+        return decimal_text(value)
     return str(value)
 
 

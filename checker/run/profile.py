@@ -9,8 +9,9 @@ at its first breach, so the venue's inputs are known up to that tick only; the m
 inputs are read from every row of the file, and the envelope's conditions that read
 market inputs alone (and params) are checked on every row.
 
-The envelope is the model's input ranges and assumptions. Each is read again from the
-model file with its params left as symbols (sympy), so that a bound that breaks names
+The envelope is the model's input ranges and assumptions. Each is read again, from the
+text the loaded model keeps of it (the file is not read again), with its params left as
+symbols (sympy), so that a bound that breaks names
 the param(s) it depends on: ``range: [-max_mid_move, max_mid_move]`` is bound by
 ``max_mid_move``, ``abs(x) <= p`` by ``p``. For a condition linear in one param (every
 other param at its value), the value the param would need to cover the observed data is
@@ -21,7 +22,6 @@ is named by its line in the model. :func:`advice` gives the assumption monitor o
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import shlex
@@ -38,7 +38,6 @@ from rich.table import Table
 from checker.errors import ModelError, SeqproveError
 from checker.interpret import Fn, compile_expression
 from checker.lang.expr import ExprError, Symbolic, Translator
-from checker.lang.yamlload import load_yaml
 from checker.model import Model, Value, Variable, decimal_text
 from checker.run.data import Feed, Row
 from checker.run.meta import DataMeta, read_meta
@@ -108,21 +107,19 @@ class Need:
 
 
 class ProfileError(SeqproveError):
-    """A model file that cannot be read again as it was loaded (exit 3)."""
+    """A range or assumption of a loaded model that cannot be read again with its params
+    as symbols (exit 3)."""
 
 
 class Envelope:
-    """The ranges and assumptions of ``model``, read again from its file ``text`` with the
-    params as symbols."""
+    """The ranges and assumptions of ``model`` with the params as symbols, read from what
+    the loaded model keeps of its file (each range as written, each assumption's text):
+    the file itself is not read again. ``only`` (``("range", input)`` or
+    ``("assumption", name)``) keeps the bounds of that one range or assumption."""
 
-    def __init__(self, model: Model, text: str) -> None:
+    def __init__(self, model: Model, only: tuple[str, str] | None = None) -> None:
         self.model = model
-        self.doc = load_yaml(text, model.file)
-        data: dict[str, Any] = self.doc.data
-        declared = data.get("params") or {}
-        self.defaults: dict[str, Any] = {
-            n: e["value"] if isinstance(e, dict) else e for n, e in declared.items()
-        }
+        self.defaults: dict[str, Any] = dict(model.param_defaults)
         self.param_symbols = {
             name: sympy.Symbol(name, integer=True)
             if isinstance(value, int)
@@ -146,8 +143,11 @@ class Envelope:
         self.market = {v.name for v in model.inputs if v.source == "market"}
         self.bounds: list[Bound] = []
         for var in model.inputs:
-            self._range(var, data.get("inputs", {}).get(var.name) or {})
+            if only is None or only == ("range", var.name):
+                self._range(var)
         for cond in model.assumptions:
+            if only is not None and only != ("assumption", cond.name):
+                continue
             expr = self._translate(cond.text)
             for part in sympy.And.make_args(expr):
                 self.bounds.append(self._bound("assumption", cond.name, cond.text, cond.line, part))
@@ -170,13 +170,12 @@ class Envelope:
         except ExprError as exc:  # the model loaded, so this is not expected
             raise ProfileError(f"{self.model.file}: cannot read {text!r} again: {exc}") from None
 
-    def _range(self, var: Variable, spec: Mapping[str, Any]) -> None:
-        bounds = spec.get("range")
-        if not isinstance(bounds, list) or len(bounds) != 2:
+    def _range(self, var: Variable) -> None:
+        if var.range_text is None:
             return
-        texts = [_text(b) for b in bounds]
+        texts = var.range_text
         shown = f"[{texts[0]}, {texts[1]}]"
-        line = self.doc.loc(("inputs", var.name, "range")).line
+        line = var.range_line
         low, high = (self._translate(t) for t in texts)
         self.bounds.append(self._bound("range", var.name, shown, line, sympy.Ge(var.symbol, low)))
         self.bounds.append(self._bound("range", var.name, shown, line, sympy.Le(var.symbol, high)))
@@ -265,16 +264,9 @@ class Envelope:
         return [b for b in self.bounds if b.reads <= env.keys() and not b.holds(env)]
 
 
-def envelope(model: Model) -> Envelope | None:
-    """The envelope of ``model`` read from its file, or None when the file cannot be read
-    or is not the content that was loaded (edited since)."""
-    try:
-        raw = Path(model.file).read_bytes()
-    except OSError:
-        return None
-    if hashlib.sha256(raw).hexdigest() != model.source_sha256:
-        return None
-    return Envelope(model, raw.decode("utf-8"))
+def envelope(model: Model, only: tuple[str, str] | None = None) -> Envelope:
+    """The envelope of ``model`` (with ``only``, of that one range or assumption)."""
+    return Envelope(model, only)
 
 
 _PROBLEM = re.compile(r"^(input|assumption) '([^']+)'")
@@ -283,14 +275,13 @@ _PROBLEM = re.compile(r"^(input|assumption) '([^']+)'")
 def advice(model: Model, problem: str, env: Env, tick: int) -> str:
     """For the assumption monitor: what bounds the input or assumption of ``problem`` at
     ``env``, and the re-proof that would let a run go past ``tick`` (empty when the
-    problem is not a range or an assumption, or the model file cannot be read again)."""
+    problem is not a range or an assumption). Only the bounds of that range or assumption
+    are read, from the loaded model: a run's stop costs no reading of the file."""
     found = _PROBLEM.match(problem)
     if found is None:
         return ""
-    where = envelope(model)
-    if where is None:
-        return ""
     kind = "range" if found.group(1) == "input" else "assumption"
+    where = envelope(model, (kind, found.group(2)))
     broken = [b for b in where.failing(env) if b.kind == kind and b.owner == found.group(2)]
     for bound in broken:
         if not bound.params:
@@ -569,14 +560,12 @@ def profile(
     Raises
     ------
     ProfileError
-        When the model file cannot be read again as it was loaded.
+        When a range or assumption cannot be read again with its params as symbols.
     MetaError
         When the data file's metadata (:mod:`checker.run.meta`) cannot be read.
     """
     meta = read_meta(Path(feed.file))
     where = envelope(model)
-    if where is None:
-        raise ProfileError(f"{model.file}: cannot read the model file again, or it was edited")
     outcome, log = observe(model, feed, slippage_bps, progress)
     delivered = log[-1][0] if log else 0
     envs = _with_rows(log, feed)
@@ -671,8 +660,6 @@ def _replay(
         except ModelError:
             break
         again = envelope(widened)
-        if again is None:
-            break
         outcome, _ = observe(widened, feed, slippage_bps)
         replays.append(Replay(dict(changes), outcome))
         if outcome.reason != "assumption":
@@ -798,14 +785,6 @@ def param_value(value: Value | str) -> str:
 def _rational(value: Value) -> sympy.Rational:
     exact = Fraction(value)
     return sympy.Rational(exact.numerator, exact.denominator)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Fraction):
-        return decimal_text(value)
-    return str(value)
 
 
 # -- the terminal -------------------------------------------------------------------------------
