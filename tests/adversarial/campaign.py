@@ -516,7 +516,8 @@ def sanity_v2(gm: GenModelV2, ex: Exploration, grid: bool, timeout: float) -> li
     where the oracle finds no order and no final step within :data:`AHEAD` ticks; a
     ``dead-end`` warning names the oracle's first dead end (its depth), and where the
     oracle reaches a dead end the checker warns of one (on a model without a real
-    instrument, whose dead ends the grid may not show exactly)."""
+    instrument, whose dead ends the grid may not show exactly); a dead end in the
+    initial configuration is the ``vacuous-assumptions`` warning."""
     text = gm.text()
     options = Options(budget=BUDGET, timeout=timeout, sanity=True, bmc_depth=12, max_k=12)
     report = verify_file_model(load_text(text, "generated.yaml"), options)
@@ -538,11 +539,14 @@ def sanity_v2(gm: GenModelV2, ex: Exploration, grid: bool, timeout: float) -> li
             if can_place_or_halt(sem, end):
                 problems.append(f"[sanity] stuck at {sem.key(end)}, but the oracle escapes")
     first = next((d for d, level in enumerate(ex.levels) if level & ex.dead_ends), None)
-    shown = [f for f in report.findings if f.rule.startswith("dead-end")]
+    # a dead end in the initial configuration is reported as vacuous assumptions
+    vacuous = [f for f in report.findings if f.rule == "vacuous-assumptions"]
+    shown = [f for f in report.findings if f.rule.startswith("dead-end")] + vacuous
     STATS["v2 dead-end warnings"] += bool(shown)
     if grid or any(f.rule == "dead-end-unchecked" for f in shown):
         return problems
     depths = [int(m.group(1)) for f in shown if (m := DEAD_END_AFTER.search(f.message))]
+    depths += [0] * len(vacuous)
     if first is not None and not shown and first <= COVER_DEPTH:
         problems.append(f"[sanity] no dead-end warning, but the oracle reaches one at {first}")
     for depth in depths:
