@@ -97,8 +97,8 @@ def _spacer(
     known: z3.BoolRef | None,
 ) -> Outcome:
     """Spacer on the property, within :data:`SPACER_SHARE` of the budget: first without
-    the lemmas (:data:`BARE_SHARE` of that), then, if it did not finish, with them in
-    its clauses for the rest.
+    the lemmas (:data:`BARE_SHARE` of that share's resource units), then, if it did not
+    finish, with them in its clauses for the rest.
 
     Neither is better everywhere. The lemmas are facts Spacer would otherwise have to
     find; on some problems they are what lets it finish (`s_mutants_16` of the external
@@ -106,13 +106,16 @@ def _spacer(
     astray (`s_mutants_20`: proved in 4 s without them, not in 25 with; the generated
     50/20/150 model and `s_disj_ite_06` are faster without them too)."""
     bad = z3.Not(prop)
+    share = budget.part(SPACER_SHARE)
     if known is None:
-        return spacer(system, bad, budget.part(SPACER_SHARE), unroller=unroller)
-    bare = spacer(system, bad, budget.part(SPACER_SHARE * BARE_SHARE), unroller=unroller)
-    if bare.verdict is not Verdict.UNKNOWN or budget.expired:
+        return spacer(system, bad, share, unroller=unroller)
+    # the first attempt's units are capped, not its wall-clock guard: on a busy machine
+    # the units, not the clock, still decide where it stops
+    first = share.capped(int(share.units_left() * BARE_SHARE))
+    bare = spacer(system, bad, first, unroller=unroller)
+    if bare.verdict is not Verdict.UNKNOWN or share.expired:
         return bare
-    rest = SPACER_SHARE * (1 - BARE_SHARE) / (1 - SPACER_SHARE * BARE_SHARE)
-    with_lemmas = spacer(system, bad, budget.part(rest), lemmas=known, unroller=unroller)
+    with_lemmas = spacer(system, bad, share, lemmas=known, unroller=unroller)
     if with_lemmas.verdict is not Verdict.UNKNOWN:
         return with_lemmas
     return replace(
