@@ -38,12 +38,12 @@ PROOF_RLIMIT = 20_000
 transition dead or a dead end unreachable. Proofs of unreachability are cheap (one to
 seven thousand units on the known-bad models, most of them settled by Houdini's lemmas
 before Spacer is asked; every model of ``tests/models`` and ``models/`` has the same
-findings at 10,000, 20,000 and 50,000 units), while a transition that is reachable but deep would use up any
-budget, so an undecided query is passed over: a transition is reported dead only when
-that is proved. Every transition that no run was found to fire costs up to this much,
-which is what makes the sanity checks of a large model expensive. Findings do not
-depend on timing: the coverage search only decides which transitions are queried, and
-a reachable one can never be proved dead."""
+findings at 10,000, 20,000 and 50,000 units), while a transition that is reachable but
+deep would use up any budget, so an undecided query is passed over: a transition is
+reported dead only when that is proved. Every transition that no run was found to fire
+costs up to this much, which is what makes the sanity checks of a large model
+expensive. Findings do not depend on timing: the coverage search only decides which
+transitions are queried, and a reachable one can never be proved dead."""
 
 
 QE_FAST_MS = 500
