@@ -62,6 +62,7 @@ from checker.results import ModelReport, Report
 from checker.run import CALIBRATED_SCENARIOS, SCENARIOS
 
 if TYPE_CHECKING:
+    from checker.certify import Exporter
     from checker.model import Model
 
 # Heavy modules (sympy, z3, numpy, matplotlib) are imported inside the commands that need
@@ -347,7 +348,6 @@ def _verify_files(
     the cache, writing proof records and, with ``export``, certificates. Without
     ``export``, up to ``jobs`` models are verified at once, in processes of their own."""
     from checker.cache import Cache, cache_key, cacheable
-    from checker.certify import Exporter
     from checker.lang.loader import load_model
     from checker.model import Model
     from checker.run.gate import proved, record_path, write_record
@@ -365,7 +365,11 @@ def _verify_files(
             )
     _check_overrides(overrides, files)
     total = sum(len(m.limits) for m in loaded if isinstance(m, Model))
-    exporter = None if export is None else Exporter(export)
+    exporter: Exporter | None = None
+    if export is not None:
+        from checker.certify import Exporter  # certificates only: not imported otherwise
+
+        exporter = Exporter(export)
     cache = Cache(DEFAULT_CACHE) if use_cache else None
     hits = {
         i: (cache.get(item, options) if cache is not None else None)
