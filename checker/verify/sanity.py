@@ -18,10 +18,10 @@ from checker.interpret import Config
 from checker.lang.loader import ACTION_ARGUMENT
 from checker.model import Model, Transition
 from checker.results import Finding, Severity, Verdict
-from checker.smt.system import STEP, TransitionSystem, all_true, value_term
+from checker.smt.system import TransitionSystem, all_true
 from checker.verify.explore import covered_by_walks
 from checker.verify.portfolio import shorten
-from checker.verify.trace import extract, json_value
+from checker.verify.trace import at_config, extract, json_value
 
 COVER_DEPTH = 10
 """How deep the coverage search looks for runs that fire each transition (and the first
@@ -322,12 +322,7 @@ def _dead_end_without_qe(
         return None
     assert outcome.depth is not None
     config = extract(system, outcome.model, outcome.depth)[-1][0]
-    fixed = [
-        system.cur[v.name] == value_term(v.type, config.values[v.name], system.ctx)
-        for v in system.model.state
-    ]
-    here = system.cur[STEP] == system.step_index[config.step]
-    if _solve(system, budget, here, *fixed, system.admissible) != z3.unsat:
+    if _solve(system, budget, at_config(system, config), system.admissible) != z3.unsat:
         return None  # not confirmed: nothing is shown
     return outcome.depth, config
 
@@ -383,13 +378,10 @@ def dead_ends(
                 column,
             )
         ]
-    if _solve(system, budget, system.state_domain, z3.Not(exists)) == z3.unsat:
+    # no configuration (that the lemmas allow: every reachable one does) without inputs
+    allowed = [system.state_domain] if lemmas is None else [system.state_domain, lemmas]
+    if _solve(system, budget, *allowed, z3.Not(exists)) == z3.unsat:
         return []
-    if (
-        lemmas is not None
-        and _solve(system, budget, system.state_domain, lemmas, z3.Not(exists)) == z3.unsat
-    ):
-        return []  # every reachable configuration satisfies the lemmas
     outcome = bmc(unroller, "@dead-end", exists, COVER_DEPTH, budget.part(0.5))
     if outcome.verdict is Verdict.UNKNOWN and not budget.expired:
         # deeper than the first search: Spacer finds the run, BMC shortens it

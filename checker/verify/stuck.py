@@ -35,11 +35,11 @@ import z3
 
 from checker.draw import conjuncts
 from checker.engines import Budget, Unroller, spacer
-from checker.interpret import Config, Interpreter
+from checker.interpret import Interpreter
 from checker.results import Finding, Severity, Verdict
 from checker.smt.decode import invariant_by_step
-from checker.smt.system import STEP, TransitionSystem, value_term
-from checker.verify.trace import Path, extract, replay
+from checker.smt.system import STEP, TransitionSystem
+from checker.verify.trace import Path, at_config, extract, replay
 
 SEARCH_DEPTH = 6
 """Deepest run the search for candidates looks at."""
@@ -214,7 +214,7 @@ class _Search:
             if result != z3.sat or found is None:
                 return None, False
             path = extract(system, found, depth + 2)[: depth + 1]
-            here = _at_config(system, path[-1][0])
+            here = at_config(system, path[-1][0])
             solver = z3.Solver(ctx=system.ctx)
             solver.add(here, self.escape)
             answer = self.budget.check(solver)
@@ -313,14 +313,6 @@ def _anchors(system: TransitionSystem) -> dict[str, z3.ExprRef]:
             if z3.is_real(bound) == z3.is_real(system.inp[symbol.name]):
                 found[symbol.name] = bound
     return found
-
-
-def _at_config(system: TransitionSystem, config: Config) -> z3.BoolRef:
-    """The configuration ``config`` as a term over the current state."""
-    parts = [system.cur[STEP] == system.step_index[config.step]]
-    for v in system.model.state:
-        parts.append(system.cur[v.name] == value_term(v.type, config.values[v.name], system.ctx))
-    return z3.And(*parts)
 
 
 def _finding(

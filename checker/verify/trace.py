@@ -13,11 +13,19 @@ from checker.errors import InternalError
 from checker.interpret import ActionValue, Config, Interpreter
 from checker.model import Model, Transition, Value, Variable, decimal_text
 from checker.results import Counterexample, Tick
-from checker.smt.system import STEP, TransitionSystem, read_value
+from checker.smt.system import STEP, TransitionSystem, read_value, value_term
 
 Path = list[tuple[Config, Mapping[str, Value] | None, int | None]]
 """A run read from the solver: (configuration, inputs that led to it, transition fired)
 per tick, the first with neither."""
+
+
+def at_config(system: TransitionSystem, config: Config) -> z3.BoolRef:
+    """The configuration ``config`` as a term over the current state."""
+    parts = [system.cur[STEP] == system.step_index[config.step]]
+    for v in system.model.state:
+        parts.append(system.cur[v.name] == value_term(v.type, config.values[v.name], system.ctx))
+    return z3.And(*parts)
 
 
 def json_value(var: Variable, value: Value) -> Any:
