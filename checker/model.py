@@ -10,6 +10,7 @@ from fractions import Fraction
 import networkx as nx
 import sympy
 
+from checker.lang.timing import Clock, Window
 from checker.types import Type
 
 Value = int | Fraction | bool
@@ -293,6 +294,10 @@ class Model:
     orders: tuple[Condition, ...] = ()
     """Order checks: each must hold for every ``place`` sent, read over the order's
     fields (:func:`order_symbol`), the state before the transition and the inputs."""
+    clock: Clock | None = None
+    """The clock (``clock``): the input that reads the time, and its unit."""
+    windows: tuple[Window, ...] = ()
+    """The declared windows, whose events are state (:mod:`checker.lang.timing`)."""
     param_defaults: Mapping[str, Value] = field(default_factory=dict, compare=False, repr=False)
     """Each param's value as the file declares it (``params`` has the ``--param``
     overrides applied)."""

@@ -22,6 +22,7 @@ import sympy
 
 from checker.errors import Diagnostic
 from checker.lang.numbers import MAX_DIGITS, NumberTooLarge, check_size, read_number
+from checker.lang.timing import DurationError, substitute
 from checker.lang.validate import hint
 from checker.types import BOOL, INT, REAL, SIDE, TIF, Type, join_numeric
 
@@ -142,17 +143,36 @@ class Source:
 
     text: str
     lead: int
+    parsed: str | None = None
+    """The text given to the parser when it differs from ``text`` (durations written as
+    the integers they stand for), with ``origin``: for each of its characters, the
+    offset of the character of ``text`` it comes from."""
+    origin: tuple[int, ...] = ()
+
+    @property
+    def code(self) -> str:
+        """The text the parser reads."""
+        return self.text if self.parsed is None else self.parsed
 
     @functools.cached_property
     def _char_at_byte(self) -> list[int] | None:
-        """For text that is not ASCII, the character offset of each UTF-8 byte offset."""
-        if self.text.isascii():
+        """The character offset in ``text`` of each UTF-8 byte offset of the parsed text,
+        or None where they are the same (ASCII text, nothing substituted)."""
+        code = self.code
+        if code.isascii() and self.parsed is None:
             return None
         table: list[int] = []
-        for i, char in enumerate(self.text):
-            table += [i] * len(char.encode("utf-8"))
+        for i, char in enumerate(code):
+            where = self.origin[i] if self.parsed is not None else i
+            table += [where] * len(char.encode("utf-8"))
         table.append(len(self.text))
         return table
+
+    def char(self, index: int) -> int:
+        """The offset in ``text`` of character ``index`` of the parsed text."""
+        if self.parsed is None:
+            return index
+        return self.origin[index] if index < len(self.origin) else len(self.text)
 
     def chars(self, col: int) -> int:
         """The character offset of the UTF-8 byte offset ``col`` (ast's offsets)."""
@@ -189,14 +209,14 @@ def _literal_value(text: str) -> int | Fraction | None:
 def _check_literals(source: Source) -> None:
     """Refuse a numeric literal beyond the bounds before Python converts it (``int`` of
     more than 4,300 digits fails, and ``1e999999999`` would be a billion digits)."""
-    tokens = tokenize.generate_tokens(io.StringIO(source.text).readline)
+    tokens = tokenize.generate_tokens(io.StringIO(source.code).readline)
     try:
         for token in tokens:
             if token.type == tokenize.NUMBER:
                 try:
                     _literal_value(token.string)
                 except NumberTooLarge as exc:
-                    raise ExprError(source.lead + token.start[1], str(exc)) from None
+                    raise ExprError(source.lead + source.char(token.start[1]), str(exc)) from None
     except (tokenize.TokenError, SyntaxError):
         return  # the text is no expression: ast.parse says where
 
@@ -248,24 +268,34 @@ def _check_ascii(tree: ast.expr, source: Source) -> None:
             )
 
 
-def _parse(text: str) -> tuple[ast.expr, Source, int]:
+def _parse(text: str, clock_unit: str | None = None) -> tuple[ast.expr, Source, int]:
     """The expression's syntax tree, the text it was parsed from (node offsets count from
-    its start, in UTF-8 bytes) and its number of parts."""
+    its start, in UTF-8 bytes) and its number of parts. Durations (``1s``) become the
+    integers they stand for in ``clock_unit``, and are refused when there is no clock."""
     flat = text.translate(_BLANKS)
     if "\x00" in flat:
         raise ExprError(flat.index("\x00"), "expression contains a NUL character")
     body = flat.lstrip()
-    source = Source(body, len(flat) - len(body))
+    lead = len(flat) - len(body)
+    try:
+        found = substitute(body, clock_unit)
+    except DurationError as exc:
+        raise ExprError(lead + exc.offset, exc.message) from None
+    source = (
+        Source(body, lead)
+        if found is None
+        else Source(body, lead, parsed=found[0], origin=tuple(found[1]))
+    )
     if not body.strip():
         raise ExprError(0, "empty expression")
     _check_literals(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning: "1if x else 2"
-            tree = ast.parse(body, mode="eval").body
+            tree = ast.parse(source.code, mode="eval").body
     except SyntaxError as exc:
         offset = max((exc.offset or 1) - 1, 0)
-        raise ExprError(source.lead + offset, f"syntax error: {exc.msg}") from None
+        raise ExprError(source.lead + source.char(offset), f"syntax error: {exc.msg}") from None
     except (RecursionError, MemoryError):
         raise ExprError(0, f"expression nested deeper than {MAX_NESTING} levels; refused") from None
     size = _check_shape(tree, source)
@@ -293,6 +323,9 @@ class Translator:
     typed_strings
         Whether string literals stand for values of the order's fields (``"buy"``,
         ``"ioc"``, an instrument's name), as in an order check.
+    clock_unit
+        The unit of the model's clock, in which durations (``1s``) are read; None when
+        the model has no clock (a duration is then refused).
     """
 
     def __init__(
@@ -303,8 +336,10 @@ class Translator:
         candidates: Mapping[str, Symbolic],
         instruments: Mapping[str, Type] | None = None,
         typed_strings: Mapping[str, Typed] | None = None,
+        clock_unit: str | None = None,
     ) -> None:
         self.resolve = resolve
+        self.clock_unit = clock_unit
         self.allowed = allowed
         self.context = context
         self.candidates = candidates
@@ -317,7 +352,7 @@ class Translator:
 
     # -- entry points -----------------------------------------------------------------
     def expression(self, text: str) -> Typed:
-        node, self.source, self.size = _parse(text)
+        node, self.source, self.size = _parse(text, self.clock_unit)
         try:
             result = self.visit(node)
         except ExprError as exc:
@@ -325,7 +360,7 @@ class Translator:
         return dataclasses.replace(result, depth=self.deepest)
 
     def action(self, text: str) -> ActionCall:
-        node, self.source, self.size = _parse(text)
+        node, self.source, self.size = _parse(text, self.clock_unit)
         try:
             return self._action(node)
         except ExprError as exc:

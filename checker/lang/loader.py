@@ -31,6 +31,18 @@ from checker.lang.expr import (
     locate,
 )
 from checker.lang.numbers import NumberTooLarge, read_number
+from checker.lang.timing import (
+    CLOCK_ASSUMPTION,
+    CLOCK_COLUMN,
+    CLOCK_LAST,
+    CLOCK_UNITS,
+    DEFAULT_CLOCK_INPUT,
+    MAX_KEEP,
+    Clock,
+    DurationError,
+    Window,
+    read_duration,
+)
 from checker.lang.validate import hint, validate_document
 from checker.lang.yamlload import Document, load_yaml
 from checker.model import (
@@ -61,7 +73,7 @@ ACTION_ARGUMENT = "an action argument"
 
 RESERVED = frozenset(keyword.kwlist) | KEYWORDS | FUNCTIONS | ACTIONS
 
-EXPRESSION_KINDS = frozenset({"param", "state", "input", "prover", "enum-value"})
+EXPRESSION_KINDS = frozenset({"param", "state", "input", "prover", "enum-value", "window"})
 
 
 def load_model(path: str | Path, params: Mapping[str, str] | None = None) -> Model:
@@ -190,6 +202,14 @@ class _Builder:
         self.size = 0  # parts of the expressions read so far
         self.over_budget = False
         self.instrument_qty: dict[str, Type] = {}  # version 2: each instrument's qty type
+        clock = self.data.get("clock")
+        self.clock: Clock | None = None
+        if isinstance(clock, dict):
+            loc = self.doc.key_loc(("clock",))
+            name = str(clock.get("input", DEFAULT_CLOCK_INPUT))
+            self.clock = Clock(name, str(clock.get("unit", "ms")), loc.line, loc.column)
+        self.windows: dict[str, Window] = {}
+        self.in_limit = False  # a window's name reads it at clock.last (in a limit)
 
     def within_budget(self, path: tuple[str | int, ...]) -> bool:
         """Whether the file's expressions are still within :data:`MAX_FILE_SIZE` parts in
@@ -219,6 +239,7 @@ class _Builder:
             "enum-value": "an enum value",
             "instrument": "an instrument",
             "order-check": "an order check",
+            "window": "a window",
         }[sym.kind]
         if name in RESERVED:
             self.err(
@@ -246,7 +267,20 @@ class _Builder:
         found = self.names.get(name)
         if found is not None and found.kind == "prover":
             return self.prover(name)
+        if found is not None and found.kind == "window":
+            return self.window_value(name)
         return found
+
+    def window_value(self, name: str) -> Symbolic | None:
+        """A window's name in an expression: its value at the tick's clock input, or in
+        a limit at ``clock.last`` (None while the window's declaration is being read, or
+        when it is in error)."""
+        window = self.windows.get(name)
+        if window is None or self.clock is None:
+            return None
+        symbols = {n: _symbol(n, INT) for n in (*window.times(), *window.amounts())}
+        at = _symbol(CLOCK_LAST if self.in_limit else self.clock.input, INT)
+        return Symbolic("window", INT, window.value(at, symbols))
 
     def translate(
         self, path: tuple[str | int, ...], value: Any, allowed: frozenset[str], context: str
@@ -261,7 +295,7 @@ class _Builder:
         loc = self.doc.loc(path)
         if not self.within_budget(path):
             return None
-        translator = Translator(self.resolve, allowed, context, self.names)
+        translator = Translator(self.resolve, allowed, context, self.names, clock_unit=self.unit)
         try:
             typed = translator.expression(text)
             self.size += translator.size
@@ -311,6 +345,28 @@ class _Builder:
         values: dict[str, Value] = {}
         for name, entry in (self.data.get("params") or {}).items():
             value = entry["value"] if isinstance(entry, dict) else entry
+            if isinstance(value, str):  # a duration: the schema allows no other string
+                path = ("params", name, "value") if isinstance(entry, dict) else ("params", name)
+                try:
+                    read = read_duration(value, self.unit)
+                except DurationError as exc:
+                    self.err(path, exc.message)
+                    continue
+                if read is None:
+                    self.err(path, f"{value!r} is neither a number nor a duration (5s, 500ms)")
+                    continue
+                value = read
+            if name in self.overrides and isinstance(value, int):
+                try:
+                    read = read_duration(self.overrides[name], self.unit)
+                except DurationError as exc:
+                    self.err(("params", name), f"--param {name}: {exc.message}", key=True)
+                    continue
+                if read is not None:
+                    symbolic = Symbolic("param", INT, sympy.Integer(read))
+                    if self.declare(name, ("params", name), symbolic):
+                        values[name] = read
+                    continue
             if name in self.overrides:
                 shown = _shown_value(self.overrides[name])
                 try:
@@ -579,7 +635,12 @@ class _Builder:
                 continue
             candidates = {**self.names, **fields}
             translator = Translator(
-                resolve, allowed, "an order check", candidates, typed_strings=typed
+                resolve,
+                allowed,
+                "an order check",
+                candidates,
+                typed_strings=typed,
+                clock_unit=self.unit,
             )
             try:
                 result = translator.expression(_text(value))
@@ -615,7 +676,9 @@ class _Builder:
             result = Symbolic("prover", BOOL, sympy.false)  # error already recorded
         else:
             names = {s.name for s in typed.expr.free_symbols}
-            inputs = frozenset(n for n in names if self.names[n].kind == "input")
+            inputs = frozenset(
+                n for n in names if n in self.names and self.names[n].kind == "input"
+            )
             state = frozenset(names) - inputs
             result = Symbolic("prover", BOOL, typed.expr, inputs, state, typed.depth)
         self.prover_done[name] = result
@@ -711,7 +774,12 @@ class _Builder:
                 ok = False
                 continue
             translator = Translator(
-                self.resolve, EXPRESSION_KINDS, "an action", self.names, self.instrument_qty
+                self.resolve,
+                EXPRESSION_KINDS,
+                "an action",
+                self.names,
+                self.instrument_qty,
+                clock_unit=self.unit,
             )
             try:
                 call = translator.action(item)
@@ -752,11 +820,143 @@ class _Builder:
         )
 
     # -- the whole file -----------------------------------------------------------------
+    @property
+    def unit(self) -> str | None:
+        """The clock's unit, in which durations are read; None without a clock."""
+        return None if self.clock is None else self.clock.unit
+
+    def declare_clock(self) -> None:
+        """The clock's input (an int, read by ``seqprove run`` from the data's time
+        column), and the name of the assumption it adds; each window's name."""
+        if self.clock is not None:
+            clock = self.clock
+            if clock.unit not in CLOCK_UNITS:
+                self.err(("clock", "unit"), f"a clock counts in {', '.join(CLOCK_UNITS)}")
+            if clock.input in (self.data.get("inputs") or {}):
+                self.err(
+                    ("inputs", clock.input),
+                    f"'{clock.input}' is the clock's input, which the clock declares "
+                    "(an int in the clock's unit): remove it from inputs",
+                    key=True,
+                )
+            else:
+                path: tuple[str | int, ...] = (
+                    ("clock", "input") if "input" in (self.data["clock"]) else ("clock",)
+                )
+                symbol = _symbol(clock.input, INT)
+                self.declare(clock.input, path, Symbolic("input", INT, symbol))
+            self.declare(CLOCK_ASSUMPTION, ("clock",), Symbolic("assumption", BOOL, None))
+        for name in self.data.get("windows") or {}:
+            if self.clock is None:
+                self.err(
+                    ("windows",),
+                    "windows need a clock: declare one, such as `clock: {input: now, unit: ms}`",
+                    key=True,
+                )
+                break
+            self.declare(name, ("windows", name), Symbolic("window", INT, None))
+
+    def read_windows(self, actions: frozenset[str]) -> None:
+        """Each window's length, bound and what it aggregates."""
+        for name, spec in (self.data.get("windows") or {}).items():
+            if self.clock is None or self.names.get(name, None) is None:
+                return
+            if self.names[name].kind != "window":
+                continue  # the name clashed, reported already
+            path: tuple[str | int, ...] = ("windows", name)
+            over = self.constant_int((*path, "over"), spec["over"], "a window's length")
+            up_to = self.constant_int((*path, "up_to"), spec["up_to"], "a window's up_to")
+            if over is not None and over <= 0:
+                self.err((*path, "over"), f"a window's length must be positive, got {over}")
+                over = None
+            if up_to is not None and not 0 <= up_to < MAX_KEEP:
+                self.err(
+                    (*path, "up_to"),
+                    f"up_to must be from 0 to {MAX_KEEP - 1} (the window keeps up_to + 1 "
+                    f"events, each a state variable), got {up_to}",
+                )
+                up_to = None
+            counted: str | None = None
+            amount: sympy.Basic | None = None
+            if "count" in spec:
+                counted = str(spec["count"])
+                if counted not in actions:
+                    self.err(
+                        (*path, "count"),
+                        f"a window counts an action: {', '.join(sorted(actions))}"
+                        f"{hint(counted, sorted(actions))}",
+                    )
+                    continue
+            else:
+                kinds = EXPRESSION_KINDS - {"window"}
+                typed = self.translate((*path, "sum"), spec["sum"], kinds, "a window's sum")
+                if typed is None:
+                    continue
+                if typed.type != INT:
+                    self.err(
+                        (*path, "sum"),
+                        f"a window adds int amounts (it is exact because each event adds at "
+                        f"least 1), got {typed.type}",
+                    )
+                    continue
+                amount = typed.expr
+            if over is None or up_to is None:
+                continue
+            loc = self.doc.key_loc(path)
+            what = f"count: {counted}" if counted else f"sum: {_text(spec['sum'])}"
+            self.windows[name] = Window(
+                name, counted, amount, over, up_to, loc.line, loc.column,
+                f"{what}, over {_text(spec['over'])}, up to {up_to}",
+            )  # fmt: skip
+
+    def constant_int(self, path: tuple[str | int, ...], value: Any, what: str) -> int | None:
+        """An int constant: a literal, a duration or an expression over params."""
+        typed = self.translate(path, value, frozenset({"param"}), what)
+        if typed is None:
+            return None
+        found = constant_value(typed.expr)
+        if typed.type != INT or not isinstance(found, int) or isinstance(found, bool):
+            self.err(path, f"{what} must be an int constant (a duration, or over params)")
+            return None
+        return found
+
+    def timed(
+        self, state: list[Variable], transitions: list[Transition]
+    ) -> tuple[list[Variable], list[Transition], list[Condition]]:
+        """The clock's and the windows' state, the transitions that update it, and the
+        clock's assumption (see :mod:`checker.lang.timing`)."""
+        if self.clock is None or self.clock.input not in self.names:
+            return state, transitions, []
+        line = self.clock.line
+        hidden = [Variable(CLOCK_LAST, INT, _symbol(CLOCK_LAST, INT), line, init=0)]
+        for w in self.windows.values():
+            hidden += [Variable(n, INT, _symbol(n, INT), w.line, init=-w.over) for n in w.times()]
+            hidden += [Variable(n, INT, _symbol(n, INT), w.line, init=0) for n in w.amounts()]
+        symbols = {v.name: v.symbol for v in hidden}
+        now = _symbol(self.clock.input, INT)
+        updated = []
+        for t in transitions:
+            extra: list[tuple[str, sympy.Basic]] = [(CLOCK_LAST, now)]
+            for w in self.windows.values():
+                events = sum(1 for a in t.emit if a.name == w.count)
+                extra += w.update(now, events, symbols)
+            updated.append(dataclasses.replace(t, do=(*t.do, *extra)))
+        text = f"{self.clock.input} >= {CLOCK_LAST}"
+        assumption = Condition(
+            CLOCK_ASSUMPTION,
+            sympy.GreaterThan(now, symbols[CLOCK_LAST]),
+            text,
+            line,
+            self.clock.column,
+        )
+        return [*state, *hidden], updated, [assumption]
+
     def build(self) -> Model:
         params = self.params()
         instruments = self.instruments()
         state_decl = self.variables("state")
         input_decl = self.variables("inputs")
+        self.declare_clock()
         for name in self.data.get("orders") or {}:
             self.declare(name, ("orders", name), Symbolic("order-check", BOOL, None))
         for section, kind in (("assume", "assumption"), ("provers", "prover"), ("limits", "limit")):
@@ -766,6 +966,21 @@ class _Builder:
                     self.prover_text[name] = _text(value)
         state = self.state(state_decl)
         inputs = self.inputs(input_decl)
+        if self.clock is not None and self.clock.input in self.names:
+            clock_input = self.clock.input
+            loc = self.doc.key_loc(("clock",))
+            inputs.insert(
+                0,
+                Variable(
+                    clock_input,
+                    INT,
+                    _symbol(clock_input, INT),
+                    loc.line,
+                    "the clock, in " + self.clock.unit,
+                    column=CLOCK_COLUMN,
+                ),
+            )
+        self.read_windows(ACTIONS)
         provers = []
         for name in self.prover_text:
             try:
@@ -789,13 +1004,15 @@ class _Builder:
             )
             is not None
         ]
-        limit_kinds = frozenset({"param", "state", "prover", "enum-value"})
+        limit_kinds = frozenset({"param", "state", "prover", "enum-value", "window"})
+        self.in_limit = True
         limits = [
             c
             for name, value in self.data["limits"].items()
             if (c := self.condition(("limits", name), name, value, limit_kinds, "a limit"))
             is not None
         ]
+        self.in_limit = False
         steps, step_lines, step_columns = self.steps()
         initial = self.data["initial"]
         self.step_ref(("initial",), initial, steps)
@@ -813,6 +1030,8 @@ class _Builder:
                 transitions.append(t)
         venue = self.venue()
         orders = self.order_checks()
+        state, transitions, clocked = self.timed(state, transitions)
+        assumptions += clocked
         if instruments:
             instruments = [
                 dataclasses.replace(i, pending=_pending_sides(i.name, transitions))
@@ -856,6 +1075,8 @@ class _Builder:
             venue=venue,
             instruments=tuple(instruments),
             orders=tuple(orders),
+            clock=self.clock,
+            windows=tuple(self.windows.values()),
             param_defaults={
                 name: entry["value"] if isinstance(entry, dict) else entry
                 for name, entry in (self.data.get("params") or {}).items()

@@ -69,18 +69,38 @@ SCHEMA: dict[str, Any] = {
             {
                 "oneOf": [
                     {"type": "number"},
+                    {"$ref": "#/$defs/duration"},
                     {
                         "type": "object",
                         "additionalProperties": False,
                         "required": ["value"],
                         "properties": {
-                            "value": {"type": "number"},
+                            "value": {"oneOf": [{"type": "number"}, {"$ref": "#/$defs/duration"}]},
                             "doc": {"type": "string"},
                         },
                     },
                 ]
             },
             "Named constants; `--param NAME=VALUE` overrides one.",
+        ),
+        "clock": {
+            "description": "The time of each tick: an int input in the clock's unit, which "
+            "never goes back (`seqprove run` reads it from the data's time column).",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "input": {
+                    "description": "The name of the clock's input (default: now).",
+                    "type": "string",
+                    "pattern": NAME_PATTERN,
+                },
+                "unit": {"description": "us, ms (the default) or s.", "enum": ["us", "ms", "s"]},
+            },
+        },
+        "windows": _named(
+            {"$ref": "#/$defs/window"},
+            "Windows: the events of the last `over` of time, counted or summed; state that "
+            "guards, provers and limits read.",
         ),
         "state": {
             **_named(
@@ -145,6 +165,38 @@ SCHEMA: dict[str, Any] = {
     },
     "$defs": {
         "type": {"enum": ["int", "real", "bool", "enum"]},
+        "duration": {
+            "description": "A duration: a number and a unit (us, ms, s, m, h, d), as 5s.",
+            "type": "string",
+            "pattern": "^[0-9]+([.][0-9]+)?(us|ms|s|m|h|d)$(?!\\n)",
+        },
+        "window": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["over", "up_to"],
+            "oneOf": [{"required": ["count"]}, {"required": ["sum"]}],
+            "properties": {
+                "count": {
+                    "description": "The action counted: each one sent is an event.",
+                    "enum": ["place", "cancel", "cancel_all"],
+                },
+                "sum": {
+                    **_EXPRESSION,
+                    "description": "An int amount added each time a transition fires (an "
+                    "amount of 0 or less adds no event).",
+                },
+                "over": {
+                    **_EXPRESSION,
+                    "description": "The window's length: a duration or an int over params.",
+                },
+                "up_to": {
+                    **_EXPRESSION,
+                    "description": "The window is exact up to this value (it keeps up_to + 1 "
+                    "events); above, it reads up_to + 1.",
+                },
+                "doc": {"type": "string"},
+            },
+        },
         "enumValues": {
             "type": "array",
             "minItems": 1,

@@ -11,6 +11,7 @@ import z3
 
 from checker.errors import InternalError
 from checker.interpret import ActionValue, Config, Interpreter
+from checker.lang.timing import shown_state
 from checker.model import Model, Transition, Value, Variable, decimal_text
 from checker.results import Counterexample, Tick
 from checker.smt.system import STEP, TransitionSystem, read_value, value_term
@@ -55,12 +56,15 @@ def tick_row(
     configuration the transition was chosen on."""
     state_vars = {v.name: v for v in model.state}
     input_vars = {v.name: v for v in model.inputs}
+    state = {n: json_value(state_vars[n], v) for n, v in config.values.items()}
+    if model.clock is not None:  # the windows' values, not the events they keep
+        state = shown_state(model.windows, state) or state
     return Tick(
         tick,
         config.step,
         transition.to_json() if transition else None,
         {n: json_value(input_vars[n], v) for n, v in inputs.items()},
-        {n: json_value(state_vars[n], v) for n, v in config.values.items()},
+        state,
         tuple(action_json(a) for a in actions) if model.instruments else (),
         provers,
     )
