@@ -845,7 +845,6 @@ class _Builder:
                 )
                 symbol = _symbol(clock.input, INT)
                 self.declare(clock.input, path, Symbolic("input", INT, symbol))
-            self.declare(CLOCK_ASSUMPTION, ("clock",), Symbolic("assumption", BOOL, None))
         for name in self.data.get("windows") or {}:
             if self.clock is None:
                 self.err(

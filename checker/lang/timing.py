@@ -12,7 +12,7 @@ and an assumption, so that the SMT encoding, the interpreter and the executor re
 same model and cannot disagree:
 
 - ``clock.last``: the clock when a transition last fired (0 before any did), and the
-  assumption ``clock`` that ``now >= clock.last`` at every tick: time never goes back;
+  assumption ``clock.forward`` that ``now >= clock.last`` at every tick: time never goes back;
 - per window ``W``, ``keep = up_to + 1`` slots ``W.t1 .. W.tK`` (and for a sum, the
   amounts ``W.a1 .. W.aK``) holding the most recent events, newest first; a slot that
   never held an event holds the time ``-over``, which no window at a time ``>= 0``
@@ -55,8 +55,9 @@ CLOCK_UNITS = ("us", "ms", "s")
 DEFAULT_CLOCK_INPUT = "now"
 CLOCK_LAST = "clock.last"
 """The hidden state: the clock when a transition last fired."""
-CLOCK_ASSUMPTION = "clock"
-"""The assumption the clock adds: it never goes back."""
+CLOCK_ASSUMPTION = "clock.forward"
+"""The assumption the clock adds: it never goes back (a dotted name, which no name the
+user declares can be)."""
 
 CLOCK_COLUMN = "time"
 """The data column ``seqprove run`` reads the clock from."""

@@ -26,7 +26,7 @@ import hashlib
 import math
 from collections.abc import Collection, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -34,6 +34,7 @@ from typing import Any
 
 from checker.errors import Diagnostic, ModelError
 from checker.lang.numbers import NumberTooLarge, read_number
+from checker.lang.timing import UNITS
 from checker.model import Model, Value, Variable, decimal_text
 from checker.run import TIME_COLUMN, VENUE_COLUMNS
 from checker.run.meta import BookOrigin, DataMeta, MetaError, read_meta, sidecar
@@ -210,15 +211,56 @@ def unsynthesizable(model: Model, synthetic: Container[str]) -> list[str]:
     ]
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+CLOCK = "clock"
+"""How the model's clock input reads the time column (:func:`_clock_cell`)."""
+
+
+def _kind(model: Model, var: Variable) -> str:
+    """How a market input reads its column: its type, or :data:`CLOCK` for the clock."""
+    if model.clock is not None and var.name == model.clock.input:
+        return CLOCK
+    return var.type.kind
+
+
+def _clock_cell(text: Any, unit: str) -> int | None:
+    """The time column's cell as the clock reads it: an ISO-8601 time as the whole
+    number of ``unit`` since 1970-01-01T00:00:00Z (a time without a zone is UTC; a
+    fraction of the unit is dropped, towards the past), a number as that many units."""
+    if isinstance(text, bool):
+        return None
+    moment: datetime | None = text if isinstance(text, datetime) else None
+    if moment is None:
+        number = _cell(text, "real", ())
+        if isinstance(number, int):
+            return number
+        if isinstance(number, Fraction):
+            return int(number) if number.denominator == 1 else None
+        if not isinstance(text, str):
+            return None
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    since = moment - EPOCH
+    micros = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
+    return micros // UNITS[unit]
+
+
 def _cell(text: Any, kind: str, values: Sequence[str]) -> Value | str | None:
-    """A cell as a value of ``kind`` (``number`` for venue columns), or None if it is
-    not one.
+    """A cell as a value of ``kind`` (``number`` for venue columns, :data:`CLOCK` for
+    the clock, whose unit is ``values[0]``), or None if it is not one.
 
     Raises
     ------
     NumberTooLarge
         When the cell is a number with too many digits or too large an exponent.
     """
+    if kind == CLOCK:
+        return _clock_cell(text, values[0])
     if isinstance(text, bool):
         return text if kind == "bool" else None
     if isinstance(text, int):
@@ -255,6 +297,7 @@ def _expect(kind: str, values: Sequence[str]) -> str:
         "real": "a number",
         "number": "a number",
         "enum": "one of " + ", ".join(values),
+        CLOCK: "an ISO-8601 time or a whole number of " + (values[0] if values else "ms"),
     }[kind]
 
 
@@ -585,7 +628,12 @@ def _check_rows(
         (
             i,
             name,
-            [(v.type.kind, v.type.values) for v in readers.get(name, [])]
+            [
+                (CLOCK, (model.clock.unit,))
+                if model.clock is not None and _kind(model, v) == CLOCK
+                else (v.type.kind, v.type.values)
+                for v in readers.get(name, [])
+            ]
             + ([("number", ())] if name in venue_of else []),
         )
         for i, name in enumerate(names)
@@ -595,7 +643,7 @@ def _check_rows(
     time_at = names.index(TIME_COLUMN) if TIME_COLUMN in names else None
     time_input = readers[TIME_COLUMN][0] if TIME_COLUMN in readers else None
     # the time must not go backwards, unless a bool or enum input reads the column
-    clocked = time_input is None or time_input.type.kind in ("int", "real")
+    clocked = time_input is None or _kind(model, time_input) in ("int", "real", CLOCK)
     clock = _Clock()
     hinted = False
     result: list[Row] = []
@@ -660,7 +708,7 @@ def _check_rows(
                                 f"(at most {MAX_CELL_CHARS})",
                             )
                         )
-                elif (time_input is None or (TIME_COLUMN, time_input.type.kind) in values) and (
+                elif (time_input is None or (TIME_COLUMN, _kind(model, time_input)) in values) and (
                     problem := clock.problem(cell, line)
                 ) is not None:
                     problems.append(Diagnostic(file, line, time_at + 1, problem))
@@ -673,7 +721,7 @@ def _check_rows(
                     for instrument, form in forms.items()
                 }
                 inputs = {
-                    v.name: values[column, v.type.kind]
+                    v.name: values[column, _kind(model, v)]
                     for column, vs in readers.items()
                     for v in vs
                 }

@@ -380,7 +380,10 @@ class Executor:
                 ],
             )
         try:
+            windows = self.model.windows
             for row in journal.ticks():
+                if windows:
+                    self.stats.peak(windows, row["state"], row["tick"], row["time"])
                 self.stats.add(
                     row["tick"],
                     row["actions"],
@@ -586,6 +589,7 @@ class Executor:
             stats.names = tuple(self.books.by_name)
         mark = stats.marks.append
         journal = self.journal
+        windows = self.model.windows
         while self.outcome is None and self.next_tick <= total:
             tick = self.next_tick
             row = rows[tick - 1]
@@ -625,6 +629,8 @@ class Executor:
                         else:
                             stats.rejected += 1
                     self.config = Config(target, values)
+                    if windows:
+                        stats.peak(windows, values, tick, row.time)
                     for source in reads_of[index]:
                         reads[source] = delivered[source]
                     if target in final:
@@ -917,6 +923,13 @@ class Executor:
     ) -> None:
         points = {name: _point(v) for name, v in self.books}
         equity = self._equity()
+        if self.model.windows:
+            self.stats.peak(
+                self.model.windows,
+                self.config.values,
+                tick,
+                None if row is None else row.time,
+            )
         self.stats.add(
             tick,
             actions,

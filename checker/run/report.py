@@ -9,6 +9,7 @@ sum of the venues' equity.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -18,6 +19,7 @@ import sympy
 from rich.console import Console
 from rich.table import Table
 
+from checker.lang.timing import shown_state
 from checker.model import Model, book_name, decimal_text
 from checker.run.plot import plot as plot  # noqa: PLC0414  (re-exported: its old home)
 from checker.run.stats import Outcome, Stats
@@ -161,6 +163,22 @@ class RunReport:
             }
         return found
 
+    def windows(self) -> dict[str, dict[str, Any]]:
+        """Each window's peak over the run (after a tick: at the time of the transition
+        that last fired), and the limits that read it."""
+        found: dict[str, dict[str, Any]] = {}
+        for w in self.model.windows:
+            value, tick, time = self.stats.peaks.get(w.name, (0, 0, None))
+            reads = re.compile(rf"(?<![\w.]){re.escape(w.name)}(?![\w.])")
+            found[w.name] = {
+                "peak": value,
+                "tick": tick,
+                "time": time,
+                "up_to": w.up_to,
+                "limits": {c.name: c.text for c in self.model.limits if reads.search(c.text)},
+            }
+        return found
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "model": self.model.file,
@@ -188,12 +206,17 @@ class RunReport:
             limit = self.model.venue.position_limit
             data["max_abs_position"] = decimal_text(self.max_position)
             data["position_limit"] = None if limit is None else decimal_text(limit)
+        if self.model.windows:
+            data["windows"] = self.windows()
+        state = self.state
+        if self.model.clock is not None:
+            state = shown_state(self.model.windows, state) or state
         data.update(
             {
                 "denials": dict(sorted(self.stats.denials.items())),
                 "assumption_breaches": self.stats.breaches,
                 "limit_breaches": self.stats.limit_breaches,
-                "final_state": self.state,
+                "final_state": state,
                 "seconds": round(self.seconds, 3),
             }
         )
@@ -319,6 +342,14 @@ def print_run(report: RunReport, console: Console) -> None:
         rows.append(("max |position|", f"{data['max_abs_position']}{band_text}"))
     denials = ", ".join(f"{k} x{v}" for k, v in data["denials"].items()) or "none"
     rows.append(("prover denials", denials))
+    for name, window in data.get("windows", {}).items():
+        peak = window["peak"]
+        text = f"peak {'more than ' + str(window['up_to']) if peak > window['up_to'] else peak}"
+        if window["tick"]:
+            text += f" at tick {window['tick']}"
+            text += f" ({window['time']})" if window["time"] else ""
+        limits = "; ".join(f"{k}: {v}" for k, v in window["limits"].items())
+        rows.append((f"window {name}", text + (f"; limit {limits}" if limits else "")))
     rows += _data_rows(report)
     rows.append(("assumption breaches", str(len(data["assumption_breaches"]))))
     if data["rejected_actions"]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from checker.lang.timing import CLOCK_LAST, Window
 from checker.run.venue import Fill, Num
 
 BookPoint = tuple[int, Fraction | None, Num, Num, Num]
@@ -43,6 +44,19 @@ class Stats:
     """The books, in the order their points are in each mark."""
     marks: list[Mark] = field(default_factory=list)
     """One per tick: see :data:`Mark`."""
+    peaks: dict[str, tuple[int, int, str | None]] = field(default_factory=dict)
+    """Each window's highest value after a tick: (value, the first tick it was reached
+    at, that tick's time)."""
+
+    def peak(
+        self, windows: tuple[Window, ...], values: Mapping[str, Any], tick: int, time: str | None
+    ) -> None:
+        """Note each window's value on a configuration's ``values`` (at ``clock.last``)."""
+        at = int(values[CLOCK_LAST])
+        for w in windows:
+            value = w.evaluate(values, at)
+            if w.name not in self.peaks or value > self.peaks[w.name][0]:
+                self.peaks[w.name] = (value, tick, time)
 
     @property
     def books(self) -> dict[str, list[BookPoint]]:

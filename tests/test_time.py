@@ -1,0 +1,352 @@
+"""Time in the language: the clock, durations, windows (issue 15).
+
+Windows are checked against an independent reading of their semantics: every event kept
+in a plain list, the window's value counted from it directly, on runs Hypothesis draws;
+the reference throttles are proved and refuted as the issue asks."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checker.errors import ModelError
+from checker.interpret import Interpreter
+from checker.lang.loader import load_model, load_text
+from checker.lang.timing import CLOCK_ASSUMPTION, CLOCK_LAST, shown_state, substitute
+from checker.results import Verdict
+from checker.run.data import read_feed
+from checker.run.executor import Executor
+from checker.run.journal import Journal
+from checker.verify import verify_model
+from tests.conftest import ROOT, run_cli
+
+TIME_MODELS = ROOT / "tests" / "models" / "time"
+ROLLING = ROOT / "models" / "rolling_order_throttle.yaml"
+
+
+def model_text(body: str, clock: str = "clock: {input: now, unit: ms}") -> str:
+    return f"""
+strategy: t
+{clock}
+state: {{n: {{type: int, init: 0}}}}
+{body}
+steps: [s]
+initial: s
+transitions:
+  - from: s
+    to: s
+    when: go
+    emit:
+      - place(side="buy", qty=1)
+limits:
+  ok: true
+"""
+
+
+def errors_of(text: str) -> list[str]:
+    with pytest.raises(ModelError) as caught:
+        load_text(text, "m.yaml")
+    return [str(d) for d in caught.value.diagnostics]
+
+
+# -- durations ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "unit", "value"),
+    [
+        ("1s", "ms", 1000),
+        ("500ms", "ms", 500),
+        ("5m", "ms", 300_000),
+        ("1.5s", "ms", 1500),
+        ("2h", "s", 7200),
+        ("1d", "s", 86_400),
+        ("250us", "us", 250),
+        ("3ms", "us", 3000),
+    ],
+)
+def test_a_duration_is_an_integer_of_the_clocks_unit(written: str, unit: str, value: int) -> None:
+    model = load_text(
+        model_text(
+            f"params: {{w: {written}}}\ninputs: {{go: {{type: bool}}}}\n"
+            f"assume: {{later: now >= {written}}}",
+            f"clock: {{input: now, unit: {unit}}}",
+        ),
+        "m.yaml",
+    )
+    assert model.params["w"] == value
+    later = next(a for a in model.assumptions if a.name == "later")
+    assert str(later.expr) == f"now >= {value}"
+
+
+def test_durations_inside_strings_and_names_are_left_alone() -> None:
+    assert substitute('x1s + "5s" + y.2s', "ms") is None
+    found = substitute("a < 5s and b", "ms")
+    assert found is not None
+    text, origin = found
+    assert text == "a < 5000 and b"
+    assert origin[text.index("5000")] == 4  # where 5s was written
+    assert origin[text.index(" and")] == 6
+
+
+def test_a_bad_duration_is_reported_where_it_is_written() -> None:
+    fractional = model_text("inputs: {go: {type: bool}}\nassume: {a: now >= 1.5ms}")
+    assert errors_of(fractional) == [
+        "m.yaml:6:20: 1.5ms is not a whole number of ms, the clock's unit"
+    ]
+    no_clock = model_text("inputs: {go: {type: bool}, t: {type: int}}\nassume: {a: t >= 5s}", "")
+    assert errors_of(no_clock) == [
+        "m.yaml:6:18: a duration (5s) needs a clock: declare one, such as "
+        "`clock: {input: now, unit: ms}`"
+    ]
+
+
+def test_a_duration_param_takes_a_duration_override() -> None:
+    text = model_text("params: {w: 1s}\ninputs: {go: {type: bool}}")
+    assert load_text(text, "m.yaml", {"w": "2.5s"}).params["w"] == 2500
+    assert load_text(text, "m.yaml", {"w": "40"}).params["w"] == 40
+
+
+# -- the clock ----------------------------------------------------------------------------
+
+
+def test_the_clock_declares_its_input_and_the_assumption_that_it_never_goes_back() -> None:
+    model = load_text(model_text("inputs: {go: {type: bool}}"), "m.yaml")
+    assert model.clock is not None and model.clock.input == "now"
+    now = model.variable("now")
+    assert (now.type.kind, now.column) == ("int", "time")
+    assert {v.name for v in model.state} == {"n", CLOCK_LAST}
+    forward = next(a for a in model.assumptions if a.name == CLOCK_ASSUMPTION)
+    assert forward.text == "now >= clock.last"
+    assert all((CLOCK_LAST, model.variable("now").symbol) in t.do for t in model.transitions)
+
+
+def test_clock_errors() -> None:
+    twice = model_text("inputs: {go: {type: bool}, now: {type: int}}")
+    assert any("'now' is the clock's input" in e for e in errors_of(twice))
+    no_clock = model_text(
+        "inputs: {go: {type: bool}}\nwindows: {w: {count: place, over: 5, up_to: 1}}", ""
+    )
+    assert any("windows need a clock" in e for e in errors_of(no_clock))
+    real_sum = model_text(
+        "inputs: {go: {type: bool}, x: {type: real}}\nwindows: {w: {sum: x, over: 1s, up_to: 3}}"
+    )
+    assert any("a window adds int amounts" in e for e in errors_of(real_sum))
+    too_big = model_text(
+        "inputs: {go: {type: bool}}\nwindows: {w: {count: place, over: 1s, up_to: 5000}}"
+    )
+    assert any("up_to must be from 0 to 999" in e for e in errors_of(too_big))
+    empty = model_text(
+        "inputs: {go: {type: bool}}\nwindows: {w: {count: place, over: 0, up_to: 1}}"
+    )
+    assert any("a window's length must be positive" in e for e in errors_of(empty))
+
+
+# -- windows against an independent reading of their semantics ---------------------------
+
+ORACLE = """
+strategy: oracle
+clock: {{input: now, unit: ms}}
+params:
+  cap: {cap}
+windows:
+  sent: {{count: place, over: {over}, up_to: {up_to}}}
+  traded: {{sum: amount, over: {over2}, up_to: {up_to2}}}
+inputs:
+  go: {{type: bool}}
+  amount: {{type: int, range: [-2, 6]}}
+state:
+  fired: {{type: int, init: 0}}
+provers:
+  room: sent + {k} <= cap
+steps: [s]
+initial: s
+transitions:
+  - from: s
+    to: s
+    when: [go, room]
+    emit: {emits}
+    do: {{fired: fired + 1}}
+limits:
+  ok: true
+"""
+
+
+@st.composite
+def oracle_cases(draw: st.DrawFn) -> tuple[str, dict[str, int], list[dict[str, int | bool]]]:
+    params = {
+        "over": draw(st.integers(1, 50)),
+        "up_to": draw(st.integers(0, 8)),
+        "over2": draw(st.integers(1, 50)),
+        "up_to2": draw(st.integers(0, 12)),
+        "k": draw(st.integers(0, 3)),
+    }
+    params["cap"] = draw(st.integers(0, params["up_to"]))  # exact: cap <= up_to
+    emits = "".join(['\n      - place(side="buy", qty=1)'] * params["k"]) or "[]"
+    text = ORACLE.format(emits=emits, **params)
+    now = 0
+    ticks: list[dict[str, int | bool]] = []
+    for _ in range(draw(st.integers(1, 40))):
+        now += draw(st.sampled_from([0, 0, 1, 2, 5, 20, 60]))
+        ticks.append({"now": now, "go": draw(st.booleans()), "amount": draw(st.integers(-2, 6))})
+    return text, params, ticks
+
+
+@settings(max_examples=120, deadline=None)
+@given(oracle_cases())
+def test_windows_agree_with_a_plain_list_of_events(
+    case: tuple[str, dict[str, int], list[dict[str, int | bool]]],
+) -> None:
+    text, p, ticks = case
+    model = load_text(text, "oracle.yaml")
+    interp = Interpreter(model)
+    config = interp.initial()
+    placed: list[int] = []  # the time of every order sent
+    traded: list[tuple[int, int]] = []  # (time, amount) of every positive amount
+    last = 0  # the clock when a transition last fired
+
+    def count_at(t: int) -> int:
+        return min(sum(1 for e in placed if t - p["over"] < e <= t), p["up_to"] + 1)
+
+    for inputs in ticks:
+        now = int(inputs["now"])
+        assert interp.input_violations(config, inputs) == []
+        expected_fire = bool(inputs["go"]) and count_at(now) + p["k"] <= p["cap"]
+        result = interp.step(config, inputs)
+        assert (result.transition is not None) == expected_fire
+        if expected_fire:
+            last = now
+            placed.extend([now] * p["k"])
+            if int(inputs["amount"]) > 0:
+                traded.append((now, int(inputs["amount"])))
+        config = result.config
+        shown = shown_state(model.windows, config.values)
+        assert shown is not None
+        total = sum(a for t, a in traded if last - p["over2"] < t <= last)
+        assert shown["sent"] == count_at(last)
+        assert shown["traded"] == min(total, p["up_to2"] + 1)
+    # the clock going back is outside the assumptions
+    if ticks[-1]["now"] and last:
+        back = {**ticks[-1], "now": last - 1}
+        assert f"assumption '{CLOCK_ASSUMPTION}' does not hold" in interp.input_violations(
+            config, back
+        )
+
+
+# -- the reference throttles --------------------------------------------------------------
+
+
+def test_the_rolling_throttle_is_proved() -> None:
+    for path in (TIME_MODELS / "rolling_throttle.yaml", ROLLING):
+        report = verify_model(load_model(path))
+        assert {lim.name: lim.verdict for lim in report.limits}[
+            "order_rate" if path == ROLLING else "rate"
+        ] is Verdict.PROVED
+        assert all(lim.verdict is Verdict.PROVED for lim in report.limits)
+
+
+def test_a_fixed_bucket_lets_twice_the_rate_through_across_its_boundary() -> None:
+    model = load_model(TIME_MODELS / "bucket_throttle.yaml")
+    report = verify_model(model)
+    by_name = {lim.name: lim for lim in report.limits}
+    n = int(model.params["max_orders"])
+    per = int(model.params["per"])
+    rate, twice = by_name["rate"], by_name["twice_the_rate"]
+    assert rate.verdict is Verdict.REFUTED and twice.verdict is Verdict.REFUTED
+    run = twice.counterexample
+    assert run is not None
+    # the shortest run sending 2N orders: N/2 requotes of 2 orders on each side of a boundary
+    assert len(run.ticks) - 1 == n
+    times = [int(t.inputs["now"]) for t in run.ticks[1:]]
+    assert times[-1] - times[0] < per
+    assert run.ticks[-1].state["sent_1s"] == 2 * n
+    # the bucket's own count never went above N
+    assert max(int(t.state["in_bucket"]) for t in run.ticks) <= n
+
+
+@pytest.mark.slow
+def test_the_realistic_fixed_bucket_throttle_sends_twice_the_rate() -> None:
+    model = load_model(TIME_MODELS / "fixed_bucket_throttle.yaml")
+    report = verify_model(model)
+    by_name = {lim.name: lim for lim in report.limits}
+    assert by_name["rate_limit"].verdict is Verdict.PROVED
+    twice = by_name["twice_the_rate"]
+    assert twice.verdict is Verdict.REFUTED and twice.counterexample is not None
+    n = int(model.params["max_orders_per_window"])
+    ticks = twice.counterexample.ticks
+    assert len(ticks) - 1 == n - 1 + n  # n requotes, a tick back to waiting between two
+    assert ticks[-1].state["sent"] == 2 * n
+
+
+# -- the executor -------------------------------------------------------------------------
+
+
+def quotes(path: Path, times: list[str]) -> Path:
+    rows = [
+        "time,perp.bid,perp.ask,perp.bid_size,perp.ask_size,perp.low,perp.high,perp.volume,kill_switch"
+    ]
+    for i, t in enumerate(times):
+        bid = 60000 + 10 * i
+        rows.append(f"{t},{bid},{bid + 1},1,1,{bid + 1},{bid},0,false")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_the_clock_reads_iso_times_and_numbers_from_the_time_column(tmp_path: Path) -> None:
+    model = load_model(ROLLING)
+    iso = quotes(tmp_path / "iso.csv", ["2024-01-01T00:00:00.250Z", "2024-01-01T00:00:01+00:00"])
+    rows = read_feed(iso, model).rows
+    start = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp() * 1000)
+    assert [r.inputs["now"] for r in rows] == [start + 250, start + 1000]
+    numbers = quotes(tmp_path / "n.csv", ["1000", "1500"])
+    assert [r.inputs["now"] for r in read_feed(numbers, model).rows] == [1000, 1500]
+
+
+def test_a_run_enforces_the_window_and_reports_its_peak(tmp_path: Path) -> None:
+    model = load_model(ROLLING)
+    # a requote every 100 ms for 3 s: the window would see 20 orders a second unthrottled
+    times = [f"2024-01-01T00:00:{i // 10:02d}.{i % 10}00Z" for i in range(30)]
+    feed = read_feed(quotes(tmp_path / "q.csv", times), model)
+    journal = Journal(tmp_path / "j.sqlite")
+    executor = Executor(model, feed, journal)
+    executor.start()
+    outcome = executor.run()
+    journal.close()
+    assert outcome.reason == "data-end"
+    value, tick, _ = executor.stats.peaks["sent"]
+    assert value == int(model.params["max_orders"])
+    # from the journal: no rolling second ever holds more than max_orders orders
+    journal = Journal(tmp_path / "j.sqlite", existing=True)
+    placed = [
+        datetime.fromisoformat(row["time"]).timestamp()
+        for row in journal.ticks()
+        for a in row["actions"]
+        if a["name"] == "place"
+    ]
+    journal.close()
+    assert len(placed) > 10
+    assert max(sum(1 for u in placed if t - 1 < u <= t) for t in placed) <= 10
+    assert tick > 0
+
+
+def test_the_run_report_names_the_windows_peak_and_its_limit(tmp_path: Path) -> None:
+    times = [f"2024-01-01T00:00:{i // 10:02d}.{i % 10}00Z" for i in range(30)]
+    data = quotes(tmp_path / "q.csv", times)
+    found = run_cli(
+        "run", str(ROLLING), "--data", str(data), "--no-journal", "--no-plot",
+        "--allow-unproven", "--json",
+    )  # fmt: skip
+    report = json.loads(found.out)
+    window = report["windows"]["sent"]
+    assert window["peak"] == 10 and window["up_to"] == 10
+    assert window["limits"] == {"order_rate": "sent <= max_orders"}
+    assert set(report["final_state"]) == {"step", "quoted_mid", "sent"} | {
+        n for n in report["final_state"] if n.startswith("perp.")
+    }
+    assert Fraction(report["final_state"]["quoted_mid"]) > 0
