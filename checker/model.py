@@ -314,10 +314,13 @@ class Model:
         raise KeyError(name)
 
     def obligations(self) -> tuple[Obligation, ...]:
-        """What ``verify`` decides, in the order it reports them: the limits, the order
-        checks, then (with instruments) ``positive_qty`` for every transition that
+        """What ``verify`` decides, in the order it reports them: the limits (with each
+        window's check ``exact:W``), the order checks, then (with instruments) ``positive_qty`` for every transition that
         places orders and ``final-step-orders`` when there are final steps."""
-        found = [Obligation(c.name, "limit", c.text, c.line, c.column) for c in self.limits]
+        found = [
+            Obligation(c.name, "check" if ":" in c.name else "limit", c.text, c.line, c.column)
+            for c in self.limits  # a window's check exact:W is kept with the limits
+        ]
         found += [Obligation(c.name, "order", c.text, c.line, c.column) for c in self.orders]
         if not self.instruments:
             return tuple(found)

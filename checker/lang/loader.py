@@ -37,6 +37,7 @@ from checker.lang.timing import (
     CLOCK_LAST,
     CLOCK_UNITS,
     DEFAULT_CLOCK_INPUT,
+    EXACT,
     MAX_KEEP,
     Clock,
     DurationError,
@@ -921,11 +922,12 @@ class _Builder:
 
     def timed(
         self, state: list[Variable], transitions: list[Transition]
-    ) -> tuple[list[Variable], list[Transition], list[Condition]]:
-        """The clock's and the windows' state, the transitions that update it, and the
-        clock's assumption (see :mod:`checker.lang.timing`)."""
+    ) -> tuple[list[Variable], list[Transition], list[Condition], list[Condition]]:
+        """The clock's and the windows' state, the transitions that update it, the
+        clock's assumption and each window's check ``exact:W`` (see
+        :mod:`checker.lang.timing`)."""
         if self.clock is None or self.clock.input not in self.names:
-            return state, transitions, []
+            return state, transitions, [], []
         line = self.clock.line
         hidden = [Variable(CLOCK_LAST, INT, _symbol(CLOCK_LAST, INT), line, init=0)]
         for w in self.windows.values():
@@ -948,7 +950,18 @@ class _Builder:
             line,
             self.clock.column,
         )
-        return [*state, *hidden], updated, [assumption]
+        last = symbols[CLOCK_LAST]
+        checks = [
+            Condition(
+                f"{EXACT}:{w.name}",
+                sympy.LessThan(w.value(last, symbols), w.up_to),
+                f"{w.name} <= {w.up_to}",
+                w.line,
+                w.column,
+            )
+            for w in self.windows.values()
+        ]
+        return [*state, *hidden], updated, [assumption], checks
 
     def build(self) -> Model:
         params = self.params()
@@ -1029,8 +1042,9 @@ class _Builder:
                 transitions.append(t)
         venue = self.venue()
         orders = self.order_checks()
-        state, transitions, clocked = self.timed(state, transitions)
+        state, transitions, clocked, exact = self.timed(state, transitions)
         assumptions += clocked
+        limits += exact
         if instruments:
             instruments = [
                 dataclasses.replace(i, pending=_pending_sides(i.name, transitions))

@@ -22,7 +22,10 @@ same model and cannot disagree:
   (time never goes back), so the events inside a window are always the most recent ones;
   the slots therefore give the exact count (sum) whenever it is at most ``up_to``, and
   ``up_to + 1`` whenever it is more. A comparison of the window with any number up to
-  ``up_to`` is exact.
+  ``up_to`` is exact;
+- the built-in check ``exact:W`` (the window never goes above ``up_to``), which
+  ``verify`` decides like a limit: once it is proved, every reading of the window, in
+  any expression, is the true count or sum.
 
 Guards, provers, ``do`` and ``emit`` read a window at the tick's ``now``; limits read it
 at ``clock.last``, the time of the last transition (the peak of a window of events is
@@ -58,6 +61,10 @@ CLOCK_LAST = "clock.last"
 CLOCK_ASSUMPTION = "clock.forward"
 """The assumption the clock adds: it never goes back (a dotted name, which no name the
 user declares can be)."""
+
+EXACT = "exact"
+"""The built-in check of each window, ``exact:NAME``: its value never goes above its
+``up_to``, so that every reading of it is the true count or sum."""
 
 CLOCK_COLUMN = "time"
 """The data column ``seqprove run`` reads the clock from."""

@@ -175,7 +175,11 @@ class RunReport:
                 "tick": tick,
                 "time": time,
                 "up_to": w.up_to,
-                "limits": {c.name: c.text for c in self.model.limits if reads.search(c.text)},
+                "limits": {
+                    c.name: c.text
+                    for c in self.model.limits
+                    if ":" not in c.name and reads.search(c.text)  # not the check exact:W
+                },
             }
         return found
 

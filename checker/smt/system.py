@@ -153,7 +153,7 @@ class TransitionSystem:
     # -- construction -------------------------------------------------------------------
     def _prop(self, ob: Obligation) -> z3.BoolRef:
         m = self.model
-        if ob.kind == "limit":
+        if ob.kind == "limit" or ob.name in self.limits:  # a window's exact:W is kept there
             return self.limits[ob.name]
         parts: list[z3.BoolRef] = []
         if ob.kind == "order":
