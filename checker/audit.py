@@ -463,6 +463,9 @@ class Semantics:
             values[open_] = f.state[open_] - waiting - (fill - late)
             if pending:
                 values[pending] = zero if z3.is_int(f.state[pending]) else z3.RealVal(0, self.ctx)
+        if self.model.ticked:  # the clock and the sum windows, over the state before the tick
+            walk = _Walker({**f.state, **f.inputs}, self.ctx)
+            values.update({name: walk(expr) for name, expr in self.model.ticked.items()})
         return values
 
     def _sent(

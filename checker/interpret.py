@@ -482,7 +482,8 @@ class Interpreter:
             fit = self.book.fills_fit
             self.admissible = lambda env: bool(within(env)) and not fit(env, env)
         # limits that read the book may change at every tick (fills), whatever fired
-        moving = {v.name for v in model.state if v.builtin}
+        moving = {v.name for v in model.state if v.builtin} | set(model.ticked)
+        self.ticked = tuple((name, compile_(expr)) for name, expr in model.ticked.items())
         self.by_step: dict[str, tuple[Compiled, ...]] = {}
         for step in model.steps:
             self.by_step[step] = tuple(
@@ -564,11 +565,15 @@ class Interpreter:
         return problems
 
     def after_fills(self, config: Config, inputs: Mapping[str, Value]) -> Config:
-        """Step 2 of a tick with instruments: ``config`` with the tick's fills booked
-        (``config`` itself in a model without instruments)."""
-        if not self.book:
+        """Step 2 of a tick: ``config`` with the tick's fills booked (with instruments)
+        and the clock and sum windows moved (with a clock); ``config`` itself when the
+        model has neither."""
+        if not self.book and not self.ticked:
             return config
-        booked = self.book.book_fills(config.values, inputs)
+        booked = self.book.book_fills(config.values, inputs) if self.book else {}
+        if self.ticked:  # the clock and the sum windows, over the values before the tick
+            env = {**config.values, **inputs}
+            booked.update({name: fn(env) for name, fn in self.ticked})
         return Config(config.step, {**config.values, **booked})
 
     def enabled(

@@ -10,7 +10,7 @@ from fractions import Fraction
 import networkx as nx
 import sympy
 
-from checker.lang.timing import Clock, Window
+from checker.lang.timing import Clock, Window, tick_phase
 from checker.types import Type
 
 Value = int | Fraction | bool
@@ -348,6 +348,16 @@ class Model:
                 )
             )
         return tuple(found)
+
+    @functools.cached_property
+    def ticked(self) -> dict[str, sympy.Basic]:
+        """What every tick does to the state before the transition is chosen, besides
+        the book's fills: the clock's and the sum windows' events
+        (:func:`checker.lang.timing.tick_phase`); empty without a clock."""
+        if self.clock is None:
+            return {}
+        symbols = {v.name: v.symbol for v in (*self.state, *self.inputs)}
+        return tick_phase(self.clock, self.windows, symbols)
 
     def variable(self, name: str) -> Variable:
         for v in (*self.state, *self.inputs):

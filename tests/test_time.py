@@ -124,7 +124,8 @@ def test_the_clock_declares_its_input_and_the_assumption_that_it_never_goes_back
     assert {v.name for v in model.state} == {"n", CLOCK_LAST}
     forward = next(a for a in model.assumptions if a.name == CLOCK_ASSUMPTION)
     assert forward.text == "now >= clock.last"
-    assert all((CLOCK_LAST, model.variable("now").symbol) in t.do for t in model.transitions)
+    assert model.ticked == {CLOCK_LAST: model.variable("now").symbol}  # moved at every tick
+    assert all(t.do == () for t in model.transitions)  # no count window, nothing to do
 
 
 def test_clock_errors() -> None:
@@ -165,12 +166,13 @@ state:
   fired: {{type: int, init: 0}}
 provers:
   room: sent + {k} <= cap
+  calm: traded <= {cap2}
 steps: [s]
 initial: s
 transitions:
   - from: s
     to: s
-    when: [go, room]
+    when: [go, room, calm]
     emit: {emits}
     do: {{fired: fired + 1}}
 limits:
@@ -188,6 +190,7 @@ def oracle_cases(draw: st.DrawFn) -> tuple[str, dict[str, int], list[dict[str, i
         "k": draw(st.integers(0, 3)),
     }
     params["cap"] = draw(st.integers(0, params["up_to"]))  # exact: cap <= up_to
+    params["cap2"] = draw(st.integers(0, params["up_to2"]))
     emits = "".join(['\n      - place(side="buy", qty=1)'] * params["k"]) or "[]"
     text = ORACLE.format(emits=emits, **params)
     now = 0
@@ -209,7 +212,6 @@ def test_windows_agree_with_a_plain_list_of_events(
     config = interp.initial()
     placed: list[int] = []  # the time of every order sent
     traded: list[tuple[int, int]] = []  # (time, amount) of every positive amount
-    last = 0  # the clock when a transition last fired
 
     def count_at(t: int) -> int:
         return min(sum(1 for e in placed if t - p["over"] < e <= t), p["up_to"] + 1)
@@ -217,14 +219,18 @@ def test_windows_agree_with_a_plain_list_of_events(
     for inputs in ticks:
         now = int(inputs["now"])
         assert interp.input_violations(config, inputs) == []
-        expected_fire = bool(inputs["go"]) and count_at(now) + p["k"] <= p["cap"]
+        amount = int(inputs["amount"])
+        if amount > 0:  # every tick's amount, before the transition is chosen
+            traded.append((now, amount))
+        total_now = min(sum(a for t, a in traded if now - p["over2"] < t <= now), p["up_to2"] + 1)
+        expected_fire = (
+            bool(inputs["go"]) and count_at(now) + p["k"] <= p["cap"] and total_now <= p["cap2"]
+        )
         result = interp.step(config, inputs)
         assert (result.transition is not None) == expected_fire
         if expected_fire:
-            last = now
             placed.extend([now] * p["k"])
-            if int(inputs["amount"]) > 0:
-                traded.append((now, int(inputs["amount"])))
+        last = now
         config = result.config
         shown = shown_state(model.windows, config.values)
         assert shown is not None
@@ -232,7 +238,7 @@ def test_windows_agree_with_a_plain_list_of_events(
         assert shown["sent"] == count_at(last)
         assert shown["traded"] == min(total, p["up_to2"] + 1)
     # the clock going back is outside the assumptions
-    if ticks[-1]["now"] and last:
+    if last:
         back = {**ticks[-1], "now": last - 1}
         assert f"assumption '{CLOCK_ASSUMPTION}' does not hold" in interp.input_violations(
             config, back

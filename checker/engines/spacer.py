@@ -141,7 +141,8 @@ def _rules(system: TransitionSystem, known: z3.BoolRef, init: z3.BoolRef | None)
             clause = _closed(state + inputs + after, z3.Implies(body, preds[t.target](*after)))
             clauses.append((clause, _rule(t.index)))
             earlier.append(guard)
-        if system.book:  # a stutter books the tick's fills: a clause of its own
+        if system.book or system.model.ticked:  # a stutter books the tick's fills and
+            # moves the clock: a clause of its own
             body = z3.And(
                 preds[step](*state),
                 known_here,

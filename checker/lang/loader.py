@@ -31,6 +31,7 @@ from checker.lang.expr import (
     locate,
 )
 from checker.lang.numbers import NumberTooLarge, read_number
+from checker.lang.schema import FLOW_SOURCES
 from checker.lang.timing import (
     CLOCK_ASSUMPTION,
     CLOCK_COLUMN,
@@ -899,6 +900,20 @@ class _Builder:
                         f"least 1), got {typed.type}",
                     )
                     continue
+                flows = sorted(
+                    v
+                    for v, kind in self.venue_sources.items()
+                    if kind in FLOW_SOURCES and _symbol(v, INT) in typed.expr.free_symbols
+                    or kind in FLOW_SOURCES and _symbol(v, REAL) in typed.expr.free_symbols
+                )
+                if flows:
+                    self.err(
+                        (*path, "sum"),
+                        f"a window adds its amount at every tick, and {', '.join(flows)} "
+                        "is delivered as what accumulated since the last transition that "
+                        "read it: sum an instrument's fills (I.bought, I.sold) instead",
+                    )
+                    continue
                 amount = typed.expr
             if over is None or up_to is None:
                 continue
@@ -936,11 +951,12 @@ class _Builder:
         symbols = {v.name: v.symbol for v in hidden}
         now = _symbol(self.clock.input, INT)
         updated = []
-        for t in transitions:
-            extra: list[tuple[str, sympy.Basic]] = [(CLOCK_LAST, now)]
+        for t in transitions:  # the count windows; the rest is each tick's (tick_phase)
+            extra: list[tuple[str, sympy.Basic]] = []
             for w in self.windows.values():
-                events = sum(1 for a in t.emit if a.name == w.count)
-                extra += w.update(now, events, symbols)
+                if not w.is_sum:
+                    events = sum(1 for a in t.emit if a.name == w.count)
+                    extra += w.update(now, events, symbols)
             updated.append(dataclasses.replace(t, do=(*t.do, *extra)))
         text = f"{self.clock.input} >= {CLOCK_LAST}"
         assumption = Condition(
@@ -992,6 +1008,7 @@ class _Builder:
                     column=CLOCK_COLUMN,
                 ),
             )
+        self.venue_sources = {v.name: v.source for v in inputs}
         self.read_windows(ACTIONS)
         provers = []
         for name in self.prover_text:

@@ -5,14 +5,17 @@ default), an integer count of the clock's unit since an epoch. Durations (``1s``
 ``500ms``, ``5m``) are integers in that unit, written anywhere a number is.
 
 A *window* aggregates the events of the last ``over`` of time: ``count: place`` counts
-the orders the strategy sent, ``sum: EXPR`` adds an int amount each time a transition
-fires. It is state like any other, and exactly as the semantics gives it
+the orders the strategy sent, ``sum: EXPR`` adds an int amount at every tick (an amount
+of 0 or less adds no event). It is state like any other, and exactly as the semantics gives it
 (``docs/semantics.md``, "Time and windows"), by a desugaring into ordinary state, ``do``
 and an assumption, so that the SMT encoding, the interpreter and the executor read the
-same model and cannot disagree:
+same model and cannot disagree. At every tick, before the transition is chosen (with
+the fills, in a model with instruments), ``clock.last`` takes the tick's clock and each
+sum window the tick's amount (:func:`tick_phase`); a transition that fires adds its
+counted actions to the count windows (its ``do``). The state:
 
-- ``clock.last``: the clock when a transition last fired (0 before any did), and the
-  assumption ``clock.forward`` that ``now >= clock.last`` at every tick: time never goes back;
+- ``clock.last``: the clock at the last tick (0 before the first), and the assumption
+  ``clock.forward`` that ``now >= clock.last`` at every tick: time never goes back;
 - per window ``W``, ``keep = up_to + 1`` slots ``W.t1 .. W.tK`` (and for a sum, the
   amounts ``W.a1 .. W.aK``) holding the most recent events, newest first; a slot that
   never held an event holds the time ``-over``, which no window at a time ``>= 0``
@@ -28,8 +31,7 @@ same model and cannot disagree:
   any expression, is the true count or sum.
 
 Guards, provers, ``do`` and ``emit`` read a window at the tick's ``now``; limits read it
-at ``clock.last``, the time of the last transition (the peak of a window of events is
-always reached at the time of an event).
+at ``clock.last``, the time of the last tick.
 """
 
 from __future__ import annotations
@@ -155,6 +157,21 @@ def substitute(text: str, clock_unit: str | None) -> tuple[str, list[int]] | Non
         return None
     pieces.append((text[at:], list(range(at, len(text)))))
     return "".join(p for p, _ in pieces), [i for _, where in pieces for i in where]
+
+
+def tick_phase(
+    clock: Clock, windows: tuple[Window, ...], symbols: Mapping[str, sympy.Symbol]
+) -> dict[str, sympy.Basic]:
+    """What every tick does to the time's state before the transition is chosen (with
+    the fills of a model with instruments): ``clock.last`` becomes the tick's clock, and
+    each sum window takes the tick's amount as an event when it is positive. Over the
+    state before the tick and the tick's inputs."""
+    now = symbols[clock.input]
+    found: dict[str, sympy.Basic] = {CLOCK_LAST: now}
+    for w in windows:
+        if w.is_sum:
+            found.update(dict(w.update(now, None, dict(symbols))))
+    return found
 
 
 def shown_state(windows: tuple[Window, ...], values: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -565,6 +565,7 @@ class Executor:
         is the paper venue's), with the monitor on and no observer."""
         return (
             self.steps is not None
+            and not self.model.ticked  # each tick moves the clock: the general path
             and self.observer is None
             and self.monitor
             and len(self.books.by_name) == 1
@@ -729,6 +730,7 @@ class Executor:
                 differ = self._books_differ(tick, "after the fills", mismatches, after)
                 self._commit(tick, row, None, env, [], differ, actions, fills, left)
                 return
+        if after is not before:  # the fills booked, the clock moved
             env = {**after.values, **inputs}
         chosen = self.interp.enabled(after, env, env)
         if chosen is None:

@@ -106,8 +106,9 @@ class TransitionSystem:
         # what guards, actions and `do` read, and what a stutter keeps.
         self.stay: dict[str, z3.ExprRef] = {v.name: self.cur[v.name] for v in m.state}
         self.after = self.encode
-        if self.book:
-            booked = {name: self.encode(expr) for name, expr in self.book.booked().items()}
+        if self.book or m.ticked:  # the fills, the clock and the sum windows' events
+            phase = {**(self.book.booked() if self.book else {}), **m.ticked}
+            booked = {name: self.encode(expr) for name, expr in phase.items()}
             for name, term in booked.items():
                 self.stay[name] = _coerced(m.variable(name).type, term)
             moved = {v.symbol: self.stay[v.name] for v in m.state if v.name in booked}
