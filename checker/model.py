@@ -262,6 +262,11 @@ class Obligation:
         return self.kind == "order" or self.name.startswith(POSITIVE_QTY)
 
 
+def _limit_kind(name: str) -> str:
+    """``check`` for a window's built-in ``exact:W``, ``limit`` for a declared limit."""
+    return "check" if ":" in name else "limit"
+
+
 POSITIVE_QTY = "positive_qty"
 FINAL_STEP_ORDERS = "final-step-orders"
 
@@ -315,10 +320,11 @@ class Model:
 
     def obligations(self) -> tuple[Obligation, ...]:
         """What ``verify`` decides, in the order it reports them: the limits (with each
-        window's check ``exact:W``), the order checks, then (with instruments) ``positive_qty`` for every transition that
+        window's check ``exact:W``), the order checks, then (with instruments)
+        ``positive_qty`` for every transition that
         places orders and ``final-step-orders`` when there are final steps."""
         found = [
-            Obligation(c.name, "check" if ":" in c.name else "limit", c.text, c.line, c.column)
+            Obligation(c.name, _limit_kind(c.name), c.text, c.line, c.column)
             for c in self.limits  # a window's check exact:W is kept with the limits
         ]
         found += [Obligation(c.name, "order", c.text, c.line, c.column) for c in self.orders]

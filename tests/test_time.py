@@ -356,3 +356,43 @@ def test_the_run_report_names_the_windows_peak_and_its_limit(tmp_path: Path) -> 
         n for n in report["final_state"] if n.startswith("perp.")
     }
     assert Fraction(report["final_state"]["quoted_mid"]) > 0
+
+
+def test_a_param_may_be_a_time_and_a_limit_reads_the_clock_at_the_last_tick() -> None:
+    text = model_text(
+        "params: {expiry: 2024-12-27T08:00:00Z, naive: '2024-12-27 08:00'}\n"
+        "inputs: {go: {type: bool}}",
+        "clock: {}",
+    ).replace("  ok: true", "  ok: true\n  after_start: now >= 0")
+    model = load_text(text, "m.yaml")
+    moment = int(datetime(2024, 12, 27, 8, tzinfo=UTC).timestamp() * 1000)
+    assert model.params["expiry"] == model.params["naive"] == moment
+    limit = next(c for c in model.limits if c.name == "after_start")
+    assert {s.name for s in limit.expr.free_symbols} == {CLOCK_LAST}
+
+
+def test_a_sum_window_cannot_read_a_venue_flow() -> None:
+    text = model_text(
+        "inputs: {go: {type: bool}, bought: {type: int, range: [0, 5], source: venue.bought}}\n"
+        "windows: {w: {sum: bought, over: 1s, up_to: 3}}"
+    )
+    assert any("sum an instrument's fills (I.bought, I.sold) instead" in e for e in errors_of(text))
+
+
+def test_the_expiry_quoter_needs_its_cutoff() -> None:
+    path = ROOT / "models" / "expiry_quoter.yaml"
+    text = (
+        path.read_text()
+        .replace("when: not before_cutoff", "when: false")  # it never stops quoting
+        .replace(
+            "when: [before_cutoff, quotes_stale, room_to_buy, room_to_sell]",
+            "when: [quotes_stale, room_to_buy, room_to_sell]",
+        )
+    )
+    report = verify_model(load_text(text, str(path)))
+    verdicts = {lim.name: lim.verdict for lim in report.limits}
+    assert verdicts["reduce_only_near_expiry"] is Verdict.REFUTED
+    run = next(lim for lim in report.limits if lim.name == "reduce_only_near_expiry").counterexample
+    assert run is not None
+    cutoff = load_model(path).params["expiry"] - load_model(path).params["stop_quoting"]
+    assert int(run.ticks[-1].inputs["now"]) >= cutoff

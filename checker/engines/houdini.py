@@ -11,11 +11,13 @@ it on the configurations before a tick.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import z3
 
 from checker.engines.base import Budget
+from checker.lang.timing import CLOCK_LAST
 from checker.smt.system import STEP, TransitionSystem, value_term
 
 
@@ -32,8 +34,9 @@ class Lemmas:
 def candidates(system: TransitionSystem) -> dict[str, z3.BoolRef]:
     """The limits (and the other properties of a configuration, such as
     ``final-step-orders``), for every numeric state variable ``v >= 0``, ``v <= 0``,
-    ``v >= init`` and ``v <= init``, and with instruments that a side's pending
-    quantity is part of its open quantity."""
+    ``v >= init`` and ``v <= init``, with instruments that a side's pending quantity is
+    part of its open quantity, and with a clock that each window's events are in time
+    order, none after the clock, and each kept amount at least 1."""
     found: dict[str, z3.BoolRef] = dict(system.limits)
     for name, prop in system.props.items():
         if name not in system.reads_inputs and name not in found:
@@ -55,6 +58,19 @@ def candidates(system: TransitionSystem) -> dict[str, z3.BoolRef]:
     for lim in system.model.limits:
         for k, expr in enumerate(book.worst_case(lim.expr) if book else ()):
             found[f"{lim.name}, worst case {k + 1}"] = system.encode(expr)
+    model = system.model
+    if model.clock is not None:  # the order of a window's events, which time keeps
+        last = system.cur[CLOCK_LAST]
+        for w in model.windows:
+            times = [system.cur[n] for n in w.times()]
+            found[f"{w.name}: no event after clock.last"] = times[0] <= last
+            for newer, older in itertools.pairwise(times):
+                found[f"{w.name}: {older} <= {newer}"] = older <= newer
+            for t, a in zip(w.times(), w.amounts(), strict=False):
+                kept = system.cur[a] >= 1
+                found[f"{w.name}: {a} >= 1 where it holds an event"] = z3.Or(
+                    kept, system.cur[t] == -w.over
+                )
     for v in system.model.state:
         if not v.type.numeric or v.init is None:
             continue

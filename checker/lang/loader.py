@@ -44,6 +44,7 @@ from checker.lang.timing import (
     DurationError,
     Window,
     read_duration,
+    read_time,
 )
 from checker.lang.validate import hint, validate_document
 from checker.lang.yamlload import Document, load_yaml
@@ -271,6 +272,8 @@ class _Builder:
             return self.prover(name)
         if found is not None and found.kind == "window":
             return self.window_value(name)
+        if self.in_limit and self.clock is not None and name == self.clock.input:
+            return Symbolic("state", INT, _symbol(CLOCK_LAST, INT))  # the last tick's time
         return found
 
     def window_value(self, name: str) -> Symbolic | None:
@@ -351,11 +354,17 @@ class _Builder:
                 path = ("params", name, "value") if isinstance(entry, dict) else ("params", name)
                 try:
                     read = read_duration(value, self.unit)
+                    if read is None:
+                        read = read_time(value, self.unit)
                 except DurationError as exc:
                     self.err(path, exc.message)
                     continue
                 if read is None:
-                    self.err(path, f"{value!r} is neither a number nor a duration (5s, 500ms)")
+                    self.err(
+                        path,
+                        f"{value!r} is neither a number, a duration (5s, 500ms) nor an "
+                        "ISO-8601 time (2024-12-27T08:00:00Z)",
+                    )
                     continue
                 value = read
             if name in self.overrides and isinstance(value, int):
@@ -900,11 +909,11 @@ class _Builder:
                         f"least 1), got {typed.type}",
                     )
                     continue
+                read = {str(x) for x in typed.expr.free_symbols}
                 flows = sorted(
                     v
                     for v, kind in self.venue_sources.items()
-                    if kind in FLOW_SOURCES and _symbol(v, INT) in typed.expr.free_symbols
-                    or kind in FLOW_SOURCES and _symbol(v, REAL) in typed.expr.free_symbols
+                    if kind in FLOW_SOURCES and v in read
                 )
                 if flows:
                     self.err(

@@ -70,12 +70,19 @@ SCHEMA: dict[str, Any] = {
                 "oneOf": [
                     {"type": "number"},
                     {"$ref": "#/$defs/duration"},
+                    {"$ref": "#/$defs/time"},
                     {
                         "type": "object",
                         "additionalProperties": False,
                         "required": ["value"],
                         "properties": {
-                            "value": {"oneOf": [{"type": "number"}, {"$ref": "#/$defs/duration"}]},
+                            "value": {
+                                "oneOf": [
+                                    {"type": "number"},
+                                    {"$ref": "#/$defs/duration"},
+                                    {"$ref": "#/$defs/time"},
+                                ]
+                            },
                             "doc": {"type": "string"},
                         },
                     },
@@ -169,6 +176,12 @@ SCHEMA: dict[str, Any] = {
             "description": "A duration: a number and a unit (us, ms, s, m, h, d), as 5s.",
             "type": "string",
             "pattern": "^[0-9]+([.][0-9]+)?(us|ms|s|m|h|d)$(?!\\n)",
+        },
+        "time": {
+            "description": "An ISO-8601 time, as 2024-12-27T08:00:00Z (UTC without a zone).",
+            "type": "string",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
+            "(:[0-9]{2}([.][0-9]{1,9})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$(?!\\n)",
         },
         "window": {
             "type": "object",

@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -71,7 +72,7 @@ EXACT = "exact"
 CLOCK_COLUMN = "time"
 """The data column ``seqprove run`` reads the clock from."""
 
-MAX_KEEP = 1_000
+MAX_KEEP = 1_001
 """Most events a window keeps (``up_to + 1``): each is a state variable or two."""
 
 _DURATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(us|ms|s|m|h|d)(?![\w.])")
@@ -118,6 +119,38 @@ def read_duration(text: str, clock_unit: str | None) -> int | None:
     if clock_unit is None:
         raise DurationError(0, _no_clock(found.group(0)))
     return duration(found.group(1), found.group(2), clock_unit)
+
+
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def read_time(text: str, clock_unit: str | None) -> int | None:
+    """A whole text that is an ISO-8601 time (``2024-12-27T08:00:00Z``), as the whole
+    number of the clock's unit since 1970-01-01T00:00:00Z (UTC when it has no zone; a
+    fraction of the unit dropped, towards the past); None when it is not a time.
+
+    Raises
+    ------
+    DurationError
+        When it is a time but there is no clock.
+    """
+    if _TIME.fullmatch(text.strip()) is None:
+        return None
+    if clock_unit is None:
+        raise DurationError(
+            0,
+            f"a time ({text.strip()}) needs a clock: declare one, such as "
+            "`clock: {input: now, unit: ms}`",
+        )
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    since = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    micros = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
+    return micros // UNITS[clock_unit]
 
 
 def _no_clock(text: str) -> str:

@@ -63,6 +63,8 @@ class _Decoder:
             return -self(args[0])
         if kind in (z3.Z3_OP_TO_REAL, z3.Z3_OP_TO_INT):
             return self(args[0])
+        if kind == z3.Z3_OP_ITE and z3.is_bool(term):  # a condition choosing a condition
+            return sympy.ITE(self(args[0]), self(args[1]), self(args[2]))
         if kind == z3.Z3_OP_ITE:
             return sympy.Piecewise((self(args[1]), self(args[0])), (self(args[2]), True))
         if kind == z3.Z3_OP_EQ and z3.is_bool(args[0]):
