@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow faults crosscheck malformed adversarial bench bench-verify bench-executor bench-cache bench-planted bench-trust bench-versions bench-import bench-calibrate bench-external bench-scale real-runs schema clean
+.PHONY: verify test lint typecheck test-slow faults crosscheck malformed adversarial bench bench-verify bench-executor bench-cache bench-planted bench-trust bench-versions bench-import bench-calibrate bench-external bench-scale bench-windows real-runs schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,7 @@ crosscheck: $(STAMP)
 adversarial: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m slow -rA tests/test_adversarial.py
 
-bench: bench-cache bench-executor bench-verify bench-planted bench-trust bench-versions bench-import bench-calibrate bench-scale bench-external
+bench: bench-cache bench-executor bench-verify bench-planted bench-trust bench-versions bench-import bench-calibrate bench-scale bench-external bench-windows
 
 bench-verify: $(STAMP)
 	$(BIN)/python bench/run.py
@@ -61,6 +61,9 @@ bench-verify: $(STAMP)
 # sanity checks' share of it.
 bench-scale: $(STAMP)
 	$(BIN)/python bench/scale.py --markdown
+
+bench-windows: $(STAMP)
+	$(BIN)/python bench/windows.py --markdown
 
 # backtrader for the executor benchmark only, in its own environment (never a dependency
 # of seqprove); if it cannot be installed, the benchmark says so and runs without it.
