@@ -143,7 +143,7 @@ def test_clock_errors() -> None:
     too_big = model_text(
         "inputs: {go: {type: bool}}\nwindows: {w: {count: place, over: 1s, up_to: 5000}}"
     )
-    assert any("up_to must be from 0 to 999" in e for e in errors_of(too_big))
+    assert any("up_to must be from 0 to 1000" in e for e in errors_of(too_big))
     empty = model_text(
         "inputs: {go: {type: bool}}\nwindows: {w: {count: place, over: 0, up_to: 1}}"
     )
