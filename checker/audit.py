@@ -246,6 +246,10 @@ class _Walker:
             best = z3.If(better(t, best), t, best)
         return best
 
+    def on_Mod(self, expr: sympy.Basic) -> z3.ExprRef:
+        value, divisor = self.each(expr)
+        return value % divisor
+
     def on_Min(self, expr: sympy.Basic) -> z3.ExprRef:
         return self._best(expr, lambda a, b: a < b)
 

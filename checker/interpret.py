@@ -94,6 +94,9 @@ class _Source:
     def s_Abs(self, expr: sympy.Basic) -> str:
         return f"abs({self(expr.args[0])})"
 
+    def s_Mod(self, expr: sympy.Basic) -> str:
+        return f"({self(expr.args[0])} % {self(expr.args[1])})"
+
     def s_Min(self, expr: sympy.Basic) -> str:
         return "min" + self._join(expr, ", ")
 
@@ -312,6 +315,10 @@ class _Compiler:
             return -value if value < 0 else value
 
         return absolute
+
+    def c_Mod(self, expr: sympy.Basic) -> Fn:
+        value, divisor = self._args(expr)
+        return lambda env: value(env) % divisor(env)  # a positive divisor: as z3's mod
 
     def c_Min(self, expr: sympy.Basic) -> Fn:
         parts = self._args(expr)

@@ -19,6 +19,7 @@ from checker.errors import ModelError
 from checker.interpret import Interpreter
 from checker.lang.loader import load_model, load_text
 from checker.lang.timing import CLOCK_ASSUMPTION, CLOCK_LAST, shown_state, substitute
+from checker.options import Options
 from checker.results import Verdict
 from checker.run.data import read_feed
 from checker.run.executor import Executor
@@ -443,3 +444,23 @@ def test_a_run_on_real_quotes_keeps_the_rolling_rate(tmp_path: Path) -> None:
     assert len(placed) == report["orders"]
     worst = max(sum(1 for u in placed if t - 1 < u <= t) for t in placed)
     assert worst <= 10
+
+
+@pytest.mark.slow
+def test_the_session_quoter_is_proved_and_needs_its_session() -> None:
+    """time_of_day: no order that can add to the position outside 08:00-15:45 UTC.
+    Verified without the sanity checks: the stuck search over time_of_day's remainder is
+    slow (about a minute; see docs/language.md)."""
+    path = TIME_MODELS / "session_quoter.yaml"
+    options = Options(sanity=False)
+    report = verify_model(load_model(path), options)
+    assert all(lim.verdict is Verdict.PROVED for lim in report.limits)
+    broken = path.read_text().replace("when: not in_session", "when: false")
+    report = verify_model(load_text(broken, str(path)), options)
+    verdicts = {lim.name: lim.verdict for lim in report.limits}
+    assert verdicts["reduce_only_out_of_session"] is Verdict.REFUTED
+    run = next(r for r in report.limits if r.name == "reduce_only_out_of_session").counterexample
+    assert run is not None
+    day_ms = 86_400_000
+    of_day = int(run.ticks[-1].inputs["now"]) % day_ms
+    assert not 8 * 3_600_000 <= of_day < 16 * 3_600_000 - 15 * 60_000

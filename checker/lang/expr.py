@@ -22,7 +22,7 @@ import sympy
 
 from checker.errors import Diagnostic
 from checker.lang.numbers import MAX_DIGITS, NumberTooLarge, check_size, read_number
-from checker.lang.timing import DurationError, substitute
+from checker.lang.timing import UNITS, DurationError, substitute
 from checker.lang.validate import hint
 from checker.types import BOOL, INT, REAL, SIDE, TIF, Type, join_numeric
 
@@ -46,7 +46,7 @@ LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _BLANKS = str.maketrans(dict.fromkeys(LINE_BREAKS + "\t", " "))
 
 KEYWORDS = frozenset({"true", "false", "True", "False", "and", "or", "not", "if", "else"})
-FUNCTIONS = frozenset({"abs", "min", "max"})
+FUNCTIONS = frozenset({"abs", "min", "max", "time_of_day", "day_start"})
 ACTIONS = frozenset({"place", "cancel", "cancel_all"})
 BUILTINS = ("position", "open_buy", "open_sell", "bought", "sold")
 """The names ``I.NAME`` every instrument ``I`` has (language version 2)."""
@@ -735,20 +735,25 @@ class Translator:
         if not isinstance(node.func, ast.Name):
             if type(node.func) in _CONSTRUCTS:
                 raise ExprError(_offset(node.func), self._unsupported(node.func))
-            raise ExprError(_offset(node), "only abs, min and max can be called")
+            raise ExprError(
+                _offset(node), "only abs, min, max, time_of_day and day_start can be called"
+            )
         name = node.func.id
         if name in ACTIONS:
             raise ExprError(_offset(node), f"the action {name}() belongs in `emit`")
         if name not in FUNCTIONS:
             raise ExprError(
                 _offset(node),
-                f"unknown function '{name}'{hint(name, FUNCTIONS)}; functions are abs, min and max",
+                f"unknown function '{name}'{hint(name, FUNCTIONS)}; functions are abs, min, "
+                "max, time_of_day and day_start",
             )
         if node.keywords:
             raise ExprError(_offset(node), f"{name}() takes no keyword arguments")
         args = [self.visit(a) for a in node.args]
         for a, t in zip(node.args, args, strict=True):
             self._want_number(a, t, f"{name}()")
+        if name in ("time_of_day", "day_start"):
+            return self._of_day(node, name, args)
         if name == "abs":
             if len(args) != 1:
                 raise ExprError(_offset(node), "abs() takes exactly one argument")
@@ -758,6 +763,22 @@ class Translator:
         kind = REAL if any(a.type == REAL for a in args) else INT
         fn = sympy.Min if name == "min" else sympy.Max
         return Typed(fn(*(a.expr for a in args)), kind)
+
+    def _of_day(self, node: ast.Call, name: str, args: list[Typed]) -> Typed:
+        """``time_of_day(t)``: the time since the start of ``t``'s day (UTC), in the
+        clock's unit; ``day_start(t)``: the time that day started. ``t`` is an int in the
+        clock's unit (the clock's input, or a time over it)."""
+        if self.clock_unit is None:
+            raise ExprError(
+                _offset(node),
+                f"{name}() reads a time: declare a clock, such as "
+                "`clock: {input: now, unit: ms}`",
+            )
+        if len(args) != 1 or args[0].type != INT:
+            raise ExprError(_offset(node), f"{name}() takes one int argument, a time")
+        day = sympy.Integer(UNITS["d"] // UNITS[self.clock_unit])
+        of_day = sympy.Mod(args[0].expr, day)
+        return Typed(of_day if name == "time_of_day" else args[0].expr - of_day, INT)
 
     # -- checks -------------------------------------------------------------------------
     def _want_bool(self, node: ast.AST, value: Typed, where: str) -> None:

@@ -281,8 +281,10 @@ class _Builder:
         a limit at ``clock.last`` (None while the window's declaration is being read, or
         when it is in error)."""
         window = self.windows.get(name)
-        if window is None or self.clock is None:
+        if self.clock is None:
             return None
+        if window is None:  # its declaration is in error, reported already
+            return Symbolic("window", INT, sympy.Integer(0))
         symbols = {n: _symbol(n, INT) for n in (*window.times(), *window.amounts())}
         at = _symbol(CLOCK_LAST if self.in_limit else self.clock.input, INT)
         return Symbolic("window", INT, window.value(at, symbols))

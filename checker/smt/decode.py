@@ -57,6 +57,8 @@ class _Decoder:
             return sympy.Add(*map(self, args))
         if kind == z3.Z3_OP_SUB:
             return self(args[0]) - sympy.Add(*map(self, args[1:]))
+        if kind == z3.Z3_OP_MOD:
+            return sympy.Mod(self(args[0]), self(args[1]))
         if kind == z3.Z3_OP_MUL:
             return sympy.Mul(*map(self, args))
         if kind == z3.Z3_OP_UMINUS:

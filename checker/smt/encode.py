@@ -100,6 +100,10 @@ class Encoder:
             best = z3.If(t < best, t, best) if smaller else z3.If(t > best, t, best)
         return best
 
+    def walk_Mod(self, expr: sympy.Mod) -> z3.ExprRef:
+        value, divisor = self.args(expr)
+        return value % divisor  # z3's integer mod: in [0, divisor) for a positive divisor
+
     def walk_Min(self, expr: sympy.Min) -> z3.ExprRef:
         return self._extremum(expr, True)
 
