@@ -3,8 +3,9 @@ it has already proved with the same tools and options.
 
 A report is stored under :func:`cache_key`: the SHA-256 of the model file's bytes, its
 effective params, every option that changes results (engine, budget, timeout, bmc_depth,
-max_k, sanity), the seqprove version and the z3 version. Editing the file, overriding a param,
-changing one of those options or upgrading seqprove or z3 is therefore a miss. The path
+max_k, sanity), the seqprove version, a digest of seqprove's source and the z3 version.
+Editing the file, overriding a param, changing one of those options or changing seqprove
+(a release, or an install from another commit) or z3 is therefore a miss. The path
 of the file is not part of the key: the same content verified from another path is a
 hit, and the report returned names the path given this time.
 
@@ -53,6 +54,7 @@ model is a miss.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -112,9 +114,23 @@ def cache_key(model: Model, options: Options) -> str:
             "sanity": options.sanity,
         },
         "seqprove": checker.__version__,
+        "code": code_digest(),
         "z3": z3.get_version_string(),
     }
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """The SHA-256 of seqprove's own source (every ``.py`` file of the ``checker``
+    package, by path): an install from a newer commit with the same version number is a
+    miss too, so that no report of an older verifier is ever shown as this one's."""
+    root = Path(checker.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _timed_out(text: str, options: Options | None = None) -> bool:
