@@ -145,6 +145,10 @@ def test_clock_errors() -> None:
         "inputs: {go: {type: bool}}\nwindows: {w: {count: place, over: 1s, up_to: 5000}}"
     )
     assert any("up_to must be from 0 to 1000" in e for e in errors_of(too_big))
+    assigned = model_text(
+        "inputs: {go: {type: bool}}\nwindows: {w: {count: place, over: 1s, up_to: 3}}"
+    ).replace("    when: go\n", "    when: go\n    do: {w: 1}\n")
+    assert any("'w' is a window, not state" in e for e in errors_of(assigned))
     empty = model_text(
         "inputs: {go: {type: bool}}\nwindows: {w: {count: place, over: 0, up_to: 1}}"
     )

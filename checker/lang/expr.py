@@ -802,6 +802,8 @@ def article(kind: str) -> str:
         "param": "a param",
         "prover": "a prover",
         "state": "state",
+        "window": "a window",
+        "order-check": "an order check",
     }.get(kind, kind)
 
 
