@@ -32,6 +32,7 @@ def test_the_reference_strategies_are_there_on_version_2() -> None:
         "perp_grid_bot",
         "rolling_order_throttle",
         "expiry_quoter",
+        "mmp_market_maker",
     }
 
 

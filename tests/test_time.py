@@ -468,3 +468,28 @@ def test_the_session_quoter_is_proved_and_needs_its_session() -> None:
     day_ms = 86_400_000
     of_day = int(run.ticks[-1].inputs["now"]) % day_ms
     assert not 8 * 3_600_000 <= of_day < 16 * 3_600_000 - 15 * 60_000
+
+
+MMP = ROOT / "models" / "mmp_market_maker.yaml"
+
+
+def test_the_mmp_market_maker_is_proved_and_unbounded_without_its_protection() -> None:
+    # proved: tests/test_models.py verifies every reference model
+    names = {o.name for o in load_model(MMP).obligations()}
+    assert {"traded_in_interval", "delta_in_interval", "not_while_frozen"} <= names
+    text = MMP.read_text()
+    trigger = text.index("  - from: quoting\n    to: frozen")
+    unprotected = text[:trigger] + text[text.index("  - from: quoting\n    to: quoting") :]
+    unprotected = unprotected[: unprotected.index("orders:")] + (
+        "limits:\n  traded_in_interval: bought + sold <= qty_limit - 1 + 2 * quote_size\n"
+    )
+    report = verify_model(load_text(unprotected, str(MMP)), Options(sanity=False))
+    traded = next(lim for lim in report.limits if lim.name == "traded_in_interval")
+    assert traded.verdict is Verdict.REFUTED and traded.counterexample is not None
+    ticks = traded.counterexample.ticks
+    last = int(ticks[-1].inputs["now"])
+    inside = [t for t in ticks[1:] if int(t.inputs["now"]) > last - 5000]
+    filled = sum(int(t.inputs["perp.bought"]) + int(t.inputs["perp.sold"]) for t in inside)
+    model = load_model(MMP)
+    assert filled == ticks[-1].state["bought"] + ticks[-1].state["sold"]
+    assert filled > model.params["qty_limit"] - 1 + 2 * model.params["quote_size"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+import sympy
 import z3
 
 from checker.engines.base import Budget
@@ -58,6 +59,8 @@ def candidates(system: TransitionSystem) -> dict[str, z3.BoolRef]:
     for lim in system.model.limits:
         for k, expr in enumerate(book.worst_case(lim.expr) if book else ()):
             found[f"{lim.name}, worst case {k + 1}"] = system.encode(expr)
+        for name, expr in _windows_worst_case(system, lim.expr):
+            found[f"{lim.name}, worst case {name}"] = system.encode(expr)
     model = system.model
     if model.clock is not None:  # the order of a window's events, which time keeps
         last = system.cur[CLOCK_LAST]
@@ -71,6 +74,18 @@ def candidates(system: TransitionSystem) -> dict[str, z3.BoolRef]:
                 found[f"{w.name}: {a} >= 1 where it holds an event"] = z3.Or(
                     kept, system.cur[t] == -w.over
                 )
+        # a time the strategy keeps (`do: {frozen_until: now + 10s}`): which side of the
+        # clock it is on, step by step
+        now = model.variable(model.clock.input).symbol
+        timed = sorted(
+            {name for t in model.transitions for name, e in t.do if now in e.free_symbols}
+        )
+        for name in timed:
+            for step, index in system.step_index.items():
+                at = system.cur[STEP] == index
+                term = system.cur[name]
+                found[f"{step}: clock.last >= {name}"] = z3.Implies(at, last >= term)
+                found[f"{step}: clock.last < {name}"] = z3.Implies(at, last < term)
     for v in system.model.state:
         if not v.type.numeric or v.init is None:
             continue
@@ -81,6 +96,41 @@ def candidates(system: TransitionSystem) -> dict[str, z3.BoolRef]:
         found[f"{v.name} <= 0"] = term <= zero
         found[f"{v.name} >= {v.show(v.init)}"] = term >= init
         found[f"{v.name} <= {v.show(v.init)}"] = term <= init
+    return found
+
+
+def _windows_worst_case(
+    system: TransitionSystem, expr: sympy.Basic
+) -> list[tuple[str, sympy.Basic]]:
+    """``expr`` (a limit) with each sum window of fills it reads counted as if every
+    order that can still fill on the sides it sums had filled: ``W`` read as
+    ``W + I.open_buy`` for a window of ``I.bought`` (each alone, then all together).
+    A limit on fills within a window is seldom inductive alone; this form often is."""
+    model = system.model
+    if model.clock is None or not system.book:
+        return []
+    symbols = {v.name: v.symbol for v in model.state}
+    last = symbols[CLOCK_LAST]
+    sides = {side.fill: side.open for side in system.book.sides}
+    swaps: list[tuple[str, dict[sympy.Basic, sympy.Basic]]] = []
+    for w in model.windows:
+        if w.amount is None:
+            continue
+        read = {str(s) for s in w.amount.free_symbols}
+        plain = sympy.Add(*(model.variable(n).symbol for n in read))
+        if not read or not read <= set(sides) or sympy.expand(w.amount - plain) != 0:
+            continue  # only a plain sum of fills
+        value = w.value(last, symbols)
+        if not expr.has(value):
+            continue
+        opens = sympy.Add(*(symbols[sides[n]] for n in sorted(read)))
+        swaps.append((w.name, {value: value + opens}))
+    found = [(f"with {name}'s fills", expr.xreplace(swap)) for name, swap in swaps]
+    if len(swaps) > 1:
+        every: dict[sympy.Basic, sympy.Basic] = {}
+        for _, swap in swaps:
+            every.update(swap)
+        found.append(("with every window's fills", expr.xreplace(every)))
     return found
 
 

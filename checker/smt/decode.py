@@ -210,7 +210,7 @@ def invariant_by_step(system: TransitionSystem, invariant: z3.BoolRef) -> dict[s
             simple = _simplify(part, background)
             try:
                 by_text[key] = show(decode(simple))
-            except ValueError:
+            except (ValueError, RecursionError):  # no model syntax, or too deep for sympy
                 by_text[key] = str(simple)
         shown[step] = by_text[key]
     return shown
