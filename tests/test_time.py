@@ -452,7 +452,8 @@ def test_a_run_on_real_quotes_keeps_the_rolling_rate(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_session_quoter_is_proved_and_needs_its_session() -> None:
-    """time_of_day: no order that can add to the position outside 08:00-15:45 UTC.
+    """time_of_day: no order that can add to the position outside 08:00-15:45 UTC or in
+    the last 15 minutes before the option's expiry.
     Verified without the sanity checks: the stuck search over time_of_day's remainder is
     slow (about a minute; see docs/language.md)."""
     path = TIME_MODELS / "session_quoter.yaml"
@@ -466,8 +467,10 @@ def test_the_session_quoter_is_proved_and_needs_its_session() -> None:
     run = next(r for r in report.limits if r.name == "reduce_only_out_of_session").counterexample
     assert run is not None
     day_ms = 86_400_000
-    of_day = int(run.ticks[-1].inputs["now"]) % day_ms
-    assert not 8 * 3_600_000 <= of_day < 16 * 3_600_000 - 15 * 60_000
+    now = int(run.ticks[-1].inputs["now"])
+    expiry = load_model(path).params["expiry"]
+    of_day = now % day_ms
+    assert not (8 * 3_600_000 <= of_day < 16 * 3_600_000 - 15 * 60_000 and now < expiry - 900_000)
 
 
 MMP = ROOT / "models" / "mmp_market_maker.yaml"
