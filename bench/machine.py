@@ -13,6 +13,27 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
+TIMED_SANITY = r"""
+spent = {}
+def timed(module, name):
+    function = getattr(module, name)
+    def wrapper(*args, **kwargs):
+        begun = time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[name] = spent.get(name, 0.0) + time.process_time() - begun
+    setattr(module, name, wrapper)
+
+for name in ("tautologies", "shadowed", "dead_transitions", "dead_ends"):
+    timed(sanity, name)
+timed(verify_module, "stuck")
+"""
+"""Child-process code (after ``import time``, ``from checker.verify import sanity`` and
+``import checker.verify as verify_module``) that times each sanity check of a
+``verify_model`` call into ``spent`` (CPU seconds by check)."""
+
+
 def revision() -> str:
     """The checked-out commit, marked when ``checker/`` has uncommitted changes."""
     try:

@@ -34,36 +34,24 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen import Size
-from machine import cpu_model, print_table, revision, run_child, utc_now
+from machine import TIMED_SANITY, cpu_model, print_table, revision, run_child, utc_now
 
 SIZES = (Size(13, 5, 38), Size(25, 10, 75), Size(50, 20, 150), Size(100, 40, 300))
 """Four sizes, each twice the one before (the largest is issue 14's 100/40/300)."""
 TARGET = Size(50, 20, 150)
 SANITY_SHARE = 1 / 3
 
-CHILD = r"""
+CHILD = (
+    r"""
 import json, sys, time
 sys.path.insert(0, "bench")
 import gen
 from checker.lang.loader import load_model
 from checker.verify import sanity
 import checker.verify as verify_module
-
-spent = {}
-def timed(module, name):
-    function = getattr(module, name)
-    def wrapper(*args, **kwargs):
-        begun = time.process_time()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            spent[name] = spent.get(name, 0.0) + time.process_time() - begun
-    setattr(module, name, wrapper)
-
-for name in ("tautologies", "shadowed", "dead_transitions", "dead_ends"):
-    timed(sanity, name)
-timed(verify_module, "stuck")
-
+"""
+    + TIMED_SANITY
+    + r"""
 steps, variables, transitions = (int(x) for x in sys.argv[1:4])
 path = sys.argv[4]
 with open(path, "w") as out:
@@ -84,6 +72,7 @@ print(json.dumps({
     "findings": sorted(f.rule for f in report.findings),
 }))
 """
+)
 
 
 def measure(size: Size, scratch: Path) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import ROOT, cpu_model, print_table, revision, utc_now
+from machine import ROOT, TIMED_SANITY, cpu_model, print_table, revision, utc_now
 
 from checker.lang.timing import MAX_KEEP
 
@@ -35,27 +35,15 @@ SIZES = (10, 100, 1000)
 ROLLING = ROOT / "models" / "rolling_order_throttle.yaml"
 BUCKET = ROOT / "tests" / "models" / "time" / "bucket_throttle.yaml"
 
-CHILD = r"""
+CHILD = (
+    r"""
 import json, sys, time
 from checker.lang.loader import load_model
 from checker.verify import sanity
 import checker.verify as verify_module
-
-spent = {}
-def timed(module, name):
-    function = getattr(module, name)
-    def wrapper(*args, **kwargs):
-        begun = time.process_time()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            spent[name] = spent.get(name, 0.0) + time.process_time() - begun
-    setattr(module, name, wrapper)
-
-for name in ("tautologies", "shadowed", "dead_transitions", "dead_ends"):
-    timed(sanity, name)
-timed(verify_module, "stuck")
-
+"""
+    + TIMED_SANITY
+    + r"""
 begun = time.process_time()
 model = load_model(sys.argv[1], {"max_orders": sys.argv[2]})
 load = time.process_time() - begun
@@ -71,6 +59,7 @@ print(json.dumps({
     "engines": {r.name: r.engine for r in report.limits},
 }))
 """
+)
 
 
 def measure(path: Path, n: int, limit: int) -> dict[str, Any] | None:
