@@ -453,9 +453,8 @@ def test_a_run_on_real_quotes_keeps_the_rolling_rate(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_the_session_quoter_is_proved_and_needs_its_session() -> None:
     """time_of_day: no order that can add to the position outside 08:00-15:45 UTC or in
-    the last 15 minutes before the option's expiry.
-    Verified without the sanity checks: the stuck search over time_of_day's remainder is
-    slow (about a minute; see docs/language.md)."""
+    the last 15 minutes before the option's expiry (the limits only: the sanity checks
+    are not what this test is about)."""
     path = TIME_MODELS / "session_quoter.yaml"
     options = Options(sanity=False)
     report = verify_model(load_model(path), options)
@@ -496,3 +495,15 @@ def test_the_mmp_market_maker_is_proved_and_unbounded_without_its_protection() -
     model = load_model(MMP)
     assert filled == ticks[-1].state["bought"] + ticks[-1].state["sold"]
     assert filled > model.params["qty_limit"] - 1 + 2 * model.params["quote_size"]
+
+
+def test_a_stuck_configuration_of_a_clocked_model_is_shown_with_its_windows() -> None:
+    """After 15:45 UTC on the day before the expiry the session quoter can never quote
+    again, and time may stand still before the expiry's cut-off: `stuck` says so, with
+    the configuration as a user reads it (the regression: it read the hidden clock from
+    the state shown and ended verify with an internal error)."""
+    report = verify_model(load_model(TIME_MODELS / "session_quoter.yaml"))
+    stuck = [f for f in report.findings if f.rule == "stuck"]
+    assert len(stuck) == 1 and "in step 'closing'" in stuck[0].message
+    assert "clock.last=" not in stuck[0].message
+    assert all(lim.verdict is Verdict.PROVED for lim in report.limits)

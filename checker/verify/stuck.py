@@ -325,7 +325,8 @@ def _finding(
     model = system.model
     run = replay(model, interpreter, None, path)
     last = run.ticks[-1]
-    state = ", ".join(f"{v.name}={last.state[v.name]}" for v in model.state if not v.hidden)
+    hidden = {v.name for v in model.state if v.hidden}
+    state = ", ".join(f"{k}={value}" for k, value in last.state.items() if k not in hidden)
     where = "; ".join(
         f"{step}: {text}"
         for step, text in invariant_by_step(system, invariant).items()
