@@ -507,3 +507,14 @@ def test_a_stuck_configuration_of_a_clocked_model_is_shown_with_its_windows() ->
     assert len(stuck) == 1 and "in step 'closing'" in stuck[0].message
     assert "clock.last=" not in stuck[0].message
     assert all(lim.verdict is Verdict.PROVED for lim in report.limits)
+
+
+def test_data_synth_writes_the_time_a_clock_reads(tmp_path: Path) -> None:
+    out = tmp_path / "s.csv"
+    done = run_cli(
+        "data", "synth", "--scenario", "calm", "--ticks", "20", "--out", str(out),
+        "--model", str(ROLLING),
+    )  # fmt: skip
+    assert done.code == 0, done.err
+    rows = read_feed(out, load_model(ROLLING)).rows
+    assert [r.inputs["now"] - rows[0].inputs["now"] for r in rows[:3]] == [0, 1000, 2000]

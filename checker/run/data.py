@@ -198,10 +198,12 @@ def _units_problems(file: str, model: Model, meta: DataMeta | None) -> list[Diag
 def unsynthesizable(model: Model, synthetic: Container[str]) -> list[str]:
     """The market inputs of ``model`` that ``seqprove data synth`` cannot write: those
     with no synthetic column, and an input named ``time`` (synth writes the time column as
-    ISO-8601 text, which no input type reads). An instrument's venue columns are always
+    ISO-8601 text, which no input type reads; a clock does). An instrument's venue columns are always
     written."""
     time_input = any(
-        input_column(model, v, venue_columns(model)) == TIME_COLUMN for v in market_inputs(model)
+        input_column(model, v, venue_columns(model)) == TIME_COLUMN
+        for v in market_inputs(model)
+        if _kind(model, v) != CLOCK  # the clock reads the ISO-8601 text synth writes
     )
     books = {c for form in venue_columns(model).values() for c in form.values()}
     return [
