@@ -518,3 +518,14 @@ def test_data_synth_writes_the_time_a_clock_reads(tmp_path: Path) -> None:
     assert done.code == 0, done.err
     rows = read_feed(out, load_model(ROLLING)).rows
     assert [r.inputs["now"] - rows[0].inputs["now"] for r in rows[:3]] == [0, 1000, 2000]
+
+
+def test_data_profile_reads_a_clocked_model(tmp_path: Path) -> None:
+    """The profile reads the model's bounds again: durations, windows and time_of_day
+    included; the clock's assumption is the data's time order, checked on reading."""
+    out = tmp_path / "s.csv"
+    run_cli("data", "synth", "--scenario", "calm", "--ticks", "30", "--out", str(out),
+            "--model", str(ROLLING))  # fmt: skip
+    done = run_cli("data", "profile", str(ROLLING), "--data", str(out), "--no-reprove")
+    assert done.code == 0, done.err
+    assert "the data stays inside the envelope the proof assumes" in done.out

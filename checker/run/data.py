@@ -198,8 +198,8 @@ def _units_problems(file: str, model: Model, meta: DataMeta | None) -> list[Diag
 def unsynthesizable(model: Model, synthetic: Container[str]) -> list[str]:
     """The market inputs of ``model`` that ``seqprove data synth`` cannot write: those
     with no synthetic column, and an input named ``time`` (synth writes the time column as
-    ISO-8601 text, which no input type reads; a clock does). An instrument's venue columns are always
-    written."""
+    ISO-8601 text, which no input type reads; a clock does). An instrument's venue columns
+    are always written."""
     time_input = any(
         input_column(model, v, venue_columns(model)) == TIME_COLUMN
         for v in market_inputs(model)

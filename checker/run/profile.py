@@ -38,6 +38,7 @@ from rich.table import Table
 from checker.errors import ModelError, SeqproveError
 from checker.interpret import Fn, compile_expression
 from checker.lang.expr import ExprError, Symbolic, Translator
+from checker.lang.timing import CLOCK_ASSUMPTION
 from checker.model import Model, Value, Variable, decimal_text
 from checker.run.data import Feed, Row
 from checker.run.meta import DataMeta, read_meta
@@ -138,6 +139,11 @@ class Envelope:
             self.names[var.name] = Symbolic(role, var.type, var.symbol)
             for i, value in enumerate(var.type.values):
                 self.names[value] = Symbolic("enum-value", var.type, sympy.Integer(i))
+        if model.clock is not None:  # a window reads its events at the tick's clock
+            symbols = {v.name: v.symbol for v in model.state}
+            now = model.variable(model.clock.input).symbol
+            for w in model.windows:
+                self.names[w.name] = Symbolic("window", INT, w.value(now, symbols))
         self.prover_text = {p.name: p.text for p in model.provers}
         self.prover_done: dict[str, Symbolic] = {}
         self.market = {v.name for v in model.inputs if v.source == "market"}
@@ -147,6 +153,8 @@ class Envelope:
                 self._range(var)
         for cond in model.assumptions:
             if only is not None and only != ("assumption", cond.name):
+                continue
+            if cond.name == CLOCK_ASSUMPTION:  # reading the data checks its time order
                 continue
             expr = self._translate(cond.text)
             for part in sympy.And.make_args(expr):
@@ -163,9 +171,12 @@ class Envelope:
         return self.names.get(name)
 
     def _translate(self, text: str) -> sympy.Basic:
-        kinds = frozenset({"param", "state", "input", "prover", "enum-value"})
+        kinds = frozenset({"param", "state", "input", "prover", "enum-value", "window"})
+        unit = None if self.model.clock is None else self.model.clock.unit
         try:
-            translator = Translator(self._resolve, kinds, "an envelope", self.names)
+            translator = Translator(
+                self._resolve, kinds, "an envelope", self.names, clock_unit=unit
+            )
             return translator.expression(text).expr
         except ExprError as exc:  # the model loaded, so this is not expected
             raise ProfileError(f"{self.model.file}: cannot read {text!r} again: {exc}") from None
