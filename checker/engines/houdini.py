@@ -86,12 +86,17 @@ def candidates(system: TransitionSystem) -> dict[str, z3.BoolRef]:
                 term = system.cur[name]
                 found[f"{step}: clock.last >= {name}"] = z3.Implies(at, last >= term)
                 found[f"{step}: clock.last < {name}"] = z3.Implies(at, last < term)
+    slots = {n for w in model.windows for n in w.hidden()}
     for v in system.model.state:
         if not v.type.numeric or v.init is None:
             continue
         term = system.cur[v.name]
         init = value_term(v.type, v.init, system.ctx)
         zero = value_term(v.type, 0, system.ctx)
+        if v.name in slots:  # a window's event: where it starts from, and no more (the
+            # other three would each fall in a round of their own as events shift in)
+            found[f"{v.name} >= {v.show(v.init)}"] = term >= init
+            continue
         found[f"{v.name} >= 0"] = term >= zero
         found[f"{v.name} <= 0"] = term <= zero
         found[f"{v.name} >= {v.show(v.init)}"] = term >= init
