@@ -7,12 +7,13 @@ the reference throttles are proved and refuted as the issue asks."""
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from checker.errors import ModelError
@@ -187,7 +188,8 @@ limits:
 
 
 @st.composite
-def oracle_cases(draw: st.DrawFn) -> tuple[str, dict[str, int], list[dict[str, int | bool]]]:
+def oracle_models(draw: st.DrawFn) -> tuple[str, dict[str, int]]:
+    """A model with a count window and a sum window, guards reading both, and its params."""
     params = {
         "over": draw(st.integers(1, 50)),
         "up_to": draw(st.integers(0, 8)),
@@ -198,7 +200,12 @@ def oracle_cases(draw: st.DrawFn) -> tuple[str, dict[str, int], list[dict[str, i
     params["cap"] = draw(st.integers(0, params["up_to"]))  # exact: cap <= up_to
     params["cap2"] = draw(st.integers(0, params["up_to2"]))
     emits = "".join(['\n      - place(side="buy", qty=1)'] * params["k"]) or "[]"
-    text = ORACLE.format(emits=emits, **params)
+    return ORACLE.format(emits=emits, **params), params
+
+
+@st.composite
+def oracle_cases(draw: st.DrawFn) -> tuple[str, dict[str, int], list[dict[str, int | bool]]]:
+    text, params = draw(oracle_models())
     now = 0
     ticks: list[dict[str, int | bool]] = []
     for _ in range(draw(st.integers(1, 40))):
@@ -529,3 +536,56 @@ def test_data_profile_reads_a_clocked_model(tmp_path: Path) -> None:
     done = run_cli("data", "profile", str(ROLLING), "--data", str(out), "--no-reprove")
     assert done.code == 0, done.err
     assert "the data stays inside the envelope the proof assumes" in done.out
+
+
+def _true_windows(p: dict[str, int], ticks: list[dict[str, int | bool]]) -> list[tuple[int, int]]:
+    """The windows' true values after each tick of ``ticks``, read from a plain list of
+    events (no slot, no saturation): (orders sent, amount traded), at the tick's clock."""
+    placed: list[int] = []
+    traded: list[tuple[int, int]] = []
+    found = []
+    for inputs in ticks:
+        now, amount = int(inputs["now"]), int(inputs["amount"])
+        if amount > 0:
+            traded.append((now, amount))
+        sent_now = sum(1 for e in placed if now - p["over"] < e <= now)
+        total_now = sum(a for t, a in traded if now - p["over2"] < t <= now)
+        if (
+            inputs["go"]
+            and min(sent_now, p["up_to"] + 1) + p["k"] <= p["cap"]
+            and min(total_now, p["up_to2"] + 1) <= p["cap2"]
+        ):
+            placed.extend([now] * p["k"])
+        found.append((sum(1 for e in placed if now - p["over"] < e <= now), total_now))
+    return found
+
+
+@settings(max_examples=40, deadline=None)
+@given(oracle_models(), st.integers(0, 8), st.integers(0, 2**32 - 1))
+def test_window_verdicts_agree_with_a_plain_list_of_events(
+    case: tuple[str, dict[str, int]],
+    bound: int,
+    seed: int,
+) -> None:
+    """Verdicts on generated window models, checked against the plain list: a limit
+    PROVED is never broken by the true count on 300 random runs, and a limit REFUTED is
+    broken by the true count on its counterexample's inputs."""
+    text, p = case
+    assume(p["k"] >= 1 and p["cap"] >= 1)  # orders can go out
+    limit = min(bound, p["up_to"])  # a comparison the window reads exactly
+    text = text.replace("  ok: true", f"  rate: sent <= {limit}")
+    report = verify_model(load_text(text, "oracle.yaml"), Options(sanity=False))
+    (result,) = report.limits[:1]
+    assert result.name == "rate"
+    if result.verdict is Verdict.REFUTED:
+        assert result.counterexample is not None
+        ticks = [dict(t.inputs) for t in result.counterexample.ticks[1:]]
+        assert _true_windows(p, ticks)[-1][0] > limit
+    elif result.verdict is Verdict.PROVED:
+        rng = random.Random(seed)
+        for _ in range(300):
+            now, ticks = 0, []
+            for _ in range(rng.randint(1, 25)):
+                now += rng.choice([0, 0, 1, 2, 5, 20, 60])
+                ticks.append({"now": now, "go": rng.random() < 0.8, "amount": rng.randint(-2, 6)})
+            assert all(sent <= limit for sent, _ in _true_windows(p, ticks))
