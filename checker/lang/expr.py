@@ -22,7 +22,7 @@ import sympy
 
 from checker.errors import Diagnostic
 from checker.lang.numbers import MAX_DIGITS, NumberTooLarge, check_size, read_number
-from checker.lang.timing import UNITS, DurationError, substitute
+from checker.lang.timing import CLOCK_EXAMPLE, UNITS, DurationError, substitute
 from checker.lang.validate import hint
 from checker.types import BOOL, INT, REAL, SIDE, TIF, Type, join_numeric
 
@@ -770,9 +770,7 @@ class Translator:
         clock's unit (the clock's input, or a time over it)."""
         if self.clock_unit is None:
             raise ExprError(
-                _offset(node),
-                f"{name}() reads a time: declare a clock, such as "
-                "`clock: {input: now, unit: ms}`",
+                _offset(node), f"{name}() reads a time: declare a clock, such as {CLOCK_EXAMPLE}"
             )
         if len(args) != 1 or args[0].type != INT:
             raise ExprError(_offset(node), f"{name}() takes one int argument, a time")

@@ -43,6 +43,7 @@ from checker.lang.timing import (
     Clock,
     DurationError,
     Window,
+    no_clock,
     read_duration,
     read_time,
 )
@@ -860,21 +861,20 @@ class _Builder:
                 self.declare(clock.input, path, Symbolic("input", INT, symbol))
         for name in self.data.get("windows") or {}:
             if self.clock is None:
-                self.err(
-                    ("windows",),
-                    "windows need a clock: declare one, such as `clock: {input: now, unit: ms}`",
-                    key=True,
-                )
+                self.err(("windows",), no_clock("windows need"), key=True)
                 break
             self.declare(name, ("windows", name), Symbolic("window", INT, None))
 
-    def read_windows(self, actions: frozenset[str]) -> None:
-        """Each window's length, bound and what it aggregates."""
+    def read_windows(self, inputs: list[Variable]) -> None:
+        """Each window's length, bound and what it aggregates (a sum over ``inputs``,
+        none of them a venue flow)."""
+        if self.clock is None:
+            return  # windows without a clock are reported by declare_clock
+        flow = {v.name for v in inputs if v.source in FLOW_SOURCES}
         for name, spec in (self.data.get("windows") or {}).items():
-            if self.clock is None or self.names.get(name, None) is None:
-                return
-            if self.names[name].kind != "window":
-                continue  # the name clashed, reported already
+            found = self.names.get(name)
+            if found is None or found.kind != "window":
+                continue  # the name was refused or clashed, reported already
             path: tuple[str | int, ...] = ("windows", name)
             over = self.constant_int((*path, "over"), spec["over"], "a window's length")
             up_to = self.constant_int((*path, "up_to"), spec["up_to"], "a window's up_to")
@@ -892,11 +892,11 @@ class _Builder:
             amount: sympy.Basic | None = None
             if "count" in spec:
                 counted = str(spec["count"])
-                if counted not in actions:
+                if counted not in ACTIONS:
                     self.err(
                         (*path, "count"),
-                        f"a window counts an action: {', '.join(sorted(actions))}"
-                        f"{hint(counted, sorted(actions))}",
+                        f"a window counts an action: {', '.join(sorted(ACTIONS))}"
+                        f"{hint(counted, sorted(ACTIONS))}",
                     )
                     continue
             else:
@@ -911,12 +911,7 @@ class _Builder:
                         f"least 1), got {typed.type}",
                     )
                     continue
-                read = {str(x) for x in typed.expr.free_symbols}
-                flows = sorted(
-                    v
-                    for v, kind in self.venue_sources.items()
-                    if kind in FLOW_SOURCES and v in read
-                )
+                flows = sorted(flow & {str(x) for x in typed.expr.free_symbols})
                 if flows:
                     self.err(
                         (*path, "sum"),
@@ -1019,8 +1014,7 @@ class _Builder:
                     column=CLOCK_COLUMN,
                 ),
             )
-        self.venue_sources = {v.name: v.source for v in inputs}
-        self.read_windows(ACTIONS)
+        self.read_windows(inputs)
         provers = []
         for name in self.prover_text:
             try:

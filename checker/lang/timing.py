@@ -60,7 +60,9 @@ CLOCK_UNITS = ("us", "ms", "s")
 
 DEFAULT_CLOCK_INPUT = "now"
 CLOCK_LAST = "clock.last"
-"""The hidden state: the clock when a transition last fired."""
+"""The hidden state: the clock at the last tick (0 before the first)."""
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CLOCK_ASSUMPTION = "clock.forward"
 """The assumption the clock adds: it never goes back (a dotted name, which no name the
 user declares can be)."""
@@ -117,7 +119,7 @@ def read_duration(text: str, clock_unit: str | None) -> int | None:
     if found is None:
         return None
     if clock_unit is None:
-        raise DurationError(0, _no_clock(found.group(0)))
+        raise DurationError(0, no_clock(f"a duration ({found.group(0)}) needs"))
     return duration(found.group(1), found.group(2), clock_unit)
 
 
@@ -137,26 +139,32 @@ def read_time(text: str, clock_unit: str | None) -> int | None:
     if _TIME.fullmatch(text.strip()) is None:
         return None
     if clock_unit is None:
-        raise DurationError(
-            0,
-            f"a time ({text.strip()}) needs a clock: declare one, such as "
-            "`clock: {input: now, unit: ms}`",
-        )
+        raise DurationError(0, no_clock(f"a time ({text.strip()}) needs"))
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
+    return since_epoch(moment, clock_unit)
+
+
+CLOCK_EXAMPLE = "`clock: {input: now, unit: ms}`"
+"""The clock the messages about a missing clock suggest."""
+
+
+def no_clock(what: str) -> str:
+    """The message for ``what`` in a model without a clock: ``what`` says what needs
+    one (``a duration (5s) needs``, ``windows need``)."""
+    return f"{what} a clock: declare one, such as {CLOCK_EXAMPLE}"
+
+
+def since_epoch(moment: datetime, clock_unit: str) -> int:
+    """``moment`` as the whole number of ``clock_unit`` since 1970-01-01T00:00:00Z (UTC
+    when it has no zone; a fraction of the unit dropped, towards the past)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    since = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    since = moment - EPOCH
     micros = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
     return micros // UNITS[clock_unit]
-
-
-def _no_clock(text: str) -> str:
-    return (
-        f"a duration ({text}) needs a clock: declare one, such as `clock: {{input: now, unit: ms}}`"
-    )
 
 
 def substitute(text: str, clock_unit: str | None) -> tuple[str, list[int]] | None:
@@ -177,7 +185,7 @@ def substitute(text: str, clock_unit: str | None) -> tuple[str, list[int]] | Non
         if any(a <= m.start() < b for a, b in strings):
             continue
         if clock_unit is None:
-            raise DurationError(m.start(), _no_clock(m.group(0)))
+            raise DurationError(m.start(), no_clock(f"a duration ({m.group(0)}) needs"))
         try:
             value = duration(m.group(1), m.group(2), clock_unit)
         except DurationError as exc:

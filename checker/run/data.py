@@ -26,7 +26,7 @@ import hashlib
 import math
 from collections.abc import Collection, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -34,7 +34,7 @@ from typing import Any
 
 from checker.errors import Diagnostic, ModelError
 from checker.lang.numbers import NumberTooLarge, read_number
-from checker.lang.timing import UNITS
+from checker.lang.timing import since_epoch
 from checker.model import Model, Value, Variable, decimal_text
 from checker.run import TIME_COLUMN, VENUE_COLUMNS
 from checker.run.meta import BookOrigin, DataMeta, MetaError, read_meta, sidecar
@@ -213,8 +213,6 @@ def unsynthesizable(model: Model, synthetic: Container[str]) -> list[str]:
     ]
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
 CLOCK = "clock"
 """How the model's clock input reads the time column (:func:`_clock_cell`)."""
 
@@ -245,11 +243,7 @@ def _clock_cell(text: Any, unit: str) -> int | None:
             moment = datetime.fromisoformat(text.strip())
         except ValueError:
             return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    since = moment - EPOCH
-    micros = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
-    return micros // UNITS[unit]
+    return since_epoch(moment, unit)
 
 
 def _cell(text: Any, kind: str, values: Sequence[str]) -> Value | str | None:
