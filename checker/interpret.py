@@ -571,15 +571,19 @@ class Interpreter:
                 problems.append(f"assumption '{name}' does not hold")
         return problems
 
-    def after_fills(self, config: Config, inputs: Mapping[str, Value]) -> Config:
+    def after_fills(
+        self, config: Config, inputs: Mapping[str, Value], env: Env | None = None
+    ) -> Config:
         """Step 2 of a tick: ``config`` with the tick's fills booked (with instruments)
         and the clock and sum windows moved (with a clock); ``config`` itself when the
-        model has neither."""
+        model has neither. ``env``, when given, is ``config.values`` and ``inputs`` in
+        one mapping (saves building it)."""
         if not self.book and not self.ticked:
             return config
         booked = self.book.book_fills(config.values, inputs) if self.book else {}
         if self.ticked:  # the clock and the sum windows, over the values before the tick
-            env = {**config.values, **inputs}
+            if env is None:
+                env = {**config.values, **inputs}
             booked.update({name: fn(env) for name, fn in self.ticked})
         return Config(config.step, {**config.values, **booked})
 

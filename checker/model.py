@@ -262,8 +262,9 @@ class Obligation:
         return self.kind == "order" or self.name.startswith(POSITIVE_QTY)
 
 
-def _limit_kind(name: str) -> str:
-    """``check`` for a window's built-in ``exact:W``, ``limit`` for a declared limit."""
+def limit_kind(name: str) -> str:
+    """The kind of an entry of :attr:`Model.limits`: ``check`` for a window's built-in
+    ``exact:W``, ``limit`` for a declared limit (whose name has no ``:``)."""
     return "check" if ":" in name else "limit"
 
 
@@ -321,10 +322,10 @@ class Model:
     def obligations(self) -> tuple[Obligation, ...]:
         """What ``verify`` decides, in the order it reports them: the limits (with each
         window's check ``exact:W``), the order checks, then (with instruments)
-        ``positive_qty`` for every transition that
-        places orders and ``final-step-orders`` when there are final steps."""
+        ``positive_qty`` for every transition that places orders and
+        ``final-step-orders`` when there are final steps."""
         found = [
-            Obligation(c.name, _limit_kind(c.name), c.text, c.line, c.column)
+            Obligation(c.name, limit_kind(c.name), c.text, c.line, c.column)
             for c in self.limits  # a window's check exact:W is kept with the limits
         ]
         found += [Obligation(c.name, "order", c.text, c.line, c.column) for c in self.orders]

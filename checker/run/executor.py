@@ -590,7 +590,6 @@ class Executor:
             stats.names = tuple(self.books.by_name)
         mark = stats.marks.append
         journal = self.journal
-        windows = self.model.windows
         while self.outcome is None and self.next_tick <= total:
             tick = self.next_tick
             row = rows[tick - 1]
@@ -630,8 +629,6 @@ class Executor:
                         else:
                             stats.rejected += 1
                     self.config = Config(target, values)
-                    if windows:
-                        stats.peak(windows, values, tick, row.time)
                     for source in reads_of[index]:
                         reads[source] = delivered[source]
                     if target in final:
@@ -722,7 +719,7 @@ class Executor:
             self.outcome = Outcome("assumption", tick, step, message)
             self._commit(tick, row, None, env, [], breach, actions, fills, left)
             return
-        after = self.interp.after_fills(before, inputs)
+        after = self.interp.after_fills(before, inputs, env)
         if self.versioned:
             mismatches = self._reconcile(after, pending=False)
             if mismatches:

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from checker.lang.timing import shown_state
-from checker.model import Model, book_name, decimal_text
+from checker.model import Model, book_name, decimal_text, limit_kind
 from checker.run.plot import plot as plot  # noqa: PLC0414  (re-exported: its old home)
 from checker.run.stats import Outcome, Stats
 from checker.run.venue import Num
@@ -164,8 +164,8 @@ class RunReport:
         return found
 
     def windows(self) -> dict[str, dict[str, Any]]:
-        """Each window's peak over the run (after a tick: at the time of the transition
-        that last fired), and the limits that read it."""
+        """Each window's peak over the run (after each tick, at that tick's clock), and
+        the declared limits that read it."""
         found: dict[str, dict[str, Any]] = {}
         for w in self.model.windows:
             value, tick, time = self.stats.peaks.get(w.name, (0, 0, None))
@@ -178,7 +178,7 @@ class RunReport:
                 "limits": {
                     c.name: c.text
                     for c in self.model.limits
-                    if ":" not in c.name and reads.search(c.text)  # not the check exact:W
+                    if limit_kind(c.name) == "limit" and reads.search(c.text)
                 },
             }
         return found

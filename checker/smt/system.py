@@ -154,7 +154,7 @@ class TransitionSystem:
     # -- construction -------------------------------------------------------------------
     def _prop(self, ob: Obligation) -> z3.BoolRef:
         m = self.model
-        if ob.kind == "limit" or ob.name in self.limits:  # a window's exact:W is kept there
+        if ob.name in self.limits:  # a limit, or a window's exact:W (kept with them)
             return self.limits[ob.name]
         parts: list[z3.BoolRef] = []
         if ob.kind == "order":
