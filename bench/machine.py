@@ -13,7 +13,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
-TIMED_SANITY = r"""
+TIMED_VERIFY = r"""
+import json, sys, time
+from checker.lang.loader import load_model
+from checker.verify import sanity
+import checker.verify as verify_module
+
 spent = {}
 def timed(module, name):
     function = getattr(module, name)
@@ -28,10 +33,18 @@ def timed(module, name):
 for name in ("tautologies", "shadowed", "dead_transitions", "dead_ends"):
     timed(sanity, name)
 timed(verify_module, "stuck")
+
+def measured(path, params=None):
+    begun = time.process_time()
+    model = load_model(path, params)
+    load = time.process_time() - begun
+    begun = time.process_time()
+    report = verify_module.verify_model(model)
+    return model, report, load, time.process_time() - begun
 """
-"""Child-process code (after ``import time``, ``from checker.verify import sanity`` and
-``import checker.verify as verify_module``) that times each sanity check of a
-``verify_model`` call into ``spent`` (CPU seconds by check)."""
+"""Child-process code: ``measured(path, params)`` loads a model and verifies it with the
+default options, and returns the model, its report and the CPU seconds of each;
+``spent`` holds the CPU seconds of each sanity check inside the verify, by check."""
 
 
 def revision() -> str:

@@ -34,7 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen import Size
-from machine import TIMED_SANITY, cpu_model, print_table, revision, run_child, utc_now
+from machine import TIMED_VERIFY, cpu_model, print_table, revision, run_child, utc_now
 
 SIZES = (Size(13, 5, 38), Size(25, 10, 75), Size(50, 20, 150), Size(100, 40, 300))
 """Four sizes, each twice the one before (the largest is issue 14's 100/40/300)."""
@@ -42,26 +42,15 @@ TARGET = Size(50, 20, 150)
 SANITY_SHARE = 1 / 3
 
 CHILD = (
-    r"""
-import json, sys, time
+    TIMED_VERIFY
+    + r"""
 sys.path.insert(0, "bench")
 import gen
-from checker.lang.loader import load_model
-from checker.verify import sanity
-import checker.verify as verify_module
-"""
-    + TIMED_SANITY
-    + r"""
 steps, variables, transitions = (int(x) for x in sys.argv[1:4])
 path = sys.argv[4]
 with open(path, "w") as out:
     out.write(gen.generate(gen.Size(steps, variables, transitions)))
-begun = time.process_time()
-model = load_model(path)
-load = time.process_time() - begun
-begun = time.process_time()
-report = verify_module.verify_model(model)
-total = time.process_time() - begun
+model, report, load, total = measured(path)
 print(json.dumps({
     "load": load,
     "verify": total,

@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import ROOT, TIMED_SANITY, cpu_model, print_table, revision, utc_now
+from machine import ROOT, TIMED_VERIFY, cpu_model, print_table, revision, utc_now
 
 from checker.lang.timing import MAX_KEEP
 
@@ -36,20 +36,9 @@ ROLLING = ROOT / "models" / "rolling_order_throttle.yaml"
 BUCKET = ROOT / "tests" / "models" / "time" / "bucket_throttle.yaml"
 
 CHILD = (
-    r"""
-import json, sys, time
-from checker.lang.loader import load_model
-from checker.verify import sanity
-import checker.verify as verify_module
-"""
-    + TIMED_SANITY
+    TIMED_VERIFY
     + r"""
-begun = time.process_time()
-model = load_model(sys.argv[1], {"max_orders": sys.argv[2]})
-load = time.process_time() - begun
-begun = time.process_time()
-report = verify_module.verify_model(model)
-total = time.process_time() - begun
+model, report, load, total = measured(sys.argv[1], {"max_orders": sys.argv[2]})
 print(json.dumps({
     "load": load,
     "verify": total,
