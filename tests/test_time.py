@@ -214,6 +214,32 @@ def oracle_cases(draw: st.DrawFn) -> tuple[str, dict[str, int], list[dict[str, i
     return text, params, ticks
 
 
+def _true_windows(
+    p: dict[str, int], ticks: list[dict[str, int | bool]]
+) -> list[tuple[bool, int, int]]:
+    """An independent reading of the oracle model on ``ticks``, from a plain list of
+    events (no slot, no saturation): for each tick, whether the transition fires and the
+    windows' true values after it at the tick's clock (orders sent, amount traded)."""
+    placed: list[int] = []  # the time of every order sent
+    traded: list[tuple[int, int]] = []  # (time, amount) of every positive amount
+    found = []
+    for inputs in ticks:
+        now, amount = int(inputs["now"]), int(inputs["amount"])
+        if amount > 0:  # every tick's amount, before the transition is chosen
+            traded.append((now, amount))
+        sent_now = sum(1 for e in placed if now - p["over"] < e <= now)
+        total_now = sum(a for t, a in traded if now - p["over2"] < t <= now)
+        fires = (
+            bool(inputs["go"])
+            and min(sent_now, p["up_to"] + 1) + p["k"] <= p["cap"]
+            and min(total_now, p["up_to2"] + 1) <= p["cap2"]
+        )
+        if fires:
+            placed.extend([now] * p["k"])
+        found.append((fires, sum(1 for e in placed if now - p["over"] < e <= now), total_now))
+    return found
+
+
 @settings(max_examples=120, deadline=None)
 @given(oracle_cases())
 def test_windows_agree_with_a_plain_list_of_events(
@@ -223,34 +249,17 @@ def test_windows_agree_with_a_plain_list_of_events(
     model = load_text(text, "oracle.yaml")
     interp = Interpreter(model)
     config = interp.initial()
-    placed: list[int] = []  # the time of every order sent
-    traded: list[tuple[int, int]] = []  # (time, amount) of every positive amount
-
-    def count_at(t: int) -> int:
-        return min(sum(1 for e in placed if t - p["over"] < e <= t), p["up_to"] + 1)
-
-    for inputs in ticks:
-        now = int(inputs["now"])
+    for inputs, (fires, sent, total) in zip(ticks, _true_windows(p, ticks), strict=True):
         assert interp.input_violations(config, inputs) == []
-        amount = int(inputs["amount"])
-        if amount > 0:  # every tick's amount, before the transition is chosen
-            traded.append((now, amount))
-        total_now = min(sum(a for t, a in traded if now - p["over2"] < t <= now), p["up_to2"] + 1)
-        expected_fire = (
-            bool(inputs["go"]) and count_at(now) + p["k"] <= p["cap"] and total_now <= p["cap2"]
-        )
         result = interp.step(config, inputs)
-        assert (result.transition is not None) == expected_fire
-        if expected_fire:
-            placed.extend([now] * p["k"])
-        last = now
+        assert (result.transition is not None) == fires
         config = result.config
         shown = shown_state(model.windows, config.values)
         assert shown is not None
-        total = sum(a for t, a in traded if last - p["over2"] < t <= last)
-        assert shown["sent"] == count_at(last)
+        assert shown["sent"] == min(sent, p["up_to"] + 1)
         assert shown["traded"] == min(total, p["up_to2"] + 1)
     # the clock going back is outside the assumptions
+    last = int(ticks[-1]["now"])
     if last:
         back = {**ticks[-1], "now": last - 1}
         assert f"assumption '{CLOCK_ASSUMPTION}' does not hold" in interp.input_violations(
@@ -538,28 +547,6 @@ def test_data_profile_reads_a_clocked_model(tmp_path: Path) -> None:
     assert "the data stays inside the envelope the proof assumes" in done.out
 
 
-def _true_windows(p: dict[str, int], ticks: list[dict[str, int | bool]]) -> list[tuple[int, int]]:
-    """The windows' true values after each tick of ``ticks``, read from a plain list of
-    events (no slot, no saturation): (orders sent, amount traded), at the tick's clock."""
-    placed: list[int] = []
-    traded: list[tuple[int, int]] = []
-    found = []
-    for inputs in ticks:
-        now, amount = int(inputs["now"]), int(inputs["amount"])
-        if amount > 0:
-            traded.append((now, amount))
-        sent_now = sum(1 for e in placed if now - p["over"] < e <= now)
-        total_now = sum(a for t, a in traded if now - p["over2"] < t <= now)
-        if (
-            inputs["go"]
-            and min(sent_now, p["up_to"] + 1) + p["k"] <= p["cap"]
-            and min(total_now, p["up_to2"] + 1) <= p["cap2"]
-        ):
-            placed.extend([now] * p["k"])
-        found.append((sum(1 for e in placed if now - p["over"] < e <= now), total_now))
-    return found
-
-
 @settings(max_examples=40, deadline=None)
 @given(oracle_models(), st.integers(0, 8), st.integers(0, 2**32 - 1))
 def test_window_verdicts_agree_with_a_plain_list_of_events(
@@ -580,7 +567,7 @@ def test_window_verdicts_agree_with_a_plain_list_of_events(
     if result.verdict is Verdict.REFUTED:
         assert result.counterexample is not None
         ticks = [dict(t.inputs) for t in result.counterexample.ticks[1:]]
-        assert _true_windows(p, ticks)[-1][0] > limit
+        assert _true_windows(p, ticks)[-1][1] > limit
     elif result.verdict is Verdict.PROVED:
         rng = random.Random(seed)
         for _ in range(300):
@@ -588,4 +575,4 @@ def test_window_verdicts_agree_with_a_plain_list_of_events(
             for _ in range(rng.randint(1, 25)):
                 now += rng.choice([0, 0, 1, 2, 5, 20, 60])
                 ticks.append({"now": now, "go": rng.random() < 0.8, "amount": rng.randint(-2, 6)})
-            assert all(sent <= limit for sent, _ in _true_windows(p, ticks))
+            assert all(sent <= limit for _, sent, _ in _true_windows(p, ticks))
