@@ -491,26 +491,58 @@ def test_the_session_quoter_is_proved_and_needs_its_session() -> None:
 MMP = ROOT / "models" / "mmp_market_maker.yaml"
 
 
-def test_the_mmp_market_maker_is_proved_and_unbounded_without_its_protection() -> None:
+def test_the_mmp_market_maker_is_proved_and_unbounded_without_its_freeze() -> None:
+    """With the freeze removed (a trip cancels every quote and quoting goes on), the
+    contracts traded within an interval have no bound: the shortest run trips MMP on
+    the fills of one pair, requotes, and trades again within the same 5 s."""
     # proved: tests/test_models.py verifies every reference model
     names = {o.name for o in load_model(MMP).obligations()}
     assert {"traded_in_interval", "delta_in_interval", "not_while_frozen"} <= names
     text = MMP.read_text()
-    trigger = text.index("  - from: quoting\n    to: frozen")
-    unprotected = text[:trigger] + text[text.index("  - from: quoting\n    to: quoting") :]
-    unprotected = unprotected[: unprotected.index("orders:")] + (
-        "limits:\n  traded_in_interval: bought + sold <= qty_limit - 1 + 2 * quote_size\n"
-    )
-    report = verify_model(load_text(unprotected, str(MMP)), Options(sanity=False))
+    trip = "    when: mmp_trips\n    emit:\n      - cancel_all()\n"
+    freeze = f"    to: frozen\n{trip}    do: {{frozen_until: now + frozen_time}}\n"
+    assert text.count(freeze) == 1
+    unfrozen = text.replace(freeze, f"    to: quoting\n{trip}")
+    options = Options(sanity=False, engine="bmc", bmc_depth=5)  # the portfolio finds it too
+    report = verify_model(load_text(unfrozen, str(MMP)), options)
     traded = next(lim for lim in report.limits if lim.name == "traded_in_interval")
     assert traded.verdict is Verdict.REFUTED and traded.counterexample is not None
     ticks = traded.counterexample.ticks
+    assert len(ticks) - 1 == 5  # the shortest: two pairs filled, a trip, a third pair
     last = int(ticks[-1].inputs["now"])
     inside = [t for t in ticks[1:] if int(t.inputs["now"]) > last - 5000]
     filled = sum(int(t.inputs["perp.bought"]) + int(t.inputs["perp.sold"]) for t in inside)
     model = load_model(MMP)
     assert filled == ticks[-1].state["bought"] + ticks[-1].state["sold"]
     assert filled > model.params["qty_limit"] - 1 + 2 * model.params["quote_size"]
+    # MMP tripped on the way (a cancel_all) and quoting went on
+    tripped = [t for t in ticks[1:-1] if any(a.get("action") == "cancel_all" for a in t.actions)]
+    assert tripped and ticks[-1].step == "quoting"
+
+
+def test_the_mmp_delta_is_not_bounded_by_its_trigger_alone() -> None:
+    """docs/semantics.md: MMP is evaluated at a trade, and between trades the fills
+    leaving the window move the delta by themselves; so `delta_limit - 1` plus one
+    fill is not a bound. The shortest run breaking it: 6 ticks, one side's fills at
+    time 0, the other side's inside the same interval, then a fill at 5000 ms when the
+    first have just left the window."""
+    text = MMP.read_text()
+    proved = "abs(bought - sold) <= qty_limit - 1 + 2 * quote_size"
+    assert text.count(proved) == 1
+    tight = text.replace(proved, "abs(bought - sold) <= delta_limit - 1 + quote_size")
+    options = Options(sanity=False, engine="bmc", bmc_depth=6)
+    report = verify_model(load_text(tight, str(MMP)), options)
+    delta = next(lim for lim in report.limits if lim.name == "delta_in_interval")
+    assert delta.verdict is Verdict.REFUTED and delta.counterexample is not None
+    ticks = delta.counterexample.ticks
+    assert len(ticks) - 1 == 6
+    last = int(ticks[-1].inputs["now"])
+    fills = [(int(t.inputs["now"]), int(t.inputs["perp.bought"]) - int(t.inputs["perp.sold"]))
+             for t in ticks[1:]]  # fmt: skip
+    inside = sum(d for at, d in fills if at > last - 5000)
+    model = load_model(MMP)
+    assert abs(inside) == model.params["delta_limit"] + model.params["quote_size"]
+    assert abs(sum(d for _, d in fills)) < abs(inside)  # an early fill has left the window
 
 
 def test_a_stuck_configuration_of_a_clocked_model_is_shown_with_its_windows() -> None:

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 import sympy
 import z3
 
+from checker.book import Side
 from checker.engines.base import Budget
-from checker.lang.timing import CLOCK_LAST
+from checker.lang.timing import CLOCK_LAST, Window
+from checker.model import SIDES
 from checker.smt.system import STEP, TransitionSystem, value_term
 
 
@@ -86,6 +88,7 @@ def candidates(system: TransitionSystem) -> dict[str, z3.BoolRef]:
                 term = system.cur[name]
                 found[f"{step}: clock.last >= {name}"] = z3.Implies(at, last >= term)
                 found[f"{step}: clock.last < {name}"] = z3.Implies(at, last < term)
+        found.update(_clocked(system))
     slots = {n for w in model.windows for n in w.hidden()}
     for v in system.model.state:
         if not v.type.numeric or v.init is None:
@@ -102,6 +105,123 @@ def candidates(system: TransitionSystem) -> dict[str, z3.BoolRef]:
         found[f"{v.name} >= {v.show(v.init)}"] = term >= init
         found[f"{v.name} <= {v.show(v.init)}"] = term <= init
     return found
+
+
+def _clocked(system: TransitionSystem) -> dict[str, z3.BoolRef]:
+    """Three more families for a clocked model, which a protection that freezes on its
+    windows (`models/mmp_market_maker.yaml`) needs:
+
+    - step by step, each comparison a prover makes on the state and the clock (``now``
+      read as ``clock.last``), and its negation (``quoting: bought + sold < 4``);
+    - each side's open quantity at most what one transition places on it, where every
+      place on it has a constant side and quantity (one pair of quotes at a time);
+    - step by step, the fills a sum window has taken since the strategy last stored a
+      time from the clock (``frozen_until: now + 10s``: the events after
+      ``frozen_until - 10s``), with the orders still open on their sides, at most those
+      sides' open bounds: once frozen, only what was working can still fill."""
+    model = system.model
+    assert model.clock is not None
+    found: dict[str, z3.BoolRef] = {}
+    now = model.variable(model.clock.input).symbol
+    symbols = {v.name: v.symbol for v in model.state}
+    last = symbols[CLOCK_LAST]
+    allowed = {v.symbol for v in model.state} | {now}
+    atoms: dict[str, sympy.Basic] = {}
+    for prover in model.provers:
+        for atom in _comparisons(prover.expr):
+            if atom.free_symbols <= allowed and atom.free_symbols:
+                read = atom.xreplace({now: last})
+                atoms.setdefault(str(read), read)
+    for step, index in system.step_index.items():
+        at = system.cur[STEP] == index
+        for text, atom in atoms.items():
+            term = system.encode(atom)
+            found[f"{step}: {text}"] = z3.Implies(at, term)
+            found[f"{step}: not {text}"] = z3.Implies(at, z3.Not(term))
+    bounds = _open_bounds(system)
+    for side, bound in bounds.items():
+        found[f"{side.open} <= {bound}"] = system.cur[side.open] <= bound
+    by_fill = {side.fill: side for side in bounds}
+    fills = [w for w in model.windows if _sums_fills(w, set(by_fill))]
+    stored = {
+        var: expr - now
+        for tr in model.transitions
+        for var, expr in tr.do
+        if now in expr.free_symbols and not (expr - now).free_symbols
+    }
+    for var, offset in sorted(stored.items()):
+        start = symbols[var] - offset
+        groups = [[w] for w in fills] + ([fills] if len(fills) > 1 else [])
+        for group in groups:
+            sides = {by_fill[str(s)] for w in group for s in _amount(w).free_symbols}
+            since = sympy.Add(*(_since(w, start, symbols) for w in group))
+            opens = sympy.Add(*(symbols[s.open] for s in sides))
+            cap = sum(bounds[s] for s in sides)
+            fact = system.encode(sympy.Le(since + opens, cap))
+            label = "+".join(w.name for w in group)
+            for step, index in system.step_index.items():
+                at = system.cur[STEP] == index
+                found[f"{step}: {label} since {var} - {offset} + open <= {cap}"] = z3.Implies(
+                    at, fact
+                )
+    return found
+
+
+def _comparisons(expr: sympy.Basic) -> list[sympy.Basic]:
+    """The comparisons a condition is made of, through and, or and not (not inside
+    the conditions of a window's value)."""
+    if isinstance(expr, (sympy.And, sympy.Or, sympy.Not)):
+        return [c for arg in expr.args for c in _comparisons(arg)]
+    if isinstance(expr, sympy.core.relational.Relational):
+        return [expr]
+    return []
+
+
+def _open_bounds(system: TransitionSystem) -> dict[Side, int]:
+    """For each side whose every place has a constant side and quantity, the most one
+    transition places on it."""
+    most: dict[Side, int] = {}
+    unknown: set[Side] = set()
+    for tr in system.model.transitions:
+        placed: dict[Side, int] = {}
+        for action in tr.emit:
+            if action.name != "place":
+                continue
+            side, qty = action.arg("side"), action.arg("qty")
+            on = [s for s in system.book.sides if s.instrument == action.instrument]
+            if side is None or qty is None or not side.is_Integer or not qty.is_Integer:
+                unknown.update(on)
+                continue
+            for s in on:
+                if s.side == SIDES[int(side)]:
+                    placed[s] = placed.get(s, 0) + max(int(qty), 0)
+        for s, q in placed.items():
+            most[s] = max(most.get(s, 0), q)
+    return {s: q for s, q in most.items() if s not in unknown and q > 0}
+
+
+def _amount(w: Window) -> sympy.Basic:
+    assert w.amount is not None
+    return w.amount
+
+
+def _sums_fills(w: Window, fills: set[str]) -> bool:
+    """Whether ``w`` is a sum window of a plain sum of some of ``fills``."""
+    if w.amount is None:
+        return False
+    read = {str(s) for s in w.amount.free_symbols}
+    plain = sympy.Add(*w.amount.free_symbols)
+    return bool(read) and read <= fills and sympy.expand(w.amount - plain) == 0
+
+
+def _since(w: Window, start: sympy.Basic, symbols: dict[str, sympy.Symbol]) -> sympy.Basic:
+    """What ``w`` holds from its events after ``start``."""
+    return sympy.Add(
+        *(
+            sympy.Piecewise((symbols[a], sympy.StrictGreaterThan(symbols[t], start)), (0, True))
+            for t, a in zip(w.times(), w.amounts(), strict=True)
+        )
+    )
 
 
 def _windows_worst_case(
