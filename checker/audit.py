@@ -383,8 +383,15 @@ class Semantics:
         f = self.at(0)
         parts = [f.step == self.number[self.model.initial]]
         for v in self.model.state:
+            if v.source == "param":  # a free param: any value in its range and region
+                assert v.low is not None and v.high is not None
+                parts.append(f.state[v.name] >= _value(v, v.low, self.ctx))
+                parts.append(f.state[v.name] <= _value(v, v.high, self.ctx))
+                continue
             assert v.init is not None
             parts.append(f.state[v.name] == _value(v, v.init, self.ctx))
+        if self.model.free:
+            parts.append(self.walker(0)(self.model.region))
         return z3.And(*parts)
 
     def _memo(self, kind: str, key: object, j: int, make: Callable[[], z3.BoolRef]) -> z3.BoolRef:

@@ -243,6 +243,7 @@ class Exporter:
                 "strategy": model.strategy,
                 "model_sha256": model.source_sha256,
                 "params": param_text(model.params),
+                **({"ranges": model.ranges(), "region": model.region_text()} if model.free else {}),
                 "limit": limit,
                 "engine": engine,
                 "k": outcome.k,
@@ -380,8 +381,14 @@ def _load_recorded(proof: dict[str, Any]) -> tuple[Model | None, str]:
     if sha256(path) != proof.get("model_sha256"):
         return None, f"{path}: the model changed since this certificate was made"
     params = proof.get("params")
+    ranges = proof.get("ranges")
     try:
-        model = load_model(path, {str(k): str(v) for k, v in dict(params or {}).items()})
+        model = load_model(
+            path,
+            {str(k): str(v) for k, v in dict(params or {}).items()},
+            {str(k): str(v) for k, v in dict(ranges or {}).items()},
+            str(proof.get("region") or ""),
+        )
     except (ModelError, TypeError, ValueError) as exc:
         return None, f"{path}: cannot load the model: {exc}"
     return model, ""
@@ -489,6 +496,8 @@ def check_model(
             for p in manifest.get("proofs", [])
             if p.get("model_sha256") == model.source_sha256
             and p.get("params") == param_text(model.params)
+            and (p.get("ranges") or {}) == model.ranges()
+            and (p.get("region") or "") == model.region_text()
         ]
         if manifest.get("format") != FORMAT:
             raise ValueError("not a seqprove certificate manifest")
@@ -536,7 +545,10 @@ def recheck(
         models = []
         groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for proof in entries:
-            what = (str(proof.get("model_sha256")), json.dumps(proof.get("params"), sort_keys=True))
+            what = (
+                str(proof.get("model_sha256")),
+                json.dumps([proof.get(k) for k in ("params", "ranges", "region")], sort_keys=True),
+            )
             groups.setdefault(what, []).append(proof)
         for group in groups.values():
             model, problem = _load_recorded(group[0])

@@ -88,12 +88,18 @@ class _Seconds(click.FloatRange):
         return seconds
 
 
-def _params(given: Sequence[str]) -> dict[str, str]:
+def _params(
+    given: Sequence[str], option: str = "--param", example: str = "max_position=50"
+) -> dict[str, str]:
     params: dict[str, str] = {}
     for item in given:
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise UsageError(f"--param {item}: write NAME=VALUE, e.g. --param max_position=50")
+            shape = example.split("=")[1]
+            raise UsageError(
+                f"{option} {item}: write NAME={'VALUE' if option == '--param' else shape}"
+                f", e.g. {option} {example}"
+            )
         params[name.strip()] = value.strip()
     return params
 
@@ -127,7 +133,9 @@ def _progress(
         progress.stop()
 
 
-def _check_overrides(overrides: dict[str, str], files: Sequence[Path]) -> None:
+def _check_overrides(
+    overrides: dict[str, str], files: Sequence[Path], option: str = "--param"
+) -> None:
     """Every ``--param`` must name a param that some file of the run declares (read
     from the files themselves, so a file that fails to load still counts)."""
     if not overrides:
@@ -139,7 +147,7 @@ def _check_overrides(overrides: dict[str, str], files: Sequence[Path]) -> None:
     for name in overrides:
         if name not in declared:
             raise UsageError(
-                f"--param {name}: no model of this run declares a param "
+                f"{option} {name}: no model of this run declares a param "
                 f"'{name}'{hint(name, declared)}"
             )
 
@@ -195,6 +203,15 @@ def cli() -> None:
     multiple=True,
     metavar="NAME=VALUE",
     help="Override a param of every model that declares it (repeatable).",
+)
+@click.option(
+    "--param-range",
+    "ranges",
+    multiple=True,
+    metavar="NAME=LO..HI",
+    help="Leave a param free over a range, both ends included (repeatable): every "
+    "limit is proved for every value in the box at once, and a counterexample names "
+    "the values it breaks with. No proof record is written for `seqprove run`.",
 )
 @click.option(
     "--budget",
@@ -277,6 +294,7 @@ def cli() -> None:
 def verify(
     paths: tuple[Path, ...],
     params: tuple[str, ...],
+    ranges: tuple[str, ...],
     budget: int,
     timeout: float,
     engine: str,
@@ -301,14 +319,20 @@ def verify(
         formats, outputs = ("json", *formats), (Path("-"), *outputs)
     targets = _targets(formats, outputs)
     overrides = _params(params)
+    free = _params(ranges, "--param-range", "quote_size=1..50")
+    both = sorted(set(overrides) & set(free))
+    if both:
+        raise UsageError(f"--param and --param-range both set '{both[0]}': give one")
     files = collect_files(paths)
     if not files:
         raise UsageError(f"no model files (*.yaml, *.yml) under {', '.join(map(str, paths))}")
     out = _console(stderr=False)
     err = _console(stderr=True)
     use_cache = not no_cache and export is None  # certificates need the solver's objects
-    quick = (
-        [lookup(DEFAULT_CACHE, f, overrides, options, proofs) for f in files] if use_cache else []
+    quick = (  # the quick look-up reads no model, so it knows no ranges
+        [lookup(DEFAULT_CACHE, f, overrides, options, proofs) for f in files]
+        if use_cache and not free
+        else []
     )
     if quick and all(r is not None for r in quick):
         reports = [r for r in quick if r is not None]  # every file answered by the cache
@@ -324,6 +348,7 @@ def verify(
             err,
             bool(as_json),
             jobs or os.cpu_count() or 1,
+            free,
         )
     report = Report(tuple(reports))
     if not any(path is None for _, path in targets):
@@ -343,6 +368,7 @@ def _verify_files(
     err: Console,
     quiet: bool,
     jobs: int = 1,
+    free: dict[str, str] | None = None,
 ) -> tuple[list[ModelReport], dict[str, Model]]:
     """Load and verify ``files`` (the way that imports the solver), using and filling
     the cache, writing proof records and, with ``export``, certificates. Without
@@ -356,7 +382,7 @@ def _verify_files(
     loaded: list[Model | ModelReport] = []
     for file in files:
         try:
-            loaded.append(load_model(file, overrides))
+            loaded.append(load_model(file, overrides, free))
         except ModelError as exc:
             loaded.append(ModelReport(file=str(file), strategy=None, errors=tuple(exc.diagnostics)))
         except Exception as exc:  # a bug in the loader: this file's internal error only
@@ -364,6 +390,7 @@ def _verify_files(
                 ModelReport(file=str(file), strategy=None, internal_error=_loading_error(exc))
             )
     _check_overrides(overrides, files)
+    _check_overrides(free or {}, files, "--param-range")
     total = sum(len(m.limits) for m in loaded if isinstance(m, Model))
     exporter: Exporter | None = None
     if export is not None:
@@ -409,7 +436,10 @@ def _verify_files(
             reports.append(dataclasses.replace(hit, cached=True, seconds=0.0))
         else:
             reports.append(verified[i])
-        record = write_record(item, reports[-1], proofs) if options.sanity else None
+        # a proof over a box of params is no proof of the values `seqprove run` plays
+        record = (
+            write_record(item, reports[-1], proofs) if options.sanity and not item.free else None
+        )
         if cache is not None and cacheable(reports[-1], options):
             with contextlib.suppress(OSError):  # a cache that cannot be written
                 if hit is None:

@@ -531,11 +531,34 @@ class Interpreter:
                 for t in model.outgoing(step)
             )
 
-    def initial(self) -> Config:
+    def initial(self, free: Mapping[str, Value] | None = None) -> Config:
+        """The initial configuration; with free params (``--param-range``), their
+        values are ``free``'s, which must be inside their ranges and the region.
+
+        Raises
+        ------
+        ValueError
+            When a free param has no value in ``free``, or one outside its range or
+            the model's region.
+        """
         values: dict[str, Value] = {}
         for v in self.model.state:
+            if v.source == "param":
+                if free is None or v.name not in free:
+                    raise ValueError(f"param '{v.name}' is free and has no value")
+                value = free[v.name]
+                assert v.low is not None and v.high is not None
+                if not v.low <= value <= v.high:
+                    raise ValueError(f"{v.name}={value} is outside {v.low}..{v.high}")
+                values[v.name] = value
+                continue
             assert v.init is not None
             values[v.name] = v.init
+        if self.model.free:
+            env = {self.model.variable(n).symbol: values[n] for n in self.model.free}
+            if not bool(self.model.region.subs(env)):
+                shown = ", ".join(f"{n}={values[n]}" for n in self.model.free)
+                raise ValueError(f"{shown} is outside the region decided")
         return Config(self.model.initial, values)
 
     def input_violations(

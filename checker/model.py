@@ -307,6 +307,28 @@ class Model:
     param_defaults: Mapping[str, Value] = field(default_factory=dict, compare=False, repr=False)
     """Each param's value as the file declares it (``params`` has the ``--param``
     overrides applied)."""
+    free: tuple[str, ...] = ()
+    """The params left free (``--param-range``): each is a state variable of source
+    ``param`` that no tick changes, whose initial value is any in its range (and in
+    :attr:`region`), so a proof covers every value at once."""
+    region: sympy.Basic = sympy.true
+    """What the free params' values must also satisfy (a condition over them): the
+    part of their box still to decide, for ``seqprove params``."""
+
+    def ranges(self) -> dict[str, str]:
+        """Each free param's range as exact text (``{"quote_size": "1..50"}``), the form
+        certificates and cache keys compare."""
+        return {
+            v.name: f"{show_value(v.type, v.low)}..{show_value(v.type, v.high)}"
+            for v in self.state
+            if v.source == "param" and v.low is not None and v.high is not None
+        }
+
+    def region_text(self) -> str:
+        """:attr:`region` in the expression language (empty when it is true)."""
+        from checker.smt.decode import show
+
+        return "" if self.region == sympy.true else show(self.region)
 
     @property
     def version(self) -> int:

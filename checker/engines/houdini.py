@@ -273,7 +273,24 @@ def houdini(system: TransitionSystem, budget: Budget) -> Lemmas:
         for name, term in parts.items()
         if z3.is_true(start.eval(term, model_completion=True))
     }
-    # the initial configuration is unique, so surviving the one model is holding initially
+    # the initial configuration is unique, so surviving the one model is holding
+    # initially; with free params it is not, and every candidate some initial
+    # configuration breaks goes too
+    while system.model.free and parts:
+        initial.push()
+        initial.add(z3.Not(z3.And(*parts.values())))
+        result = budget.check(initial)
+        start = initial.model() if result == z3.sat else None
+        initial.pop()
+        if result == z3.unsat:
+            break
+        if start is None:
+            return Lemmas({})
+        parts = {
+            name: term
+            for name, term in parts.items()
+            if z3.is_true(start.eval(term, model_completion=True))
+        }
     pairs = list(zip(system.state_args(), system.next_args(), strict=True))
     primed = {name: z3.substitute(term, *pairs) for name, term in parts.items()}
     ask = _Rounds(system, parts, primed)

@@ -100,8 +100,8 @@ class ExprError(Exception):
 class Symbolic:
     """What a name stands for: its sympy value, type and kind."""
 
-    kind: str  # param | state | input | prover | enum-value | assumption | limit |
-    # instrument | order (a field of the order an order check reads)
+    kind: str  # param | free-param | state | input | prover | enum-value | assumption |
+    # limit | instrument | order (a field of the order an order check reads)
     type: Type
     value: sympy.Basic | None  # None for names that cannot be used in expressions
     inputs: frozenset[str] = frozenset()  # for provers: the inputs they read
@@ -596,7 +596,13 @@ class Translator:
                 "state, inputs, provers and enum values can be "
                 "used in expressions",
             )
-        if found.kind not in self.allowed:
+        if found.kind == "free-param" and not {"state", "free-param"} & self.allowed:
+            raise ExprError(
+                _offset(node),
+                f"{self.context} needs a constant, and param '{name}' is left free "
+                "(--param-range): give it a value with --param instead",
+            )
+        if found.kind not in self.allowed and found.kind != "free-param":
             raise ExprError(
                 _offset(node), f"{self.context} cannot refer to {article(found.kind)} ('{name}')"
             )
@@ -798,6 +804,7 @@ def article(kind: str) -> str:
         "enum-value": "an enum value",
         "limit": "a limit",
         "param": "a param",
+        "free-param": "a free param",
         "prover": "a prover",
         "state": "state",
         "window": "a window",

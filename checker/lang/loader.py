@@ -80,7 +80,12 @@ RESERVED = frozenset(keyword.kwlist) | KEYWORDS | FUNCTIONS | ACTIONS
 EXPRESSION_KINDS = frozenset({"param", "state", "input", "prover", "enum-value", "window"})
 
 
-def load_model(path: str | Path, params: Mapping[str, str] | None = None) -> Model:
+def load_model(
+    path: str | Path,
+    params: Mapping[str, str] | None = None,
+    ranges: Mapping[str, str] | None = None,
+    region: str = "",
+) -> Model:
     """Load, validate and type-check the model file at ``path``.
 
     Parameters
@@ -90,6 +95,13 @@ def load_model(path: str | Path, params: Mapping[str, str] | None = None) -> Mod
     params
         Overrides as text, ``{"max_position": "50"}``; names the model does not declare
         are ignored (the command line checks that each names some model's param).
+    ranges
+        Params left free, each over a range as text, ``{"quote_size": "1..50"}``
+        (``--param-range``): the proof then covers every value in the box at once
+        (:attr:`checker.model.Model.free`). Names the model does not declare are ignored.
+    region
+        A condition over the free params, in the expression language, that their
+        values must also satisfy (:attr:`checker.model.Model.region`).
 
     Raises
     ------
@@ -115,7 +127,7 @@ def load_model(path: str | Path, params: Mapping[str, str] | None = None) -> Mod
         line, column = before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1
         message = "file contains a NUL character: it is not UTF-8 text"
         raise ModelError([Diagnostic(file, line, column, message + hint)]) from None
-    return load_text(text, file, params or {})
+    return load_text(text, file, params or {}, ranges, region)
 
 
 def declared_params(path: str | Path) -> set[str]:
@@ -130,14 +142,54 @@ def declared_params(path: str | Path) -> set[str]:
     return set(params) if isinstance(params, dict) else set()
 
 
-def load_text(text: str, file: str, params: Mapping[str, str] | None = None) -> Model:
+def load_text(
+    text: str,
+    file: str,
+    params: Mapping[str, str] | None = None,
+    ranges: Mapping[str, str] | None = None,
+    region: str = "",
+) -> Model:
     """Like :func:`load_model`, for a model given as text named ``file``."""
     doc = load_yaml(text, file)
     problems = validate_document(doc)
     if problems:
         raise ModelError(problems)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return _Builder(doc, params or {}, digest).build()
+    model = _Builder(doc, params or {}, digest, ranges or {}).build()
+    return with_region(model, region) if region else model
+
+
+def with_region(model: Model, region: str) -> Model:
+    """``model`` with its free params' values also bound by ``region``, a condition
+    over them written in the expression language (read like any expression: no code
+    runs).
+
+    Raises
+    ------
+    ModelError
+        When ``region`` is not a boolean expression over the free params and params.
+    """
+    names = {v.name: v for v in model.state if v.source == "param"}
+    table = {n: Symbolic("free-param", v.type, v.symbol) for n, v in names.items()}
+    table.update(
+        {
+            n: Symbolic("param", INT if isinstance(v, int) else REAL, _constant(v))
+            for n, v in model.params.items()
+        }
+    )
+    translator = Translator(table.get, frozenset({"param", "free-param"}), "a region", table)
+    try:
+        typed = translator.expression(region)
+    except ExprError as exc:
+        problem = f"region {region!r}: {exc.message}"
+        raise ModelError([Diagnostic(model.file, 1, 1, problem)]) from None
+    if typed.type != BOOL:
+        raise ModelError([Diagnostic(model.file, 1, 1, f"region {region!r} is not a condition")])
+    return dataclasses.replace(model, region=typed.expr)
+
+
+def _constant(value: Value) -> sympy.Basic:
+    return sympy.Integer(value) if isinstance(value, int) else sympy.Rational(value)
 
 
 def parse_number(text: str) -> int | Fraction | None:
@@ -191,8 +243,16 @@ def nonlinear_terms(expr: sympy.Basic) -> list[sympy.Basic]:
 
 
 class _Builder:
-    def __init__(self, doc: Document, overrides: Mapping[str, str], digest: str) -> None:
+    def __init__(
+        self,
+        doc: Document,
+        overrides: Mapping[str, str],
+        digest: str,
+        ranges: Mapping[str, str] | None = None,
+    ) -> None:
         self.doc = doc
+        self.ranges = dict(ranges or {})
+        self.free: list[Variable] = []  # the params left free, as state no tick changes
         self.data: dict[str, Any] = doc.data
         self.overrides = overrides
         self.digest = digest
@@ -235,6 +295,7 @@ class _Builder:
     def declare(self, name: str, path: tuple[str | int, ...], sym: Symbolic) -> bool:
         what = {
             "param": "a param",
+            "free-param": "a param",
             "state": "a state variable",
             "input": "an input",
             "assumption": "an assumption",
@@ -405,10 +466,54 @@ class _Builder:
                 if given is not None:
                     value = given
             kind = INT if isinstance(value, int) else REAL
+            if name in self.ranges:
+                self.free_param(name, kind)
+                continue
             sym_value = sympy.Integer(value) if isinstance(value, int) else sympy.Rational(value)
             if self.declare(name, ("params", name), Symbolic("param", kind, sym_value)):
                 values[name] = value
         return values
+
+    def free_param(self, name: str, kind: Type) -> None:
+        """Param ``name`` left free over its ``--param-range`` ``LO..HI``: a state
+        variable (source ``param``) that every expression may read and no constant
+        may."""
+        path = ("params", name)
+        text = self.ranges[name]
+        if name in self.overrides:
+            self.err(path, f"--param and --param-range both set '{name}': give one", key=True)
+            return
+        low_text, dots, high_text = text.partition("..")
+        bounds: list[Value] = []
+        for part in (low_text, high_text) if dots else ():
+            read: Value | None
+            try:
+                read = read_duration(part.strip(), self.unit) if kind == INT else None
+                if read is None:
+                    read = read_number(part.strip())
+            except (DurationError, NumberTooLarge):
+                read = None
+            if read is not None and kind == INT and not isinstance(read, int):
+                read = int(read) if read.denominator == 1 else None
+            if read is None:
+                break
+            bounds.append(read if kind == INT else Fraction(read))
+        shown = _shown_value(text)
+        if len(bounds) != 2:
+            what = "two integers" if kind == INT else "two numbers"
+            self.err(path, f"--param-range {name}={shown}: write LO..HI, {what}", key=True)
+            return
+        low, high = bounds
+        if low > high:
+            self.err(path, f"--param-range {name}={shown}: the range is empty", key=True)
+            return
+        symbol = _symbol(name, kind)
+        if self.declare(name, path, Symbolic("free-param", kind, symbol)):
+            loc = self.doc.key_loc(path)
+            doc = f"param left free over {low}..{high}"
+            self.free.append(
+                Variable(name, kind, symbol, loc.line, doc, None, low, high, source="param")
+            )
 
     def variables(self, section: str) -> list[tuple[str, Type, sympy.Symbol]]:
         declared: list[tuple[str, Type, sympy.Symbol]] = []
@@ -998,7 +1103,7 @@ class _Builder:
                 self.declare(name, (section, name), Symbolic(kind, BOOL, None))
                 if kind == "prover":
                     self.prover_text[name] = _text(value)
-        state = self.state(state_decl)
+        state = [*self.free, *self.state(state_decl)]
         inputs = self.inputs(input_decl)
         if self.clock is not None and self.clock.input in self.names:
             clock_input = self.clock.input
@@ -1116,6 +1221,7 @@ class _Builder:
                 name: entry["value"] if isinstance(entry, dict) else entry
                 for name, entry in (self.data.get("params") or {}).items()
             },
+            free=tuple(v.name for v in self.free),
         )
 
 

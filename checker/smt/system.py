@@ -186,8 +186,16 @@ class TransitionSystem:
         m = self.model
         parts = [self.cur[STEP] == self.step_index[m.initial]]
         for v in m.state:
+            term = self.cur[v.name]
+            if v.source == "param":  # a free param: any value in its range and region
+                assert v.low is not None and v.high is not None
+                parts.append(term >= value_term(v.type, v.low, self.ctx))
+                parts.append(term <= value_term(v.type, v.high, self.ctx))
+                continue
             assert v.init is not None
-            parts.append(self.cur[v.name] == value_term(v.type, v.init, self.ctx))
+            parts.append(term == value_term(v.type, v.init, self.ctx))
+        if m.free:
+            parts.append(self.encode(m.region))
         return z3.And(*parts)
 
     def input_domain_of(self, v: Variable) -> z3.BoolRef:

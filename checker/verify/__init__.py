@@ -244,7 +244,10 @@ def verify_model(
     return ModelReport(
         file=model.file,
         strategy=model.strategy,
-        params={k: _show_param(v) for k, v in model.params.items()},
+        params={
+            **{k: _show_param(v) for k, v in model.params.items()},
+            **model.ranges(),
+        },
         limits=tuple(results),
         findings=tuple(findings),
         seconds=time.monotonic() - started,

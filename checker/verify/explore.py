@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Mapping
+from fractions import Fraction
 
 from checker.draw import RandomPicker, TickDrawer
 from checker.interpret import Config, Interpreter
@@ -88,7 +89,10 @@ def covered_by_walks(model: Model, seed: int = 0) -> set[int]:
         biases = {
             v.name: styles[walk % 3] if walk < 3 else rng.choice(styles) for v in model.inputs
         }
-        config: Config = interpreter.initial()
+        start = _start(model, interpreter, rng)
+        if start is None:  # no value of the free params drawn is in their region
+            break
+        config: Config = start
         idle = 0
         for _ in range(TICKS):
             if config.step in model.final or idle >= patience or taken >= ticks:
@@ -117,3 +121,27 @@ def covered_by_walks(model: Model, seed: int = 0) -> set[int]:
                 idle += 1
             config = result.config
     return covered
+
+
+def _start(model: Model, interpreter: Interpreter, rng: random.Random) -> Config | None:
+    """The initial configuration of a walk: with free params, at values drawn in their
+    ranges (None when twenty draws all fall outside the region decided)."""
+    if not model.free:
+        return interpreter.initial()
+    for _ in range(20):
+        drawn: dict[str, Value] = {}
+        for v in model.state:
+            if v.source != "param":
+                continue
+            assert v.low is not None and v.high is not None
+            if v.type.kind == "int":
+                drawn[v.name] = rng.randint(int(v.low), int(v.high))
+            else:
+                drawn[v.name] = Fraction(v.low) + (Fraction(v.high) - Fraction(v.low)) * Fraction(
+                    rng.randint(0, 1000), 1000
+                )
+        try:
+            return interpreter.initial(drawn)
+        except ValueError:
+            continue
+    return None

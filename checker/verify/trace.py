@@ -135,7 +135,11 @@ def replay(
     InternalError
         When the interpreter and the SMT encoding disagree.
     """
-    config = interpreter.initial()
+    start = path[0][0].values
+    try:
+        config = interpreter.initial({n: start[n] for n in model.free if n in start})
+    except ValueError as exc:
+        raise InternalError(f"replay of '{limit}': the solver's start: {exc}") from None
     if config != path[0][0]:
         raise InternalError(
             f"replay of '{limit}': initial configuration differs: "
