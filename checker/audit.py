@@ -384,9 +384,10 @@ class Semantics:
         parts = [f.step == self.number[self.model.initial]]
         for v in self.model.state:
             if v.source == "param":  # a free param: any value in its range and region
-                assert v.low is not None and v.high is not None
-                parts.append(f.state[v.name] >= _value(v, v.low, self.ctx))
-                parts.append(f.state[v.name] <= _value(v, v.high, self.ctx))
+                if v.low is not None:
+                    parts.append(f.state[v.name] >= _value(v, v.low, self.ctx))
+                if v.high is not None:
+                    parts.append(f.state[v.name] <= _value(v, v.high, self.ctx))
                 continue
             assert v.init is not None
             parts.append(f.state[v.name] == _value(v, v.init, self.ctx))

@@ -655,6 +655,148 @@ def graph(model: Path, fmt: str, params: tuple[str, ...]) -> None:
     _echo(to_dot(loaded) if fmt == "dot" else to_mermaid(loaded), nl=False)
 
 
+@cli.command("params")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option(
+    "--free",
+    "free",
+    required=True,
+    metavar="NAME,NAME,...",
+    help="The params to leave free, comma-separated (quote_size,hedge_band).",
+)
+@click.option(
+    "--within",
+    "within",
+    multiple=True,
+    metavar="NAME=LO..HI",
+    help="Bound a free param, both ends included (repeatable, or comma-separated); a "
+    "free param not bounded here takes every value.",
+)
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a param (repeatable)."
+)
+@click.option(
+    "--budget",
+    type=click.IntRange(min=1),
+    default=DEFAULT_OPTIONS.budget,
+    show_default=True,
+    help="z3 resource units allowed per limit in each round.",
+)
+@click.option(
+    "--timeout",
+    type=_Seconds(min=0.1),
+    default=DEFAULT_OPTIONS.timeout,
+    show_default=True,
+    help="Wall-clock seconds allowed per limit in each round, an outer guard.",
+)
+@click.option(
+    "--rounds",
+    type=click.IntRange(min=1),
+    default=12,
+    show_default=True,
+    help="Rounds of verify-and-block before what is left is called undecided.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead.")
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write a PNG of the region over the first two free params (both bounded), the "
+    "others at their lower bounds: safe, unsafe and undecided values.",
+)
+@click.option(
+    "--export",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write a certificate of every limit over the safe region (as verify --export; "
+    "`seqprove recheck` re-checks it), when the region is exact and not empty.",
+)
+def params_command(
+    model: Path,
+    free: str,
+    within: tuple[str, ...],
+    params: tuple[str, ...],
+    budget: int,
+    timeout: float,
+    rounds: int,
+    as_json: bool,
+    plot: Path | None,
+    export: Path | None,
+) -> None:
+    """The region of the --free params of MODEL where every limit holds.
+
+    Each counterexample found is generalised to every value of the params where a run
+    taking the same transitions breaks the same limit; those values are blocked and
+    the rest verified again, until every limit is proved there. Exit codes: 0 the
+    region is exact (every value of the box proved safe or refuted); 2 some part is
+    undecided (the safe region shown is proved, a sound under-approximation); 3 bad
+    input; 4 internal error."""
+    from checker.params import synthesize
+
+    overrides = _params(params)
+    names = [n.strip() for n in free.split(",") if n.strip()]
+    if not names:
+        raise UsageError("--free: name at least one param, e.g. --free quote_size,hedge_band")
+    bounds = _params(
+        [part for item in within for part in item.split(",")], "--within", "quote_size=1..50"
+    )
+    stray = sorted(set(bounds) - set(names))
+    if stray:
+        raise UsageError(f"--within {stray[0]}: not one of the --free params ({', '.join(names)})")
+    both = sorted(set(overrides) & set(names))
+    if both:
+        raise UsageError(f"--param and --free both name '{both[0]}': give one")
+    _check_overrides(overrides, [model])
+    _check_overrides(dict.fromkeys(names, ""), [model], "--free")
+    ranges = {n: bounds.get(n, "..") for n in names}
+    options = DEFAULT_OPTIONS.overlay(budget=budget, timeout=timeout, sanity=False)
+    err = _console(stderr=True)
+    try:
+        with err.status("params: round 1") as status:
+            region = synthesize(
+                model, ranges, overrides, options, rounds, lambda m: status.update(f"params: {m}")
+            )
+    except ModelError as exc:
+        for d in exc.diagnostics:
+            _echo(str(d), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except InternalError as exc:
+        _echo(f"{model}: internal error: {exc}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    if export is not None and region.exact and region.safe != "false":
+        _export_region(model, overrides, region, options, export)
+    if plot is not None:
+        from checker.report.region import plot_region
+
+        try:
+            plot_region(region, plot)
+        except ValueError as exc:
+            raise UsageError(f"--plot: {exc}") from None
+    if as_json:
+        _echo(json.dumps(region.to_json(), indent=2))
+    else:
+        from checker.report.region import print_region
+
+        print_region(region, _console(stderr=False))
+    sys.exit(0 if region.exact else 2)
+
+
+def _export_region(
+    model: Path, overrides: dict[str, str], region: Any, options: Options, directory: Path
+) -> None:
+    """Certificates of every limit over the safe region (the model loaded with it)."""
+    from checker.certify import Exporter
+    from checker.lang.loader import load_model
+    from checker.verify import verify_file_model
+
+    loaded = load_model(model, overrides, dict(region.ranges), region.safe)
+    exporter = Exporter(directory)
+    report = verify_file_model(loaded, options, exporter=exporter)
+    if report.exit_code != 0:
+        exporter.drop(loaded)
+    exporter.write()
+
+
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of model files (the one in spec/model.schema.json)."""

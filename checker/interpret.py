@@ -547,9 +547,8 @@ class Interpreter:
                 if free is None or v.name not in free:
                     raise ValueError(f"param '{v.name}' is free and has no value")
                 value = free[v.name]
-                assert v.low is not None and v.high is not None
-                if not v.low <= value <= v.high:
-                    raise ValueError(f"{v.name}={value} is outside {v.low}..{v.high}")
+                if (v.low is not None and value < v.low) or (v.high is not None and value > v.high):
+                    raise ValueError(f"{v.name}={value} is outside its range ({v.doc})")
                 values[v.name] = value
                 continue
             assert v.init is not None

@@ -319,9 +319,11 @@ class Model:
         """Each free param's range as exact text (``{"quote_size": "1..50"}``), the form
         certificates and cache keys compare."""
         return {
-            v.name: f"{show_value(v.type, v.low)}..{show_value(v.type, v.high)}"
+            v.name: "..".join(
+                "" if end is None else show_value(v.type, end) for end in (v.low, v.high)
+            )
             for v in self.state
-            if v.source == "param" and v.low is not None and v.high is not None
+            if v.source == "param"
         }
 
     def region_text(self) -> str:

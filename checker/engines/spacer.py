@@ -71,7 +71,7 @@ def spacer(
     no model). ``lemmas``, an inductive invariant already proved, is assumed before
     every tick and is part of the invariant returned.
     """
-    reads_inputs = any(z3.eq(v, c) for c in _consts(bad) for v in system.input_args())
+    reads_inputs = any(z3.eq(v, c) for c in consts(bad) for v in system.input_args())
     answer = _solve(system, bad, budget, lemmas, reads_inputs, init)
     if answer.result == z3.unknown:
         return unknown("spacer", answer.reason, budget)
@@ -340,7 +340,7 @@ def _without_quantifiers(formula: z3.BoolRef) -> z3.BoolRef:
     return z3.And(*parts) if parts else z3.BoolVal(True, formula.ctx)
 
 
-def _subterms(term: z3.ExprRef) -> Iterator[z3.ExprRef]:
+def subterms(term: z3.ExprRef) -> Iterator[z3.ExprRef]:
     """Every distinct subterm of ``term``, ``term`` included."""
     todo, seen = [term], set()
     while todo:
@@ -354,10 +354,11 @@ def _subterms(term: z3.ExprRef) -> Iterator[z3.ExprRef]:
 
 def quantified(term: z3.ExprRef) -> bool:
     """Whether ``term`` holds a quantifier anywhere."""
-    return any(z3.is_quantifier(t) for t in _subterms(term))
+    return any(z3.is_quantifier(t) for t in subterms(term))
 
 
-def _consts(term: z3.ExprRef) -> list[z3.ExprRef]:
+def consts(term: z3.ExprRef) -> list[z3.ExprRef]:
+    """The uninterpreted constants of ``term``."""
     return [
-        t for t in _subterms(term) if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED
+        t for t in subterms(term) if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED
     ]

@@ -466,15 +466,14 @@ class _Builder:
                 if given is not None:
                     value = given
             kind = INT if isinstance(value, int) else REAL
-            if name in self.ranges:
-                self.free_param(name, kind)
-                continue
+            if name in self.ranges and self.free_param(name, kind):
+                continue  # (a bad range is reported, and the param keeps its value)
             sym_value = sympy.Integer(value) if isinstance(value, int) else sympy.Rational(value)
             if self.declare(name, ("params", name), Symbolic("param", kind, sym_value)):
                 values[name] = value
         return values
 
-    def free_param(self, name: str, kind: Type) -> None:
+    def free_param(self, name: str, kind: Type) -> bool:
         """Param ``name`` left free over its ``--param-range`` ``LO..HI``: a state
         variable (source ``param``) that every expression may read and no constant
         may."""
@@ -482,11 +481,14 @@ class _Builder:
         text = self.ranges[name]
         if name in self.overrides:
             self.err(path, f"--param and --param-range both set '{name}': give one", key=True)
-            return
+            return False
         low_text, dots, high_text = text.partition("..")
-        bounds: list[Value] = []
+        bounds: list[Value | None] = []
         for part in (low_text, high_text) if dots else ():
             read: Value | None
+            if not part.strip():  # an open end: unbounded on that side
+                bounds.append(None)
+                continue
             try:
                 read = read_duration(part.strip(), self.unit) if kind == INT else None
                 if read is None:
@@ -501,19 +503,25 @@ class _Builder:
         shown = _shown_value(text)
         if len(bounds) != 2:
             what = "two integers" if kind == INT else "two numbers"
-            self.err(path, f"--param-range {name}={shown}: write LO..HI, {what}", key=True)
-            return
-        low, high = bounds
-        if low > high:
-            self.err(path, f"--param-range {name}={shown}: the range is empty", key=True)
-            return
-        symbol = _symbol(name, kind)
-        if self.declare(name, path, Symbolic("free-param", kind, symbol)):
-            loc = self.doc.key_loc(path)
-            doc = f"param left free over {low}..{high}"
-            self.free.append(
-                Variable(name, kind, symbol, loc.line, doc, None, low, high, source="param")
+            self.err(
+                path,
+                f"--param-range {name}={shown}: write LO..HI, {what} (either may be left out)",
+                key=True,
             )
+            return False
+        low, high = bounds
+        if low is not None and high is not None and low > high:
+            self.err(path, f"--param-range {name}={shown}: the range is empty", key=True)
+            return False
+        symbol = _symbol(name, kind)
+        if not self.declare(name, path, Symbolic("free-param", kind, symbol)):
+            return True  # the name's clash is reported
+        loc = self.doc.key_loc(path)
+        doc = f"param left free over {text.strip()}"
+        self.free.append(
+            Variable(name, kind, symbol, loc.line, doc, None, low, high, source="param")
+        )
+        return True
 
     def variables(self, section: str) -> list[tuple[str, Type, sympy.Symbol]]:
         declared: list[tuple[str, Type, sympy.Symbol]] = []

@@ -270,3 +270,19 @@ def show(expr: sympy.Basic) -> str:
     """An expression as text a model author reads back."""
     text: str = _ModelPrinter().doprint(expr)
     return text
+
+
+def decode_term(model: Model, term: z3.ExprRef) -> sympy.Basic | None:
+    """A z3 term over ``model``'s current state as sympy, or None when it has no model
+    syntax."""
+    try:
+        return _Decoder(model)(term)
+    except (ValueError, RecursionError):
+        return None
+
+
+def simplified(model: Model, term: z3.BoolRef, background: z3.BoolRef) -> sympy.Basic:
+    """``term`` simplified knowing ``background`` (without repeating it), as sympy."""
+    simple = _simplify(term, background)
+    found = decode_term(model, simple)
+    return found if found is not None else _Decoder(model)(z3.simplify(term))

@@ -188,9 +188,10 @@ class TransitionSystem:
         for v in m.state:
             term = self.cur[v.name]
             if v.source == "param":  # a free param: any value in its range and region
-                assert v.low is not None and v.high is not None
-                parts.append(term >= value_term(v.type, v.low, self.ctx))
-                parts.append(term <= value_term(v.type, v.high, self.ctx))
+                if v.low is not None:
+                    parts.append(term >= value_term(v.type, v.low, self.ctx))
+                if v.high is not None:
+                    parts.append(term <= value_term(v.type, v.high, self.ctx))
                 continue
             assert v.init is not None
             parts.append(term == value_term(v.type, v.init, self.ctx))

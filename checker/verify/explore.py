@@ -12,6 +12,7 @@ rests on it.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator, Mapping
 from fractions import Fraction
@@ -133,13 +134,15 @@ def _start(model: Model, interpreter: Interpreter, rng: random.Random) -> Config
         for v in model.state:
             if v.source != "param":
                 continue
-            assert v.low is not None and v.high is not None
+            low = Fraction(v.low) if v.low is not None else None
+            high = Fraction(v.high) if v.high is not None else None
+            low = low if low is not None else (high - 1000 if high is not None else Fraction(-1000))
+            high = high if high is not None else low + 2000
+            share = Fraction(rng.randint(0, 1000), 1000)
             if v.type.kind == "int":
-                drawn[v.name] = rng.randint(int(v.low), int(v.high))
+                drawn[v.name] = rng.randint(math.ceil(low), math.floor(high))
             else:
-                drawn[v.name] = Fraction(v.low) + (Fraction(v.high) - Fraction(v.low)) * Fraction(
-                    rng.randint(0, 1000), 1000
-                )
+                drawn[v.name] = low + (high - low) * share
         try:
             return interpreter.initial(drawn)
         except ValueError:
