@@ -125,17 +125,22 @@ def test_the_safe_region_is_exact_and_checked_point_by_point() -> None:
             assert Verdict.REFUTED in verdicts.values(), values
 
 
-def test_params_command_json_and_plot(tmp_path: Path) -> None:
-    plot = tmp_path / "region.png"
+def test_params_command_json_plot_and_certificate(tmp_path: Path) -> None:
+    plot, certs = tmp_path / "region.png", tmp_path / "certs"
     done = run_cli(
         "params", str(CLIP), "--free", "clip,max_order", "--within",
-        "clip=-5..200,max_order=0..100", "--json", "--plot", str(plot),
+        "clip=-5..200,max_order=0..100", "--json", "--plot", str(plot), "--export", str(certs),
     )  # fmt: skip
     assert done.code == 0, done.err
     found = json.loads(done.out)
     assert found["exact"] is True and found["undecided"] == "false"
     assert sorted(p["limit"] for p in found["unsafe"]) == ["max_clip", "positive_qty:34"]
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the certificate covers the safe region: recorded with it, re-checked by two solvers
+    manifest = json.loads((certs / "manifest.json").read_text())
+    assert {p["region"] for p in manifest["proofs"]} == {found["safe"]}
+    checked = run_cli("recheck", str(certs))
+    assert checked.code == 0, checked.out + checked.err
 
 
 @pytest.mark.parametrize(
