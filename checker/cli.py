@@ -70,6 +70,7 @@ if TYPE_CHECKING:
 
 EXIT_BAD_INPUT = 3
 EXIT_INTERNAL = 4
+PARAMS_BUDGET = DEFAULT_OPTIONS.budget // 5  # per limit and round of `seqprove params`
 PROGRESS_AFTER = 1.0
 PLAIN_WIDTH = 120
 FORMATS = ("json", "junit", "sarif", "markdown", "html", "itf")
@@ -678,9 +679,10 @@ def graph(model: Path, fmt: str, params: tuple[str, ...]) -> None:
 @click.option(
     "--budget",
     type=click.IntRange(min=1),
-    default=DEFAULT_OPTIONS.budget,
+    default=PARAMS_BUDGET,
     show_default=True,
-    help="z3 resource units allowed per limit in each round.",
+    help="z3 resource units allowed per limit in each round (a fifth of verify's: a "
+    "round that cannot decide cuts its box in two rather than search on).",
 )
 @click.option(
     "--timeout",

@@ -214,10 +214,10 @@ def test_slippage_bps_too_large_is_bad_input(tmp_path: Path) -> None:
 
 
 def _planted(real: Any, victim: str) -> Any:
-    def load(path: Any, params: Any = None) -> Any:
+    def load(path: Any, params: Any = None, ranges: Any = None, region: str = "") -> Any:
         if str(path).endswith(victim):
             raise RuntimeError("planted loader bug")
-        return real(path, params)
+        return real(path, params, ranges, region)
 
     return load
 
