@@ -125,30 +125,31 @@ def _clocked(system: TransitionSystem) -> dict[str, z3.BoolRef]:
     now = model.variable(model.clock.input).symbol
     symbols = {v.name: v.symbol for v in model.state}
     last = symbols[CLOCK_LAST]
-    allowed = {v.symbol for v in model.state} | {now}
-    atoms: dict[str, sympy.Basic] = {}
-    for prover in model.provers:
-        for atom in _comparisons(prover.expr):
-            if atom.free_symbols <= allowed and atom.free_symbols:
-                read = atom.xreplace({now: last})
-                atoms.setdefault(str(read), read)
-    for step, index in system.step_index.items():
-        at = system.cur[STEP] == index
-        for text, atom in atoms.items():
-            term = system.encode(atom)
-            found[f"{step}: {text}"] = z3.Implies(at, term)
-            found[f"{step}: not {text}"] = z3.Implies(at, z3.Not(term))
-    bounds = _open_bounds(system)
-    for side, bound in bounds.items():
-        found[f"{side.open} <= {bound}"] = system.cur[side.open] <= bound
-    by_fill = {side.fill: side for side in bounds}
-    fills = [w for w in model.windows if _sums_fills(w, set(by_fill))]
     stored = {
         var: expr - now
         for tr in model.transitions
         for var, expr in tr.do
         if now in expr.free_symbols and not (expr - now).free_symbols
     }
+    if stored:  # a protection that freezes: what its trigger compares, step by step
+        allowed = {v.symbol for v in model.state} | {now}
+        atoms: dict[str, sympy.Basic] = {}
+        for prover in model.provers:
+            for atom in _comparisons(prover.expr):
+                if atom.free_symbols <= allowed and atom.free_symbols:
+                    read = atom.xreplace({now: last})
+                    atoms.setdefault(str(read), read)
+        for step, index in system.step_index.items():
+            at = system.cur[STEP] == index
+            for text, atom in atoms.items():
+                term = system.encode(atom)
+                found[f"{step}: {text}"] = z3.Implies(at, term)
+                found[f"{step}: not {text}"] = z3.Implies(at, z3.Not(term))
+    bounds = _open_bounds(system)
+    for side, bound in bounds.items():
+        found[f"{side.open} <= {bound}"] = system.cur[side.open] <= bound
+    by_fill = {side.fill: side for side in bounds}
+    fills = [w for w in model.windows if _sums_fills(w, set(by_fill))]
     for var, offset in sorted(stored.items()):
         start = symbols[var] - offset
         groups = [[w] for w in fills] + ([fills] if len(fills) > 1 else [])
