@@ -154,3 +154,13 @@ def test_params_command_json_plot_and_certificate(tmp_path: Path) -> None:
 def test_params_command_usage_errors(args: list[str], message: str) -> None:
     done = run_cli("params", str(CLIP), *args)
     assert done.code == 3 and message in done.err
+
+
+def test_a_free_param_without_bounds_takes_every_value() -> None:
+    """`--free clip` alone: the region over every int, exact (a clip above max_position
+    never fits the room, however large)."""
+    region = synthesize(CLIP, {"clip": ".."}, options=QUICK)
+    assert region.exact and region.ranges == {"clip": ".."}
+    assert [region.classify({"clip": c}) for c in (-7, 0, 1, 50, 51, 100, 101, 10**9)] == [
+        "unsafe", "unsafe", "safe", "safe", "unsafe", "unsafe", "safe", "safe",
+    ]  # fmt: skip
