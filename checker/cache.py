@@ -105,8 +105,8 @@ def cache_key(model: Model, options: Options) -> str:
         "format": CACHE_FORMAT,
         "sha256": model.source_sha256,
         "params": param_text(model.params),
-        "free": {v.name: [str(v.low), str(v.high)] for v in model.state if v.source == "param"},
-        "region": str(model.region),
+        "free": model.ranges(),
+        "region": model.region_text(),
         "options": {
             "engine": options.engine,
             "budget": int(options.budget),

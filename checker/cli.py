@@ -56,7 +56,15 @@ from checker import __version__
 from checker.errors import Diagnostic, InternalError, ModelError, SeqproveError, UsageError
 from checker.fastcache import lookup, remember
 from checker.files import collect_files
-from checker.options import DEFAULT_CACHE, DEFAULT_OPTIONS, DEFAULT_PROOFS, ENGINES, Options
+from checker.options import (
+    DEFAULT_CACHE,
+    DEFAULT_OPTIONS,
+    DEFAULT_PROOFS,
+    ENGINES,
+    PARAMS_BUDGET,
+    PARAMS_ROUNDS,
+    Options,
+)
 from checker.report.terminal import print_report
 from checker.results import ModelReport, Report
 from checker.run import CALIBRATED_SCENARIOS, SCENARIOS
@@ -70,7 +78,6 @@ if TYPE_CHECKING:
 
 EXIT_BAD_INPUT = 3
 EXIT_INTERNAL = 4
-PARAMS_BUDGET = DEFAULT_OPTIONS.budget // 5  # per limit and round of `seqprove params`
 PROGRESS_AFTER = 1.0
 PLAIN_WIDTH = 120
 FORMATS = ("json", "junit", "sarif", "markdown", "html", "itf")
@@ -90,17 +97,16 @@ class _Seconds(click.FloatRange):
 
 
 def _params(
-    given: Sequence[str], option: str = "--param", example: str = "max_position=50"
+    given: Sequence[str],
+    option: str = "--param",
+    form: str = "NAME=VALUE",
+    example: str = "max_position=50",
 ) -> dict[str, str]:
     params: dict[str, str] = {}
     for item in given:
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip():
-            shape = example.split("=")[1]
-            raise UsageError(
-                f"{option} {item}: write NAME={'VALUE' if option == '--param' else shape}"
-                f", e.g. {option} {example}"
-            )
+            raise UsageError(f"{option} {item}: write {form}, e.g. {option} {example}")
         params[name.strip()] = value.strip()
     return params
 
@@ -320,7 +326,7 @@ def verify(
         formats, outputs = ("json", *formats), (Path("-"), *outputs)
     targets = _targets(formats, outputs)
     overrides = _params(params)
-    free = _params(ranges, "--param-range", "quote_size=1..50")
+    free = _params(ranges, "--param-range", "NAME=LO..HI", "quote_size=1..50")
     both = sorted(set(overrides) & set(free))
     if both:
         raise UsageError(f"--param and --param-range both set '{both[0]}': give one")
@@ -694,7 +700,7 @@ def graph(model: Path, fmt: str, params: tuple[str, ...]) -> None:
 @click.option(
     "--rounds",
     type=click.IntRange(min=1),
-    default=12,
+    default=PARAMS_ROUNDS,
     show_default=True,
     help="Rounds of verify-and-block before what is left is called undecided.",
 )
@@ -739,9 +745,8 @@ def params_command(
     names = [n.strip() for n in free.split(",") if n.strip()]
     if not names:
         raise UsageError("--free: name at least one param, e.g. --free quote_size,hedge_band")
-    bounds = _params(
-        [part for item in within for part in item.split(",")], "--within", "quote_size=1..50"
-    )
+    parts = [part for item in within for part in item.split(",")]
+    bounds = _params(parts, "--within", "NAME=LO..HI", "quote_size=1..50")
     stray = sorted(set(bounds) - set(names))
     if stray:
         raise UsageError(f"--within {stray[0]}: not one of the --free params ({', '.join(names)})")

@@ -60,3 +60,8 @@ class Options:
 
 
 DEFAULT_OPTIONS = Options()
+PARAMS_BUDGET = DEFAULT_OPTIONS.budget // 5
+"""``seqprove params``' z3 resource units per limit and round: a round that cannot decide
+cuts its box in two rather than search on."""
+PARAMS_ROUNDS = 12
+"""``seqprove params``' verify calls before what is left is called undecided."""

@@ -29,15 +29,14 @@ import z3
 
 from checker.engines.spacer import consts, quantified
 from checker.errors import InternalError
-from checker.lang.loader import load_model
+from checker.lang.loader import constant_expr, load_model, parse_number
 from checker.model import Model, Value
-from checker.options import Options
+from checker.options import PARAMS_ROUNDS, Options
 from checker.results import Counterexample, LimitResult, ModelReport, Verdict
 from checker.smt.decode import decode_term, show
 from checker.smt.system import TransitionSystem
 
 QE_MILLISECONDS = 30_000  # for one projection; beyond it the piece is the point alone
-MAX_ROUNDS = 40
 
 
 @dataclass(frozen=True)
@@ -46,22 +45,29 @@ class Piece:
     any inputs and fills that make it break the limit there."""
 
     limit: str
-    condition: str  # over the free params, in the expression language
-    expr: sympy.Basic = field(compare=False, repr=False)
-    values: Mapping[str, Value]  # the params of the counterexample found
-    counterexample: Counterexample = field(compare=False, repr=False)
+    expr: sympy.Basic  # the set, a condition over the free params
+    values: Mapping[str, Any]  # the free params of the counterexample, as it shows them
+    counterexample: Counterexample
     exact: bool = True
     """False when the projection failed and the piece is the counterexample's point."""
+
+    @property
+    def condition(self) -> str:
+        """The set in the expression language."""
+        return show(self.expr)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "limit": self.limit,
             "condition": self.condition,
-            "values": {k: _json_value(v) for k, v in self.values.items()},
+            "values": dict(self.values),
             "ticks": self.counterexample.length,
             "projected": self.exact,
             "counterexample": self.counterexample.to_json(),
         }
+
+
+Box = Mapping[str, tuple[Value | None, Value | None]]  # each free param's bounds
 
 
 @dataclass(frozen=True)
@@ -71,15 +77,24 @@ class Region:
     file: str
     strategy: str
     ranges: Mapping[str, str]  # each free param's range as text ("1..50", "10..")
-    safe: str  # condition over the free params where every limit is proved
-    safe_expr: sympy.Basic = field(compare=False, repr=False)
+    box: Box = field(repr=False)  # the same ranges, as bounds (None: unbounded)
+    safe_expr: sympy.Basic  # where every limit is proved
     unsafe: tuple[Piece, ...]
-    undecided: str  # condition of what is left undecided; "false" when exact
-    undecided_expr: sympy.Basic = field(compare=False, repr=False)
+    undecided_expr: sympy.Basic  # what is left undecided; false when exact
     unknown: tuple[LimitResult, ...]  # the limits left undecided there, and why
     rounds: int
     seconds: float
     symbols: Mapping[str, sympy.Symbol] = field(compare=False, repr=False)
+
+    @property
+    def safe(self) -> str:
+        """:attr:`safe_expr` in the expression language."""
+        return show(self.safe_expr)
+
+    @property
+    def undecided(self) -> str:
+        """:attr:`undecided_expr` in the expression language."""
+        return show(self.undecided_expr)
 
     @property
     def exact(self) -> bool:
@@ -89,9 +104,9 @@ class Region:
     def classify(self, values: Mapping[str, Value]) -> str:
         """``safe``, ``unsafe`` or ``undecided`` for the free params at ``values``
         (outside the box: ``outside``)."""
-        env = {self.symbols[n]: _sympy_value(v) for n, v in values.items() if n in self.symbols}
         if not self.inside(values):
             return "outside"
+        env = {self.symbols[n]: constant_expr(v) for n, v in values.items() if n in self.symbols}
         if bool(self.safe_expr.subs(env)):
             return "safe"
         if any(bool(p.expr.subs(env)) for p in self.unsafe):
@@ -100,14 +115,12 @@ class Region:
 
     def inside(self, values: Mapping[str, Value]) -> bool:
         """Whether ``values`` (every free param) are inside the box."""
-        for name, text in self.ranges.items():
-            if name not in values:
-                return False
-            low, _, high = text.partition("..")
-            value = Fraction(values[name])
-            if (low and value < Fraction(low)) or (high and value > Fraction(high)):
-                return False
-        return True
+        return all(
+            name in values
+            and (low is None or values[name] >= low)
+            and (high is None or values[name] <= high)
+            for name, (low, high) in self.box.items()
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -136,7 +149,7 @@ def synthesize(
     ranges: Mapping[str, str],
     overrides: Mapping[str, str] | None = None,
     options: Options | None = None,
-    rounds: int = MAX_ROUNDS,
+    rounds: int = PARAMS_ROUNDS,
     progress: Progress = _quiet,
 ) -> Region:
     """The region of the params named in ``ranges`` (each over its range, ``"1..50"``,
@@ -163,9 +176,8 @@ def synthesize(
     tidy = _Tidy(base)
     # the work list: boxes of the free params, each with the limits already proved on a
     # box that holds it (a limit proved on a region stays proved on every part of it)
-    queue: list[tuple[dict[str, tuple[Value | None, Value | None]], frozenset[str]]] = [
-        ({v.name: (v.low, v.high) for v in base.state if v.source == "param"}, frozenset())
-    ]
+    whole: Box = {v.name: (v.low, v.high) for v in base.state if v.source == "param"}
+    queue: list[tuple[Box, frozenset[str]]] = [(whole, frozenset())]
     names = frozenset(ob.name for ob in base.obligations())
     done = 0
     while queue and done < rounds:
@@ -217,10 +229,9 @@ def synthesize(
         file=str(path),
         strategy=base.strategy,
         ranges=base.ranges(),
-        safe=show(safe_expr),
+        box=whole,
         safe_expr=safe_expr,
         unsafe=tuple(pieces),
-        undecided=show(undecided_expr),
         undecided_expr=undecided_expr,
         unknown=tuple(unknown.values()) if undecided_expr != sympy.false else (),
         rounds=done,
@@ -229,21 +240,17 @@ def synthesize(
     )
 
 
-def _box_expr(
-    box: Mapping[str, tuple[Value | None, Value | None]], symbols: Mapping[str, sympy.Symbol]
-) -> sympy.Basic:
+def _box_expr(box: Box, symbols: Mapping[str, sympy.Symbol]) -> sympy.Basic:
     parts = []
     for name, (low, high) in box.items():
         if low is not None:
-            parts.append(sympy.Ge(symbols[name], _sympy_value(low)))
+            parts.append(sympy.Ge(symbols[name], constant_expr(low)))
         if high is not None:
-            parts.append(sympy.Le(symbols[name], _sympy_value(high)))
+            parts.append(sympy.Le(symbols[name], constant_expr(high)))
     return sympy.And(*parts)
 
 
-def _split(
-    box: Mapping[str, tuple[Value | None, Value | None]],
-) -> list[dict[str, tuple[Value | None, Value | None]]] | None:
+def _split(box: Box) -> list[Box] | None:
     """``box`` cut in two across its widest bounded side (None when no side can be cut:
     every bounded int side is one value wide, or no side is bounded)."""
     widest, width = None, Fraction(0)
@@ -294,17 +301,14 @@ def bad_set(system: TransitionSystem, result: LimitResult, tidy: _Tidy | None = 
     start = system.frame(0).state
     params = {start[name].get_id(): name for name in model.free}
     values = {name: run.ticks[0].state[name] for name in model.free}
-    shown = {name: _parsed(model, name, v) for name, v in values.items()}
-    point = sympy.And(
-        *(sympy.Eq(model.variable(n_).symbol, _sympy_value(v)) for n_, v in shown.items())
-    )
+    env = {model.variable(n).symbol: constant_expr(_exact(v)) for n, v in values.items()}
     projected = _project(path, params, system)
     if projected is not None:
         expr = tidy(projected) if tidy is not None else decode_term(model, projected)
-        env = {model.variable(n_).symbol: _sympy_value(v) for n_, v in shown.items()}
         if expr is not None and bool(expr.subs(env)):
-            return Piece(result.name, show(expr), expr, shown, run, True)
-    return Piece(result.name, show(point), point, shown, run, False)
+            return Piece(result.name, expr, values, run, True)
+    point = sympy.And(*(sympy.Eq(symbol, value) for symbol, value in env.items()))
+    return Piece(result.name, point, values, run, False)
 
 
 def _project(
@@ -332,7 +336,6 @@ class _Tidy:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-
         self.system = TransitionSystem(model)
 
     def __call__(self, expr: sympy.Basic | z3.BoolRef) -> sympy.Basic:
@@ -353,21 +356,11 @@ class _Tidy:
         return bool(solver.check() != z3.unsat)
 
 
-def _parsed(model: Model, name: str, value: Any) -> Value:
-    """A counterexample's param value (as its JSON shows it) as an exact number."""
-    if isinstance(value, int | Fraction):
+def _exact(value: Any) -> Value:
+    """A counterexample's value as it shows it (an int, or exact decimal text) as a
+    number."""
+    if isinstance(value, int):
         return value
-    number = Fraction(str(value))
-    return int(number) if model.variable(name).type.kind == "int" else number
-
-
-def _sympy_value(value: Value) -> sympy.Basic:
-    if isinstance(value, Fraction):
-        return sympy.Rational(value.numerator, value.denominator)
-    return sympy.Integer(int(value))
-
-
-def _json_value(value: Value) -> Any:
-    if isinstance(value, Fraction):
-        return str(value) if value.denominator != 1 else int(value)
-    return value
+    read = parse_number(str(value))
+    assert read is not None
+    return read

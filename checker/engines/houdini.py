@@ -268,12 +268,7 @@ def houdini(system: TransitionSystem, budget: Budget) -> Lemmas:
     initial.add(system.init)
     if budget.check(initial) != z3.sat:
         return Lemmas({})
-    start = initial.model()
-    parts = {
-        name: term
-        for name, term in parts.items()
-        if z3.is_true(start.eval(term, model_completion=True))
-    }
+    parts = _holding(parts, initial.model())
     # the initial configuration is unique, so surviving the one model is holding
     # initially; with free params it is not, and every candidate some initial
     # configuration breaks goes too
@@ -287,11 +282,7 @@ def houdini(system: TransitionSystem, budget: Budget) -> Lemmas:
             break
         if start is None:
             return Lemmas({})
-        parts = {
-            name: term
-            for name, term in parts.items()
-            if z3.is_true(start.eval(term, model_completion=True))
-        }
+        parts = _holding(parts, start)
     pairs = list(zip(system.state_args(), system.next_args(), strict=True))
     primed = {name: z3.substitute(term, *pairs) for name, term in parts.items()}
     ask = _Rounds(system, parts, primed)
@@ -307,6 +298,15 @@ def houdini(system: TransitionSystem, budget: Budget) -> Lemmas:
             if z3.is_true(cti.eval(primed[name], model_completion=True))
         }
     return Lemmas(parts)
+
+
+def _holding(parts: dict[str, z3.BoolRef], model: z3.ModelRef) -> dict[str, z3.BoolRef]:
+    """The candidates of ``parts`` true in ``model``."""
+    return {
+        name: term
+        for name, term in parts.items()
+        if z3.is_true(model.eval(term, model_completion=True))
+    }
 
 
 class _Rounds:

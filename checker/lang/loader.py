@@ -173,7 +173,7 @@ def with_region(model: Model, region: str) -> Model:
     table = {n: Symbolic("free-param", v.type, v.symbol) for n, v in names.items()}
     table.update(
         {
-            n: Symbolic("param", INT if isinstance(v, int) else REAL, _constant(v))
+            n: Symbolic("param", INT if isinstance(v, int) else REAL, constant_expr(v))
             for n, v in model.params.items()
         }
     )
@@ -188,7 +188,9 @@ def with_region(model: Model, region: str) -> Model:
     return dataclasses.replace(model, region=typed.expr)
 
 
-def _constant(value: Value) -> sympy.Basic:
+def constant_expr(value: Value) -> sympy.Basic:
+    """An int or exact real value as a sympy number (the inverse of
+    :func:`constant_value` on numbers)."""
     return sympy.Integer(value) if isinstance(value, int) else sympy.Rational(value)
 
 
@@ -468,8 +470,7 @@ class _Builder:
             kind = INT if isinstance(value, int) else REAL
             if name in self.ranges and self.free_param(name, kind):
                 continue  # (a bad range is reported, and the param keeps its value)
-            sym_value = sympy.Integer(value) if isinstance(value, int) else sympy.Rational(value)
-            if self.declare(name, ("params", name), Symbolic("param", kind, sym_value)):
+            if self.declare(name, ("params", name), Symbolic("param", kind, constant_expr(value))):
                 values[name] = value
         return values
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from checker.model import Value
 from checker.params import Region
 
 GRID = 120  # cells per axis of the plot
@@ -63,26 +64,23 @@ def plot_region(region: Region, path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
-    names = list(region.ranges)
+    names = list(region.box)
     if len(names) < 2:
         raise ValueError("the plot needs two free params")
-    bounds: dict[str, tuple[Fraction, Fraction]] = {}
-    for name, text in region.ranges.items():
-        low, _, high = text.partition("..")
-        if name in names[:2] and (not low or not high):
-            raise ValueError(f"'{name}' is unbounded: bound it with --within")
-        if low:
-            bounds[name] = (Fraction(low), Fraction(high) if high else Fraction(low))
-        elif high:
-            bounds[name] = (Fraction(high), Fraction(high))
-        else:
-            bounds[name] = (Fraction(0), Fraction(0))
     x, y = names[0], names[1]
-    fixed = {n: bounds[n][0] for n in names[2:]}
+    for name in (x, y):
+        low, high = region.box[name]
+        if low is None or high is None:
+            raise ValueError(f"'{name}' is unbounded: bound it with --within")
+    fixed: dict[str, Value] = {}  # the other free params: at their lower bounds
+    for name, (low, high) in list(region.box.items())[2:]:
+        fixed[name] = low if low is not None else high if high is not None else 0
     integer = {n: region.symbols[n].is_integer for n in names}
 
     def axis(name: str) -> list[Fraction]:
-        low, high = bounds[name]
+        ends = region.box[name]
+        assert ends[0] is not None and ends[1] is not None
+        low, high = Fraction(ends[0]), Fraction(ends[1])
         if integer[name] and high - low + 1 <= GRID:
             return [low + i for i in range(int(high - low) + 1)]
         points = [low + (high - low) * Fraction(i, GRID - 1) for i in range(GRID)]

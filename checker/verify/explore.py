@@ -134,15 +134,15 @@ def _start(model: Model, interpreter: Interpreter, rng: random.Random) -> Config
         for v in model.state:
             if v.source != "param":
                 continue
-            low = Fraction(v.low) if v.low is not None else None
-            high = Fraction(v.high) if v.high is not None else None
-            low = low if low is not None else (high - 1000 if high is not None else Fraction(-1000))
-            high = high if high is not None else low + 2000
-            share = Fraction(rng.randint(0, 1000), 1000)
+            # an open end: 1000 from the other, or -1000..1000 with neither
+            low = Fraction(
+                v.low if v.low is not None else v.high - 1000 if v.high is not None else -1000
+            )
+            high = Fraction(v.high) if v.high is not None else low + 2000
             if v.type.kind == "int":
                 drawn[v.name] = rng.randint(math.ceil(low), math.floor(high))
             else:
-                drawn[v.name] = low + (high - low) * share
+                drawn[v.name] = low + (high - low) * Fraction(rng.randint(0, 1000), 1000)
         try:
             return interpreter.initial(drawn)
         except ValueError:
