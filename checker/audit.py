@@ -643,6 +643,22 @@ class Semantics:
         pairs = [(self.template_step, f.step)] + [(c, f.state[n]) for n, c in self.template.items()]
         return z3.substitute(term, *pairs)
 
+    def holds_in(self, text: str, step: str, values: Mapping[str, Value]) -> bool:
+        """Whether a claim's SMT-LIB2 term holds in the configuration (``step``,
+        ``values``): every state variable replaced by its value, then simplified. A term
+        that does not come out true (an unknown step, a value missing) does not hold."""
+        if step not in self.number or any(v.name not in values for v in self.model.state):
+            return False
+        term = self._claim(text, 0)
+        f = self.at(0)
+        pairs = [(f.step, z3.IntVal(self.number[step], self.ctx))]
+        for v in self.model.state:
+            value = values[v.name]
+            if v.type.kind == "enum" and isinstance(value, str):
+                value = v.type.values.index(value)
+            pairs.append((f.state[v.name], _value(v, value, self.ctx)))
+        return bool(z3.is_true(z3.simplify(z3.substitute(term, *pairs))))
+
     def distinct(self, k: int) -> z3.BoolRef:
         """Positions ``0..k`` are pairwise different configurations."""
         parts = []

@@ -71,7 +71,8 @@ from checker.run import CALIBRATED_SCENARIOS, SCENARIOS
 
 if TYPE_CHECKING:
     from checker.certify import Exporter
-    from checker.model import Model
+    from checker.model import Model, Value
+    from checker.run.schedule import Schedule
 
 # Heavy modules (sympy, z3, numpy, matplotlib) are imported inside the commands that need
 # them, so `--help` and a `verify` answered from the cache start quickly.
@@ -903,6 +904,15 @@ def _fail(diagnostics: Iterable[Diagnostic]) -> NoReturn:
     "the last committed tick and plays the lost ones again. 1 commits every tick before "
     "the next begins.  [default: 8, a backtest over a data file]",
 )
+@click.option(
+    "--params-schedule",
+    "schedule_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Change params during the run, as this YAML file says. A change is made only "
+    "inside the region that the certificate in --proofs proves, and only when the proof "
+    "covers the rest of the run from where it is; any other change is refused (journaled, "
+    "with the reason) and the run goes on with the values it had.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def run(
     model: Path,
@@ -921,6 +931,7 @@ def run(
     no_plot: bool,
     fsync: bool,
     commit_every: int | None,
+    schedule_file: Path | None,
     as_json: bool,
 ) -> None:
     """Run a proved MODEL over market data on the paper venue, provers enforced live.
@@ -930,6 +941,7 @@ def run(
     instruments, a venue's book differed from the model's);
     3 bad input or a model without a proof; 4 internal error; 5 the journal is in use
     by another run; 6 the journal cannot be written (the disk is full, read-only)."""
+    from checker.interpret import Interpreter
     from checker.lang.loader import load_model
     from checker.lang.numbers import NumberTooLarge, read_number
     from checker.run.data import DataError, read_feed
@@ -937,6 +949,7 @@ def run(
     from checker.run.files import open_run_journal
     from checker.run.gate import check as check_gate
     from checker.run.report import RunReport, plot, print_run
+    from checker.run.schedule import Cover, Planned, plan, read_schedule, read_values
     from checker.verify.trace import json_value
 
     overrides = _params(params)
@@ -964,11 +977,25 @@ def run(
                 f"--participation {participation[:40]}: give a share of the volume over 0 "
                 "and at most 1 (0.1 is a tenth)"
             )
+    schedule = None
+    start: dict[str, Value] = {}
+    changes: list[dict[str, Value]] = []
     try:
         loaded = load_model(model, overrides)
+        if schedule_file is not None:
+            schedule = read_schedule(schedule_file)
+            base, loaded = loaded, _scheduled_model(model, overrides, schedule)
+            start, changes = read_values(schedule, loaded, base.params)
     except ModelError as exc:
         _fail(exc.diagnostics)
     err = _console(stderr=True)
+    if schedule is not None and not (proofs / "manifest.json").is_file() and not allow_unproven:
+        raise UsageError(
+            f"refused: a run with --params-schedule needs a certificate of the region its "
+            f"params move in, and {proofs} holds none: export one with `seqprove verify "
+            "--param-range NAME=LO..HI ... --export DIR` (or `seqprove params ... --export "
+            "DIR`) and pass --proofs DIR"
+        )
     decision = check_gate(loaded, proofs)
     if decision.admitted:
         admitted_by = decision.reason
@@ -985,6 +1012,21 @@ def run(
         feed = read_feed(data_file, loaded)
     except DataError as exc:
         _fail(exc.diagnostics)
+    planned: list[Planned] = []
+    cover = None
+    if schedule is not None:
+        try:
+            planned = plan(schedule, changes, feed.rows)
+        except ModelError as exc:
+            _fail(exc.diagnostics)
+        outside = Interpreter(loaded).outside(start)
+        if outside is not None:
+            raise UsageError(
+                f"refused: the params at the start are not in the proved region: {outside} "
+                f"(give their values under start: in {schedule_file})"
+            )
+        if decision.admitted:
+            cover = Cover(loaded, proofs)
     if feed.ignored:
         err.print(
             f"{data_file}: {len(feed.ignored)} column(s) not read by {loaded.strategy}, "
@@ -1009,6 +1051,10 @@ def run(
             fill_model=fill_model,
             participation=None if rate is None else Fraction(rate),
             commit_every=BACKTEST_GROUP if commit_every is None else commit_every,
+            params=start,
+            planned=planned,
+            cover=cover,
+            schedule=None if schedule is None else schedule.to_json(),
         )
         if resume:
             executor.resume()
@@ -1061,6 +1107,44 @@ def run(
     else:
         print_run(report, _console(stderr=False))
     sys.exit(outcome.exit_code)
+
+
+def _scheduled_model(path: Path, overrides: Mapping[str, str], schedule: Schedule) -> Model:
+    """The model at ``path`` with the params a schedule moves left free over its ranges
+    and region; a problem of the schedule is located in the schedule file.
+
+    Raises
+    ------
+    ModelError
+        When the model does not declare a param the schedule moves, a param is both
+        set with --param and moved, or the region is not a condition over them.
+    """
+    from checker.lang.loader import declared_params, load_model, with_region
+
+    doc = schedule.doc
+    problems = []
+    declared = declared_params(path)
+    for name in schedule.ranges:
+        if name not in declared:
+            problems.append(doc.error(("free", name), f"{path} has no param '{name}'", key=True))
+        elif name in overrides:
+            problems.append(
+                doc.error(
+                    ("free", name),
+                    f"'{name}' is set with --param and moved by the schedule: give one",
+                    key=True,
+                )
+            )
+    if problems:
+        raise ModelError(problems)
+    loaded = load_model(path, overrides, schedule.ranges)
+    if not schedule.where:
+        return loaded
+    try:
+        return with_region(loaded, schedule.where)
+    except ModelError as exc:
+        messages = "; ".join(d.message for d in exc.diagnostics)
+        raise ModelError([doc.error(("where",), messages)]) from None
 
 
 @cli.group()
@@ -1553,6 +1637,9 @@ def profile(
     else:
         print_profile(found, _console(stderr=False))
     sys.exit(found.exit_code)
+
+
+
 
 
 def main(argv: Sequence[str] | None = None) -> None:

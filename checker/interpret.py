@@ -546,19 +546,30 @@ class Interpreter:
             if v.source == "param":
                 if free is None or v.name not in free:
                     raise ValueError(f"param '{v.name}' is free and has no value")
-                value = free[v.name]
-                if (v.low is not None and value < v.low) or (v.high is not None and value > v.high):
-                    raise ValueError(f"{v.name}={value} is outside its range ({v.doc})")
-                values[v.name] = value
+                values[v.name] = free[v.name]
                 continue
             assert v.init is not None
             values[v.name] = v.init
+        problem = self.outside(values)
+        if problem is not None:
+            raise ValueError(problem)
+        return Config(self.model.initial, values)
+
+    def outside(self, values: Mapping[str, Value]) -> str | None:
+        """Why the free params' values in ``values`` are not inside their ranges and the
+        model's region, or None when they are."""
+        for v in self.model.state:
+            if v.source != "param":
+                continue
+            value = values[v.name]
+            if (v.low is not None and value < v.low) or (v.high is not None and value > v.high):
+                return f"{v.name}={value} is outside its range {self.model.ranges()[v.name]}"
         if self.model.free:
             env = {self.model.variable(n).symbol: values[n] for n in self.model.free}
             if not bool(self.model.region.subs(env)):
                 shown = ", ".join(f"{n}={values[n]}" for n in self.model.free)
-                raise ValueError(f"{shown} is outside the region decided")
-        return Config(self.model.initial, values)
+                return f"{shown} is outside the region decided ({self.model.region_text()})"
+        return None
 
     def input_violations(
         self, config: Config, inputs: Mapping[str, Value], env: Env | None = None

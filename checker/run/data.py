@@ -438,6 +438,12 @@ def _short(cell: Any) -> str:
     return text if len(text) <= 40 else text[:30] + "..." + text[-6:]
 
 
+def time_value(cell: Any) -> Any:
+    """A time cell's value as the time column reads it (a ``datetime`` for ISO-8601
+    text, an exact number for a number), or None when it is neither."""
+    return _Clock._read(cell)[0]
+
+
 class _Clock:
     """The time column: ISO-8601 times or numbers, all of one kind, never going back."""
 

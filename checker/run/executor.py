@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from fractions import Fraction
 from operator import attrgetter
 from typing import Any
@@ -50,6 +50,7 @@ from checker.run.data import Feed, Row, book_origin
 from checker.run.integrity import damage, differences
 from checker.run.journal import Journal, JournalDamaged, TickRecord, journal_format
 from checker.run.profile import advice
+from checker.run.schedule import Cover, Planned
 from checker.run.stats import Outcome, Stats
 from checker.run.venue import FILL_MODELS, PARTICIPATION, Fill, Num, PaperVenue, VenueError
 from checker.verify.trace import json_value
@@ -147,6 +148,10 @@ class Executor:
         observer: Observer | None = None,
         monitor: bool = True,
         commit_every: int = 1,
+        params: Mapping[str, Value] | None = None,
+        planned: Sequence[Planned] = (),
+        cover: Cover | None = None,
+        schedule: Mapping[str, Any] | None = None,
     ) -> None:
         problems = venue_source_problems(model)
         if problems:
@@ -216,7 +221,15 @@ class Executor:
         self.readers = [(source, _READ[source]) for source in self.sources]
         self.shown_inputs = [(v.name, _shower(v)) for v in model.inputs]
         self.shown_state = [(v.name, _shower(v)) for v in model.state]
-        self.config = self.interp.initial()
+        self.params = dict(params or {})
+        """The free params' values at tick 0 (a model with free params: a schedule run)."""
+        self.planned = {p.tick: p for p in planned}
+        """The param changes of a schedule, by the tick they come before."""
+        self.cover = cover
+        """What the proof of the region covers: the check a change must pass."""
+        self.schedule = schedule
+        self._params_event: dict[str, Any] | None = None
+        self.config = self.interp.initial(self.params) if model.free else self.interp.initial()
         self.reads: dict[str, Num] = dict.fromkeys(sorted(FLOW_SOURCES), 0)
         self.next_tick = 1
         self.stats = Stats()
@@ -308,6 +321,7 @@ class Executor:
             "fill_models": dict(self.fill_models),
             "participation": exact(self.participation),
             "admitted_by": self.admitted_by,
+            **({"params_schedule": dict(self.schedule)} if self.schedule is not None else {}),
         }
 
     def start(self) -> None:
@@ -366,6 +380,12 @@ class Executor:
                 )
         if meta.get("slippage_bps") != mine["slippage_bps"]:
             raise RunError(f"journal {journal.path} ran with another slippage")
+        if meta.get("params_schedule") != mine.get("params_schedule"):
+            raise RunError(
+                f"journal {journal.path} ran with another params schedule "
+                f"({_shown(meta.get('params_schedule'))}, now "
+                f"{_shown(mine.get('params_schedule'))})"
+            )
         self._resume_fill_models(meta)
         last = journal.last_tick()
         if last is None:
@@ -510,6 +530,10 @@ class Executor:
             Journal(":memory:"),
             slippage_bps=self.slippage_bps,
             admitted_by=self.admitted_by,
+            params=self.params,
+            planned=list(self.planned.values()),
+            cover=self.cover,
+            schedule=self.schedule,
         )
         scratch.fill_models, scratch.participation = dict(self.fill_models), self.participation
         scratch._apply_fill_models()
@@ -601,11 +625,16 @@ class Executor:
             for name, source, flow, integral in bindings:  # venue_values, inline
                 value = delivered[source] - reads[source] if flow else delivered[source]
                 q[name] = _whole(value) if integral and type(value) is not int else value
-            before = self.config
-            try:
-                fired = steps[before.step](before.values, row.inputs, q)
-            except Exception:  # the general path evaluates it again and says what
+            if tick in self.planned:  # a param change: the general path plays the tick
+                self._change_params(tick)
+                before = self.config
                 fired = None
+            else:
+                before = self.config
+                try:
+                    fired = steps[before.step](before.values, row.inputs, q)
+                except Exception:  # the general path evaluates it again and says what
+                    fired = None
             if fired is None:
                 inputs = {**row.inputs, **q}
                 env = {**before.values, **inputs}
@@ -659,6 +688,41 @@ class Executor:
             if progress is not None:
                 progress(tick, total)
 
+    def _change_params(self, tick: int) -> None:
+        """Make the schedule's change planned before ``tick``, if the proof covers the
+        rest of the run with the new values (:mod:`checker.run.schedule`); else keep the
+        values. Either way the tick's journal record says so."""
+        planned = self.planned[tick]
+        before = self.config
+        values = {**before.values, **planned.values}
+        why = self.interp.outside(values)
+        if why is None:
+            why = (
+                "no proof of the region to check it against"
+                if self.cover is None
+                else self.cover.problem(before.step, values)
+            )
+        asked = ", ".join(f"{n}={_shown(self._show(n, v))}" for n, v in planned.values.items())
+        event: dict[str, Any] = {
+            "kind": "params",
+            "applied": why is None,
+            "values": {n: self._show(n, v) for n, v in planned.values.items()},
+            "source": planned.source,
+        }
+        if why is None:
+            self.config = Config(before.step, values)
+            event["message"] = f"tick {tick}: params changed to {asked} ({planned.source})"
+        else:
+            kept = ", ".join(
+                f"{n}={_shown(self._show(n, before.values[n]))}" for n in planned.values
+            )
+            event["reason"] = why
+            event["message"] = (
+                f"tick {tick}: params change to {asked} ({planned.source}) refused: {why}; "
+                f"the run goes on with {kept}"
+            )
+        self._params_event = event
+
     def quantities(self) -> dict[str, Num]:
         """The venue's quantities that the model reads, now: running totals for flows,
         levels for the rest. With several instruments only ``venue.pnl_change`` is read
@@ -678,6 +742,8 @@ class Executor:
         return out
 
     def _tick(self, tick: int, row: Row) -> None:
+        if tick in self.planned:
+            self._change_params(tick)
         fills = self.books.on_market(tick, row.markets)
         left = self.books.left()
         delivered = self.quantities()
@@ -920,6 +986,9 @@ class Executor:
         fills: list[Fill],
         left: list[str],
     ) -> None:
+        if self._params_event is not None:  # a param change before this tick
+            change, self._params_event = self._params_event, None
+            event = change if event is None else {**event, "params": change}
         points = {name: _point(v) for name, v in self.books}
         equity = self._equity()
         if self.model.windows:

@@ -220,6 +220,7 @@ class RunReport:
                 "denials": dict(sorted(self.stats.denials.items())),
                 "assumption_breaches": self.stats.breaches,
                 "limit_breaches": self.stats.limit_breaches,
+                **({"param_changes": self.stats.param_changes} if self.model.free else {}),
                 "final_state": state,
                 "seconds": round(self.seconds, 3),
             }
@@ -355,6 +356,11 @@ def print_run(report: RunReport, console: Console) -> None:
         limits = "; ".join(f"{k}: {v}" for k, v in window["limits"].items())
         rows.append((f"window {name}", text + (f"; limit {limits}" if limits else "")))
     rows += _data_rows(report)
+    for change in data.get("param_changes", []):
+        if change["applied"]:
+            rows.append(("params changed", change["message"]))
+        else:
+            rows.append(("params change refused", change["message"]))
     rows.append(("assumption breaches", str(len(data["assumption_breaches"]))))
     if data["rejected_actions"]:
         rows.append(("actions the venue rejected", str(data["rejected_actions"])))

@@ -44,6 +44,8 @@ class Stats:
     """The books, in the order their points are in each mark."""
     marks: list[Mark] = field(default_factory=list)
     """One per tick: see :data:`Mark`."""
+    param_changes: list[dict[str, Any]] = field(default_factory=list)
+    """Each change of a params schedule, made or refused (its journal event, with its tick)."""
     peaks: dict[str, tuple[int, int, str | None]] = field(default_factory=dict)
     """Each window's highest value after a tick: (value, the first tick it was reached
     at, that tick's time)."""
@@ -138,7 +140,11 @@ class Stats:
 
     def event(self, tick: int, event: Mapping[str, Any]) -> None:
         """Count a tick's event: a denial, a breach of the assumptions or the books, a
-        broken limit (an end of the run counts nothing)."""
+        broken limit, a change of params made or refused (an end of the run counts
+        nothing)."""
+        change = event if event["kind"] == "params" else event.get("params")
+        if change is not None:
+            self.param_changes.append({"tick": tick, **change})
         if event["kind"] == "denied":
             for prover in event["provers"]:
                 self.denials[prover["name"]] += 1
