@@ -320,9 +320,17 @@ def _project(
     ctx = system.ctx
     goal = z3.Goal(ctx=ctx)
     goal.add(z3.Exists(others, path) if others else path)
-    tactic = z3.TryFor(z3.Then("simplify", "qe-light", "qe2", "simplify", ctx=ctx), QE_MILLISECONDS)
+    # z3's tactics keep satisfiability, not always equivalence: qe2 given a goal with no
+    # quantifier left answers whether it is satisfiable (its free params then read as
+    # existential), so it runs only on what qe-light could not eliminate
+    light = z3.TryFor(z3.Then("simplify", "qe-light", ctx=ctx), QE_MILLISECONDS)
+    full = z3.TryFor(z3.Then("qe2", "simplify", ctx=ctx), QE_MILLISECONDS)
     try:
-        found = tactic(goal).as_expr()
+        found = light(goal).as_expr()
+        if quantified(found):
+            rest = z3.Goal(ctx=ctx)
+            rest.add(found)
+            found = full(rest).as_expr()
     except z3.Z3Exception:
         return None
     if quantified(found):

@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+import sympy
 
 from checker.errors import ModelError
 from checker.lang.loader import load_model, load_text
@@ -164,3 +165,16 @@ def test_a_free_param_without_bounds_takes_every_value() -> None:
     assert [region.classify({"clip": c}) for c in (-7, 0, 1, 50, 51, 100, 101, 10**9)] == [
         "unsafe", "unsafe", "safe", "safe", "unsafe", "unsafe", "safe", "safe",
     ]  # fmt: skip
+
+
+def test_a_piece_from_a_run_of_no_tick_is_that_runs_condition_not_true() -> None:
+    """A counterexample at tick 0 leaves nothing to eliminate, and z3's qe2 given a goal
+    with no quantifier answers whether it is satisfiable (``true``), which once made
+    every value unsafe. The piece is the initial condition itself."""
+    region = synthesize(CLIP, {"clip": "-20..150", "max_position": "-10..300"})
+    assert region.exact
+    pieces = {p.limit: p for p in region.unsafe}
+    assert pieces["position_limit"].expr != sympy.true
+    assert region.classify({"clip": 10, "max_position": 100}) == "safe"
+    assert region.classify({"clip": 10, "max_position": -1}) == "unsafe"
+    assert region.classify({"clip": 10, "max_position": 0}) == "safe"
