@@ -1639,7 +1639,9 @@ def profile(
     sys.exit(found.exit_code)
 
 
+from checker.sweep import sweep_command  # Dask and the rest load only when it runs
 
+cli.add_command(sweep_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
