@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: verify test lint typecheck test-slow faults crosscheck malformed adversarial bench bench-verify bench-executor bench-cache bench-planted bench-trust bench-versions bench-import bench-calibrate bench-external bench-scale bench-windows real-runs schema clean
+.PHONY: verify test lint typecheck test-slow faults crosscheck malformed adversarial bench bench-verify bench-executor bench-cache bench-planted bench-trust bench-versions bench-import bench-calibrate bench-external bench-scale bench-windows bench-params real-runs schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,7 @@ crosscheck: $(STAMP)
 adversarial: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m slow -rA tests/test_adversarial.py
 
-bench: bench-cache bench-executor bench-verify bench-planted bench-trust bench-versions bench-import bench-calibrate bench-scale bench-external bench-windows
+bench: bench-cache bench-executor bench-verify bench-planted bench-trust bench-versions bench-import bench-calibrate bench-scale bench-external bench-windows bench-params
 
 bench-verify: $(STAMP)
 	$(BIN)/python bench/run.py
@@ -64,6 +64,10 @@ bench-scale: $(STAMP)
 
 bench-windows: $(STAMP)
 	$(BIN)/python bench/windows.py --markdown
+
+# one parametric proof of a box of params against a 10 x 10 grid proved point by point
+bench-params: $(STAMP)
+	$(BIN)/python bench/params.py --markdown
 
 # backtrader for the executor benchmark only, in its own environment (never a dependency
 # of seqprove); if it cannot be installed, the benchmark says so and runs without it.
