@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from checker.lang.loader import load_model
 from checker.run.data import read_feed
 from checker.run.executor import Executor
@@ -21,10 +23,21 @@ from tests.test_run import synth_for
 
 PERP = V1_MODELS / "perp_market_maker.yaml"
 TICKS = 4000
-KILLS = 22
+KILLS = 8
+"""Kills in the default suite; ``make test-slow`` runs the campaign of :data:`MANY_KILLS`."""
+MANY_KILLS = 22
 
 
 def test_sigkill_at_random_ticks_then_resume(tmp_path: Path) -> None:
+    sigkill_at_random_ticks_then_resume(tmp_path, KILLS)
+
+
+@pytest.mark.slow
+def test_many_sigkills_at_random_ticks_then_resume(tmp_path: Path) -> None:
+    sigkill_at_random_ticks_then_resume(tmp_path, MANY_KILLS)
+
+
+def sigkill_at_random_ticks_then_resume(tmp_path: Path, kills: int) -> None:
     proofs = tmp_path / "proofs"
     assert run_cli("verify", "--proofs", str(proofs), str(PERP)).code == 0
     model = load_model(PERP)
@@ -41,7 +54,7 @@ def test_sigkill_at_random_ticks_then_resume(tmp_path: Path) -> None:
             "--proofs", str(proofs), "--journal", str(journal), "--no-plot"]  # fmt: skip
     rng = random.Random(2026)
     killed_at: list[int] = []
-    for kill in range(KILLS):
+    for kill in range(kills):
         # aim past where the last kill landed, spreading the kills that are left over
         # the first four fifths of the run, so a kill that lands late (the run commits in
         # groups and goes on while the test polls) never makes the next one miss and the
@@ -49,7 +62,7 @@ def test_sigkill_at_random_ticks_then_resume(tmp_path: Path) -> None:
         last = last_tick(journal)
         room = outcome.tick * 4 // 5 - last
         assert room > 0, f"the run ended before kill {kill + 1}: {killed_at}"
-        share = max(1, room // (KILLS - kill + 1))
+        share = max(1, room // (kills - kill + 1))
         target = last + 1 + rng.randrange(share)
         resume = ["--resume"] if journal.exists() else []
         child = subprocess.Popen(
@@ -65,7 +78,7 @@ def test_sigkill_at_random_ticks_then_resume(tmp_path: Path) -> None:
         assert child.stderr is not None
         child.stderr.close()
         killed_at.append(last_tick(journal))
-    assert len(killed_at) == KILLS, killed_at
+    assert len(killed_at) == kills, killed_at
     assert killed_at == sorted(set(killed_at)), killed_at  # every kill cut the run anew
 
     final = subprocess.run([*args, "--resume"], capture_output=True, text=True, check=False)

@@ -579,9 +579,30 @@ def test_data_profile_reads_a_clocked_model(tmp_path: Path) -> None:
     assert "the data stays inside the envelope the proof assumes" in done.out
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(oracle_models(), st.integers(0, 8), st.integers(0, 2**32 - 1))
 def test_window_verdicts_agree_with_a_plain_list_of_events(
+    case: tuple[str, dict[str, int]],
+    bound: int,
+    seed: int,
+) -> None:
+    """:func:`window_verdicts_agree_with_a_plain_list_of_events` on 15 drawn models in
+    the default suite (``make test-slow`` draws 150)."""
+    window_verdicts_agree_with_a_plain_list_of_events(case, bound, seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None)
+@given(oracle_models(), st.integers(0, 8), st.integers(0, 2**32 - 1))
+def test_many_window_verdicts_agree_with_a_plain_list_of_events(
+    case: tuple[str, dict[str, int]],
+    bound: int,
+    seed: int,
+) -> None:
+    window_verdicts_agree_with_a_plain_list_of_events(case, bound, seed)
+
+
+def window_verdicts_agree_with_a_plain_list_of_events(
     case: tuple[str, dict[str, int]],
     bound: int,
     seed: int,
