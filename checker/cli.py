@@ -950,7 +950,6 @@ def run(
     from checker.run.gate import check as check_gate
     from checker.run.report import RunReport, plot, print_run
     from checker.run.schedule import Cover, Planned, plan, read_schedule, read_values
-    from checker.verify.trace import json_value
 
     overrides = _params(params)
     _check_overrides(overrides, [model])
@@ -1079,26 +1078,13 @@ def run(
     if not no_plot:
         default = Path("runs") / f"{stem}-backtest.png" if journal_path is None else journal_path
         figure = plot_file or default.with_suffix(".png")
-    state = {
-        v.name: json_value(v, executor.config.values[v.name]) for v in loaded.state if not v.hidden
-    }
-    open_orders = {
-        name: {side: (v.open_quantity(side), v.pending_quantity(side)) for side in ("buy", "sell")}
-        for name, v in executor.books
-    }
-    report = RunReport(
-        loaded,
+    report = RunReport.of(
+        executor,
         str(data_file),
-        outcome,
-        executor.stats,
-        {"step": executor.config.step, **state},
-        None if journal_path is None else str(journal_path),
-        None if figure is None else str(figure),
         admitted_by,
         time.monotonic() - started,
-        open_orders,
-        executor.fill_report(),
-        executor.data_report(),
+        journal=None if journal_path is None else str(journal_path),
+        plot=None if figure is None else str(figure),
     )
     if figure is not None:
         plot(report, figure)

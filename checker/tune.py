@@ -44,7 +44,6 @@ from checker.run.data import Feed, read_feed
 from checker.run.executor import Executor
 from checker.run.report import RunReport
 from checker.verify import verify_model
-from checker.verify.trace import json_value
 
 __all__ = [
     "AskTell",
@@ -419,27 +418,8 @@ def backtest(
         participation=participation,
     )
     executor.start()
-    outcome = executor.run()
-    values = executor.config.values
-    state = {v.name: json_value(v, values[v.name]) for v in model.state if not v.hidden}
-    open_orders = {
-        name: {side: (v.open_quantity(side), v.pending_quantity(side)) for side in ("buy", "sell")}
-        for name, v in executor.books
-    }
-    return RunReport(
-        model,
-        feed.file,
-        outcome,
-        executor.stats,
-        {"step": executor.config.step, **state},
-        None,
-        None,
-        admitted_by,
-        time.monotonic() - started,
-        open_orders,
-        executor.fill_report(),
-        executor.data_report(),
-    )
+    executor.run()
+    return RunReport.of(executor, feed.file, admitted_by, time.monotonic() - started)
 
 
 def tune(

@@ -13,17 +13,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sympy
 from rich.console import Console
 from rich.table import Table
 
 from checker.lang.timing import shown_state
-from checker.model import Model, book_name, decimal_text, limit_kind
+from checker.model import SIDES, Model, book_name, decimal_text, limit_kind
 from checker.run.plot import plot as plot  # noqa: PLC0414  (re-exported: its old home)
 from checker.run.stats import Outcome, Stats
 from checker.run.venue import Num
+
+if TYPE_CHECKING:
+    from checker.run.executor import Executor
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,42 @@ class RunReport:
     """Which fill model ran (:meth:`checker.run.executor.Executor.fill_report`)."""
     market_data: Mapping[str, Any] = field(default_factory=dict)
     """What the run knew of its data (:meth:`checker.run.executor.Executor.data_report`)."""
+
+    @classmethod
+    def of(
+        cls,
+        executor: Executor,
+        data: str,
+        admitted_by: str,
+        seconds: float,
+        *,
+        journal: str | None = None,
+        plot: str | None = None,
+    ) -> RunReport:
+        """The report of ``executor``'s run, once it has ended."""
+        from checker.verify.trace import json_value
+
+        model, config = executor.model, executor.config
+        assert executor.outcome is not None
+        state = {v.name: json_value(v, config.values[v.name]) for v in model.state if not v.hidden}
+        open_orders = {
+            name: {side: (v.open_quantity(side), v.pending_quantity(side)) for side in SIDES}
+            for name, v in executor.books
+        }
+        return cls(
+            model,
+            data,
+            executor.outcome,
+            executor.stats,
+            {"step": config.step, **state},
+            journal,
+            plot,
+            admitted_by,
+            seconds,
+            open_orders,
+            executor.fill_report(),
+            executor.data_report(),
+        )
 
     @property
     def pnl(self) -> Fraction:

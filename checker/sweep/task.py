@@ -332,7 +332,6 @@ def _run(task: Task, model: Model, row: Row, shown: str, path: Path) -> Row:
     from checker.run.executor import Executor
     from checker.run.gate import check
     from checker.run.report import RunReport
-    from checker.verify.trace import json_value
 
     decision = check(model, Path(task.proofs))
     if not decision.admitted:
@@ -347,27 +346,7 @@ def _run(task: Task, model: Model, row: Row, shown: str, path: Path) -> Row:
     executor.start()
     started = time.monotonic()
     outcome = executor.run()
-    state = {
-        v.name: json_value(v, executor.config.values[v.name]) for v in model.state if not v.hidden
-    }
-    open_orders = {
-        name: {side: (v.open_quantity(side), v.pending_quantity(side)) for side in ("buy", "sell")}
-        for name, v in executor.books
-    }
-    report = RunReport(
-        model,
-        shown,
-        outcome,
-        executor.stats,
-        {"step": executor.config.step, **state},
-        None,
-        None,
-        decision.reason,
-        time.monotonic() - started,
-        open_orders,
-        executor.fill_report(),
-        executor.data_report(),
-    )
+    report = RunReport.of(executor, shown, decision.reason, time.monotonic() - started)
     data = report.to_json()
     return dataclasses.replace(
         row,
