@@ -27,7 +27,7 @@ from typing import Any
 import sympy
 import z3
 
-from checker.engines.spacer import consts, quantified
+from checker.engines.spacer import quantified
 from checker.errors import InternalError
 from checker.lang.loader import constant_expr, load_model, parse_number
 from checker.model import Model, Value
@@ -36,7 +36,11 @@ from checker.results import Counterexample, LimitResult, ModelReport, Verdict
 from checker.smt.decode import decode_term, show
 from checker.smt.system import TransitionSystem
 
-QE_MILLISECONDS = 30_000  # for one projection; beyond it the piece is the point alone
+QE_MILLISECONDS = 10_000  # for each way of one projection; beyond them, nothing projected
+LOOP_TICKS = 16  # the longest loop of a counterexample repeated
+LOOPS = 3  # the loops of one counterexample repeated
+PUMP_ROUNDS = 256  # the most rounds of one loop
+IDLE_ROUNDS = 3  # rounds of a loop in a row that found nothing new before it ends
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,9 @@ def synthesize(
                 piece = bad_set(system, result, tidy)
                 pieces.append(piece)
                 region = sympy.And(region, sympy.Not(piece.expr))
+                for more in repeated(system, result, region, tidy):
+                    pieces.append(more)
+                    region = sympy.And(region, sympy.Not(more.expr))
             queue.insert(0, (box, proved))  # the same box, less what was found unsafe
             continue
         if proved >= names:
@@ -278,65 +285,264 @@ def _no_internal_error(report: ModelReport) -> None:
         raise InternalError(report.internal_error)
 
 
+def _taken(run: Counterexample) -> list[int | None]:
+    """The transition each tick of ``run`` took (None: a stutter, none enabled)."""
+    return [None if t.transition is None else int(t.transition["index"]) for t in run.ticks[1:]]
+
+
+def _fired(system: TransitionSystem, taken: int | None) -> z3.BoolRef:
+    """That transition ``taken`` fires (None: that none does, a stutter)."""
+    if taken is not None:
+        return system.fires[taken]
+    if "stutter-fires" not in system.cache:
+        none = [z3.Not(f) for f in system.fires]
+        system.cache["stutter-fires"] = z3.And(*none, system.ctx)
+    term: z3.BoolRef = system.cache["stutter-fires"]
+    return term
+
+
+class _Images:
+    """Forward images of the runs that take given transitions, tick by tick: the set of
+    (params, configuration) after each tick as a formula over the current state, every
+    earlier value eliminated. Projecting one tick at a time keeps each elimination
+    small: the same projection of a whole path at once can stall z3 beyond its time
+    limit once the path is a few dozen ticks long."""
+
+    def __init__(self, system: TransitionSystem) -> None:
+        self.system = system
+        # what each projection eliminates: the earlier configuration and the tick's
+        # inputs; for the params' set, all but the params
+        self.earlier = [*system.cur.values(), *system.inp.values()]
+        free = set(system.model.free)
+        self.all_but_params = [
+            *(system.cur[name] for name in system.cur if name not in free),
+            *system.inp.values(),
+            *system.nxt.values(),
+        ]
+        self.back = [(system.nxt[name], system.cur[name]) for name in system.nxt]
+        self.solver = system.solver()
+        self.solver.set("timeout", 10_000)
+        self.whole = True
+        """False once a projection was cut short: the sets since are parts of the
+        images (every value in them still reached by a run taking the transitions)."""
+
+    def fired(self, taken: int | None) -> z3.BoolRef:
+        return _fired(self.system, taken)
+
+    def project(self, term: z3.BoolRef, others: list[z3.ExprRef]) -> z3.BoolRef:
+        found, whole = _project(term, others)
+        self.whole = self.whole and whole
+        return found
+
+    def after(self, reached: z3.BoolRef, taken: int | None) -> z3.BoolRef:
+        """The configurations after one tick taking ``taken`` from ``reached``."""
+        system = self.system
+        found = self.project(z3.And(reached, system.trans, self.fired(taken)), self.earlier)
+        return z3.substitute(found, *self.back)
+
+    def through(self, reached: z3.BoolRef, taken: list[int | None]) -> z3.BoolRef:
+        for index in taken:
+            reached = self.after(reached, index)
+        return reached
+
+    def broken(
+        self, reached: z3.BoolRef, limit: str, last: int | None, reads_inputs: bool
+    ) -> z3.BoolRef:
+        """The params for which a configuration of ``reached`` breaks ``limit`` (with
+        ``reads_inputs``: by what the tick taking ``last`` sends)."""
+        system = self.system
+        bad = z3.Not(system.props[limit])
+        if reads_inputs:
+            bad = z3.And(reached, system.trans, self.fired(last), bad)
+        else:
+            bad = z3.And(reached, bad)
+        return self.project(bad, self.all_but_params)
+
+    def empty(self, term: z3.BoolRef) -> bool:
+        """Whether ``term`` is unsatisfiable (unknown counts as not)."""
+        self.solver.push()
+        self.solver.add(term)
+        answer = self.solver.check()
+        self.solver.pop()
+        return bool(answer == z3.unsat)
+
+
 def bad_set(system: TransitionSystem, result: LimitResult, tidy: _Tidy | None = None) -> Piece:
     """The params for which a run taking the transitions of ``result``'s
     counterexample, tick by tick, breaks its limit (any inputs and fills): the path
-    formula with everything but the params eliminated. Where z3 cannot eliminate them
-    in time, the counterexample's own values alone."""
+    formula with everything but the params eliminated, one tick at a time. Where z3
+    cannot eliminate them in time, the counterexample's own values alone."""
     model = system.model
     run = result.counterexample
     assert run is not None
-    n = run.length
-    parts = [system.at(system.init, 0)]
-    for k in range(n):
-        parts.append(system.at(system.trans, k))
-        taken = run.ticks[k + 1].transition
-        if taken is None:  # a stutter: no transition enabled
-            parts += [z3.Not(system.at(f, k)) for f in system.fires]
-        else:
-            parts.append(system.at(system.fires[int(taken["index"])], k))
-    broken = z3.Not(system.props[result.name])
-    parts.append(system.at(broken, n - 1 if result.name in system.reads_inputs else n))
-    path = z3.And(*parts)
-    start = system.frame(0).state
-    params = {start[name].get_id(): name for name in model.free}
+    reads_inputs = result.name in system.reads_inputs
+    taken = _taken(run)
+    images = _Images(system)
     values = {name: run.ticks[0].state[name] for name in model.free}
     env = {model.variable(n).symbol: constant_expr(_exact(v)) for n, v in values.items()}
-    projected = _project(path, params, system)
-    if projected is not None:
-        expr = tidy(projected) if tidy is not None else decode_term(model, projected)
-        if expr is not None and bool(expr.subs(env)):
-            return Piece(result.name, expr, values, run, True)
     point = sympy.And(*(sympy.Eq(symbol, value) for symbol, value in env.items()))
-    return Piece(result.name, point, values, run, False)
+    reached = images.through(system.init, taken[:-1] if reads_inputs else taken)
+    last = taken[-1] if reads_inputs else None
+    projected = images.broken(reached, result.name, last, reads_inputs)
+    try:
+        expr = tidy(projected) if tidy is not None else decode_term(model, projected)
+    except ValueError:
+        expr = None
+    if expr is None:  # no form in the expression language
+        return Piece(result.name, point, values, run, False)
+    if not bool(expr.subs(env)):
+        if images.whole:  # the set misses the run it was projected from
+            raise InternalError(
+                f"the params' set of the counterexample to '{result.name}' does not hold "
+                f"its own values {values}: {show(expr)}"
+            )
+        expr = sympy.Or(expr, point)
+    return Piece(result.name, expr, values, run, images.whole)
 
 
-def _project(
-    path: z3.BoolRef, params: Mapping[int, str], system: TransitionSystem
-) -> z3.BoolRef | None:
-    """``path`` with every constant but the params (of frame 0) eliminated, over the
-    params' own (current-state) constants; None when z3 cannot in time."""
-    others = [term for term in consts(path) if term.get_id() not in params]
-    ctx = system.ctx
+def _loops(steps: list[str], taken: list[int | None], end: int) -> list[tuple[int, int]]:
+    """The stretches ``(i, j)`` of a run's first ``end`` ticks that go from a step back
+    to the same step, worth repeating: shortest first, and only one of those that
+    repeat into the same runs (a loop seen three times in a row is one loop)."""
+    found: list[tuple[int, int]] = []
+    seen: set[tuple[int | None, ...]] = set()
+    pairs = [(i, j) for i in range(end) for j in range(i + 1, min(end, i + LOOP_TICKS) + 1)]
+    for i, j in sorted(pairs, key=lambda p: (p[1] - p[0], p[0])):
+        if steps[i] != steps[j]:
+            continue
+        once_more = tuple(taken[:j] + taken[i:j] + taken[j:end])
+        if once_more not in seen:
+            seen.add(once_more)
+            found.append((i, j))
+    return found[:LOOPS]
+
+
+def repeated(
+    system: TransitionSystem,
+    result: LimitResult,
+    region: sympy.Basic,
+    tidy: _Tidy,
+) -> list[Piece]:
+    """More pieces of ``result``'s limit, from its counterexample with a loop taken
+    again and again: the run's ticks from a step back to the same step, repeated.
+
+    A counterexample covers the params for which a run of its own length breaks the
+    limit. Where a limit breaks only after enough rounds of a loop (a hedge sent once
+    the position has grown past a band, one quote at a time), each length covers a
+    little more, and finding them one verification at a time takes a round each. Here
+    the set of configurations at the loop's start is carried forward one round at a
+    time, and each round gives the piece of the runs that then finish as the
+    counterexample did. Each piece kept holds values outside ``region`` (the box less
+    what is already unsafe) and has its own counterexample, found by the solver at one
+    of those values and replayed by the interpreter. The repetition of a loop ends
+    when the set at its start stops growing (no later round can reach anything new),
+    when the loop cannot be taken again, after :data:`IDLE_ROUNDS` rounds that found
+    nothing new, or after :data:`PUMP_ROUNDS` rounds.
+
+    Nothing here decides a verdict: the pieces are exactly unsafe (the projection is
+    exact, and each has a replayed run), and what is left of the box is verified again
+    by the caller."""
+    run = result.counterexample
+    assert run is not None
+    reads_inputs = result.name in system.reads_inputs
+    taken = _taken(run)
+    end = len(taken) - 1 if reads_inputs else len(taken)
+    last = taken[-1] if reads_inputs else None
+    steps = [tick.step for tick in run.ticks]
+    pieces: list[Piece] = []
+    for i, j in _loops(steps, taken, end):
+        images = _Images(system)
+        head = images.through(system.init, taken[:i])
+        heads = [head]
+        idle = 0
+        for rounds in range(0, PUMP_ROUNDS + 1):
+            if idle >= IDLE_ROUNDS:
+                break
+            head = images.through(head, taken[i:j])
+            if images.empty(z3.And(head, z3.Not(z3.Or(*heads)))):
+                break  # the loop's start reaches nothing new: no later round can
+            heads.append(head)
+            if rounds == 0:
+                continue  # the counterexample itself
+            tail = images.through(head, taken[j:end])
+            try:
+                expr = tidy(images.broken(tail, result.name, last, reads_inputs))
+            except ValueError:  # no form in the expression language
+                break
+            new = sympy.And(region, expr)
+            if not tidy.satisfiable(new):
+                idle += 1
+                continue
+            path = taken[:j] + taken[i:j] * rounds + taken[j:]
+            witness = _witness(system, result.name, path, reads_inputs, new)
+            if witness is None:
+                idle += 1
+                continue
+            values = {name: witness.ticks[0].state[name] for name in system.model.free}
+            pieces.append(Piece(result.name, expr, values, witness, images.whole))
+            region = sympy.And(region, sympy.Not(expr))
+            idle = 0
+    return pieces
+
+
+def _witness(
+    system: TransitionSystem,
+    limit: str,
+    taken: list[int | None],
+    reads_inputs: bool,
+    where: sympy.Basic,
+) -> Counterexample | None:
+    """A run taking the transitions ``taken`` that breaks ``limit``, from params in
+    ``where``, replayed by the interpreter; None when the solver finds none in time."""
+    from checker.interpret import Interpreter
+    from checker.verify.trace import extract, replay
+
+    n = len(taken)
+    parts = [system.unrolled(system.init, 0), system.at(system.encode(where), 0)]
+    for k, index in enumerate(taken):
+        parts += [system.unrolled(system.trans, k), system.unrolled(_fired(system, index), k)]
+    parts.append(system.at(z3.Not(system.props[limit]), n - 1 if reads_inputs else n))
+    solver = system.solver()
+    solver.set("timeout", QE_MILLISECONDS)
+    solver.add(*parts)
+    if solver.check() != z3.sat:
+        return None
+    try:
+        path = extract(system, solver.model(), n)
+    except ValueError:
+        return None
+    model = system.model
+    found = replay(model, Interpreter(model), limit, path, reads_inputs)
+    return dataclasses.replace(found, shortest=False)
+
+
+def _project(term: z3.BoolRef, others: list[z3.ExprRef]) -> tuple[z3.BoolRef, bool]:
+    """``term`` with the constants ``others`` eliminated (those that do not occur are
+    ignored), and whether that is the whole set (else ``false``: an empty part of it).
+
+    ``qe-light`` first, then z3's model-based ``qe2`` on what it leaves, for
+    :data:`QE_MILLISECONDS`; where ``qe2`` runs out (it takes milliseconds on nearly
+    every tick of a run, and on a few it runs for minutes), z3's older ``qe``, which
+    often ends at once where ``qe2`` does not, for as long again."""
+    ctx = term.ctx
     goal = z3.Goal(ctx=ctx)
-    goal.add(z3.Exists(others, path) if others else path)
+    goal.add(z3.Exists(others, term) if others else term)
     # z3's tactics keep satisfiability, not always equivalence: qe2 given a goal with no
     # quantifier left answers whether it is satisfiable (its free params then read as
-    # existential), so it runs only on what qe-light could not eliminate
-    light = z3.TryFor(z3.Then("simplify", "qe-light", ctx=ctx), QE_MILLISECONDS)
-    full = z3.TryFor(z3.Then("qe2", "simplify", ctx=ctx), QE_MILLISECONDS)
-    try:
-        found = light(goal).as_expr()
-        if quantified(found):
-            rest = z3.Goal(ctx=ctx)
-            rest.add(found)
-            found = full(rest).as_expr()
-    except z3.Z3Exception:
-        return None
-    if quantified(found):
-        return None
-    start = system.frame(0).state
-    return z3.substitute(found, *((start[n], system.cur[n]) for n in params.values()))
+    # existential), so the eliminations run only on what qe-light leaves quantified
+    found = z3.Then("simplify", "qe-light", ctx=ctx)(goal).as_expr()
+    for tactic in ("qe2", "qe"):
+        if not quantified(found):
+            return found, True
+        rest = z3.Goal(ctx=ctx)
+        rest.add(found)
+        try:
+            found = z3.TryFor(z3.Then(tactic, "simplify", ctx=ctx), QE_MILLISECONDS)(rest).as_expr()
+        except z3.Z3Exception:
+            continue
+    if not quantified(found):
+        return found, True
+    return z3.BoolVal(False, ctx), False
 
 
 class _Tidy:

@@ -305,6 +305,17 @@ class TransitionSystem:
         pairs += [(self.inp[n], here.inputs[n]) for n in self.inp]
         return z3.substitute(term, *pairs)
 
+    def unrolled(self, term: z3.ExprRef, k: int) -> z3.ExprRef:
+        """:meth:`at`, kept for the next call: for terms asked about at many frames
+        (the transition relation, a transition's firing condition). The memo holds the
+        term, so its id is not reused while the memo lives."""
+        memo: dict[tuple[int, int], tuple[z3.ExprRef, z3.ExprRef]]
+        memo = self.cache.setdefault("unrolled", {})
+        key = (term.get_id(), k)
+        if key not in memo:
+            memo[key] = (term, self.at(term, k))
+        return memo[key][1]
+
     def state_domain_without_step(self) -> z3.BoolRef:
         """The type constraints on state variables alone (enum ranges)."""
         return all_true([domain(v.type, self.cur[v.name]) for v in self.model.state], self.ctx)

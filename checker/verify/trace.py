@@ -107,7 +107,8 @@ def extract(
         inputs = {v.name: read_value(model, frame.inputs[v.name], v.type) for v in m.inputs}
         fired = None
         for t in m.transitions:
-            if z3.is_true(model.eval(system.at(system.fires[t.index], k), model_completion=True)):
+            fires = system.unrolled(system.fires[t.index], k)
+            if z3.is_true(model.eval(fires, model_completion=True)):
                 fired = t.index
                 break
         step, values = _state(system, model, k + 1)
