@@ -19,7 +19,12 @@ of 2 worker processes (:func:`checker.sweep.time_sweep`). A speed-up is a ratio 
 times, the cluster's start included; the CPU seconds (this process and its workers) are
 shown beside them.
 
+Then ``seqprove params`` on the perp market maker's (quote_size, hedge_band, hedge_size)
+over two boxes, with the counterexamples' loops repeated and without
+(:func:`measure_regions`).
+
     .venv/bin/python bench/params.py [--markdown] [--json FILE] [--repeat 1] [--no-sweep]
+        [--no-regions]
 """
 
 from __future__ import annotations
@@ -81,6 +86,43 @@ def measure(repeat: int) -> dict[str, Any]:
     }
 
 
+REGIONS = [
+    {"quote_size": "100..300", "hedge_band": "0..1000", "hedge_size": "150..250"},
+    {"quote_size": "20..300", "hedge_band": "0..1000", "hedge_size": "100..300"},
+]
+
+
+def measure_regions() -> list[dict[str, Any]]:
+    """``seqprove params`` on the perp market maker's (quote_size, hedge_band,
+    hedge_size), with the counterexamples' loops repeated and without (``LOOPS = 0``:
+    one piece per verify round, as before they were), each within the default 12
+    rounds: CPU seconds, rounds, pieces, and whether the region is exact."""
+    from checker import params
+
+    found: list[dict[str, Any]] = []
+    for box in REGIONS:
+        for loops in (params.LOOPS, 0):
+            saved, params.LOOPS = params.LOOPS, loops
+            try:
+                begun = time.process_time()
+                region = params.synthesize(PERP, box)
+                seconds = time.process_time() - begun
+            finally:
+                params.LOOPS = saved
+            found.append(
+                {
+                    "box": ", ".join(f"{n}={r}" for n, r in box.items()),
+                    "loops_repeated": loops > 0,
+                    "cpu_s": round(seconds, 2),
+                    "rounds": region.rounds,
+                    "pieces": len(region.unsafe),
+                    "exact": region.exact,
+                    "longest_run": max(p.counterexample.length for p in region.unsafe),
+                }
+            )
+    return found
+
+
 MMP = ROOT / "models" / "mmp_market_maker.yaml"
 SWEEP_GRID = ["max_position=20..27:1"]
 
@@ -120,8 +162,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--no-sweep", action="store_true")
+    parser.add_argument("--no-regions", action="store_true")
     args = parser.parse_args()
     result = measure(args.repeat)
+    if not args.no_regions:
+        result["regions"] = measure_regions()
     if not args.no_sweep:
         result["sweep"] = measure_sweep()
     result.update({"machine": cpu_model(), "revision": revision(), "at": utc_now()})
@@ -146,6 +191,25 @@ def main() -> None:
         ],
         args.markdown,
     )
+    if "regions" in result:
+        print()
+        print_table(
+            ["perp market maker region", "loops repeated", "exact", "rounds", "pieces",
+             "longest run (ticks)", "CPU s"],
+            [
+                [
+                    r["box"],
+                    "yes" if r["loops_repeated"] else "no",
+                    "yes" if r["exact"] else "no",
+                    str(r["rounds"]),
+                    str(r["pieces"]),
+                    str(r["longest_run"]),
+                    f"{r['cpu_s']:.2f}",
+                ]
+                for r in result["regions"]
+            ],
+            args.markdown,
+        )  # fmt: skip
     if "sweep" in result:
         print()
         print_table(

@@ -36,6 +36,8 @@ from checker.results import Counterexample, LimitResult, ModelReport, Verdict
 from checker.smt.decode import decode_term, show
 from checker.smt.system import TransitionSystem
 
+CELLS = 32  # the most cells a region is shown as
+CELL_RLIMIT = 2_000_000  # z3 resource units for each question about a region's cells
 QE_MILLISECONDS = 10_000  # for each way of one projection; beyond them, nothing projected
 LOOP_TICKS = 16  # the longest loop of a counterexample repeated
 LOOPS = 3  # the loops of one counterexample repeated
@@ -54,6 +56,9 @@ class Piece:
     counterexample: Counterexample
     exact: bool = True
     """False when the projection failed and the piece is the counterexample's point."""
+    repeated: int = 0
+    """How many more times than in the verified counterexample its run takes a loop
+    (0: the counterexample found by verify; see :func:`repeated`)."""
 
     @property
     def condition(self) -> str:
@@ -67,6 +72,7 @@ class Piece:
             "values": dict(self.values),
             "ticks": self.counterexample.length,
             "projected": self.exact,
+            "repeated": self.repeated,
             "counterexample": self.counterexample.to_json(),
         }
 
@@ -229,9 +235,9 @@ def synthesize(
             0.0,
             f"{len(queue)} box(es) left after {rounds} rounds (--rounds raises the bound)",
         )
-    safe_expr = tidy(sympy.And(region, sympy.Or(*safe))) if safe else sympy.false
+    safe_expr = tidy.cells(sympy.And(region, sympy.Or(*safe))) if safe else sympy.false
     left = sympy.And(region, sympy.Or(*undecided)) if undecided else sympy.false
-    undecided_expr = tidy(left) if tidy.satisfiable(left) else sympy.false
+    undecided_expr = tidy.cells(left) if tidy.satisfiable(left) else sympy.false
     return Region(
         file=str(path),
         strategy=base.strategy,
@@ -356,7 +362,7 @@ class _Images:
             bad = z3.And(reached, system.trans, self.fired(last), bad)
         else:
             bad = z3.And(reached, bad)
-        return self.project(bad, self.all_but_params)
+        return _plain(self.project(bad, self.all_but_params))
 
     def empty(self, term: z3.BoolRef) -> bool:
         """Whether ``term`` is unsatisfiable (unknown counts as not)."""
@@ -385,7 +391,7 @@ def bad_set(system: TransitionSystem, result: LimitResult, tidy: _Tidy | None = 
     last = taken[-1] if reads_inputs else None
     projected = images.broken(reached, result.name, last, reads_inputs)
     try:
-        expr = tidy(projected) if tidy is not None else decode_term(model, projected)
+        expr = tidy.cells(projected) if tidy is not None else decode_term(model, projected)
     except ValueError:
         expr = None
     if expr is None:  # no form in the expression language
@@ -466,7 +472,7 @@ def repeated(
                 continue  # the counterexample itself
             tail = images.through(head, taken[j:end])
             try:
-                expr = tidy(images.broken(tail, result.name, last, reads_inputs))
+                expr = tidy.cells(images.broken(tail, result.name, last, reads_inputs))
             except ValueError:  # no form in the expression language
                 break
             new = sympy.And(region, expr)
@@ -479,7 +485,7 @@ def repeated(
                 idle += 1
                 continue
             values = {name: witness.ticks[0].state[name] for name in system.model.free}
-            pieces.append(Piece(result.name, expr, values, witness, images.whole))
+            pieces.append(Piece(result.name, expr, values, witness, images.whole, rounds))
             region = sympy.And(region, sympy.Not(expr))
             idle = 0
     return pieces
@@ -520,29 +526,70 @@ def _project(term: z3.BoolRef, others: list[z3.ExprRef]) -> tuple[z3.BoolRef, bo
     """``term`` with the constants ``others`` eliminated (those that do not occur are
     ignored), and whether that is the whole set (else ``false``: an empty part of it).
 
-    ``qe-light`` first, then z3's model-based ``qe2`` on what it leaves, for
-    :data:`QE_MILLISECONDS`; where ``qe2`` runs out (it takes milliseconds on nearly
-    every tick of a run, and on a few it runs for minutes), z3's older ``qe``, which
-    often ends at once where ``qe2`` does not, for as long again."""
+    The real-valued constants go first, then the rest: z3's model-based ``qe2`` on
+    linear real arithmetic is quick, and the integer problem left is smaller. Each
+    stage is ``qe-light``, then ``qe2`` on what it leaves quantified, for a quarter of
+    :data:`QE_MILLISECONDS`. If that runs out (``qe2`` takes milliseconds on nearly
+    every tick of a run, and on a few it runs for minutes), all at once with ``qe2``,
+    then with z3's older ``qe``, for as long each."""
+    ctx = term.ctx
+    reals = [x for x in others if x.sort().kind() == z3.Z3_REAL_SORT]
+    rest = [x for x in others if x.sort().kind() != z3.Z3_REAL_SORT]
+    quick = QE_MILLISECONDS // 4
+    tries = [
+        [("qe2", reals, quick), ("qe2", rest, quick)],
+        [("qe2", others, QE_MILLISECONDS)],
+        [("qe", others, QE_MILLISECONDS)],
+    ]
+    for stages in tries:
+        found: z3.BoolRef | None = term
+        for tactic, names, milliseconds in stages:
+            if found is not None:
+                found = _eliminate(found, names, tactic, milliseconds)
+        if found is not None:
+            return found, True
+    return z3.BoolVal(False, ctx), False
+
+
+def _plain(term: z3.BoolRef) -> z3.BoolRef:
+    """``term`` without if-then-else: each comparison over one is split into its cases
+    (``cofactor-term-ite``), then put in negation normal form. The params' set a
+    projection gives can hold nested ones (``If(100 <= step, step, 2*step) <= cap``),
+    which read badly and cost sympy minutes to take apart."""
+    ctx = term.ctx
+    tactic = z3.Then("cofactor-term-ite", "nnf", "simplify", ctx=ctx)
+    goal = z3.Goal(ctx=ctx)
+    goal.add(term)
+    try:
+        found: z3.BoolRef = tactic(goal).as_expr()
+    except z3.Z3Exception:
+        return term
+    return found
+
+
+def _eliminate(
+    term: z3.BoolRef, names: list[z3.ExprRef], tactic: str, milliseconds: int
+) -> z3.BoolRef | None:
+    """``term`` with ``names`` eliminated by ``qe-light`` then ``tactic``; None when
+    ``tactic`` runs out of ``milliseconds`` or leaves a quantifier."""
+    if not names:
+        return term
     ctx = term.ctx
     goal = z3.Goal(ctx=ctx)
-    goal.add(z3.Exists(others, term) if others else term)
+    goal.add(z3.Exists(names, term))
     # z3's tactics keep satisfiability, not always equivalence: qe2 given a goal with no
     # quantifier left answers whether it is satisfiable (its free params then read as
-    # existential), so the eliminations run only on what qe-light leaves quantified
+    # existential), so it runs only on what qe-light leaves quantified
     found = z3.Then("simplify", "qe-light", ctx=ctx)(goal).as_expr()
-    for tactic in ("qe2", "qe"):
-        if not quantified(found):
-            return found, True
-        rest = z3.Goal(ctx=ctx)
-        rest.add(found)
-        try:
-            found = z3.TryFor(z3.Then(tactic, "simplify", ctx=ctx), QE_MILLISECONDS)(rest).as_expr()
-        except z3.Z3Exception:
-            continue
     if not quantified(found):
-        return found, True
-    return z3.BoolVal(False, ctx), False
+        return found
+    rest = z3.Goal(ctx=ctx)
+    rest.add(found)
+    try:
+        found = z3.TryFor(z3.Then(tactic, "simplify", ctx=ctx), milliseconds)(rest).as_expr()
+    except z3.Z3Exception:
+        return None
+    return None if quantified(found) else found
 
 
 class _Tidy:
@@ -551,6 +598,7 @@ class _Tidy:
     def __init__(self, model: Model) -> None:
         self.model = model
         self.system = TransitionSystem(model)
+        self.whole = {v.symbol for v in model.state if v.type.kind == "int"}
 
     def __call__(self, expr: sympy.Basic | z3.BoolRef) -> sympy.Basic:
         from checker.smt.decode import simplified
@@ -560,7 +608,90 @@ class _Tidy:
         if term.ctx != system.ctx:
             term = term.translate(system.ctx)
         box = system.init  # the step and the other state are fixed there
-        return simplified(self.model, term, box)
+        found = simplified(self.model, term, box)
+        return found.replace(lambda e: isinstance(e, _RELATIONS), self.readable)
+
+    def readable(self, relation: sympy.Basic) -> sympy.Basic:
+        """A comparison as a reader writes it: the params on the left with the first
+        one's sign positive, a number on the right, and over whole numbers ``<=`` and
+        ``>=`` (``not 201 <= hedge_size`` is ``hedge_size <= 200``)."""
+        kind = type(relation)
+        difference = sympy.expand(relation.lhs - relation.rhs)
+        constant, rest = difference.as_coeff_Add()
+        if rest == 0 or not rest.free_symbols:
+            return relation
+        first = min(rest.free_symbols, key=str)
+        if rest.coeff(first) < 0:
+            rest, constant, kind = -rest, -constant, _FLIPPED.get(kind, kind)
+        bound = -constant
+        whole = all(
+            s in self.whole and c.is_integer for s, c in rest.as_coefficients_dict().items()
+        )
+        if whole and kind is sympy.StrictLessThan:
+            kind, bound = sympy.LessThan, sympy.ceiling(bound) - 1
+        elif whole and kind is sympy.StrictGreaterThan:
+            kind, bound = sympy.GreaterThan, sympy.floor(bound) + 1
+        found: sympy.Basic = kind(rest, bound)
+        return found
+
+    def cells(self, expr: sympy.Basic | z3.BoolRef) -> sympy.Basic:
+        """``expr`` within the box as a union of cells, each a conjunction of a few of
+        its own comparisons (a box, or a polyhedron): what a reader can take in, where
+        the region itself is the box less every unsafe piece. Each cell is grown from a
+        value of the set: the comparisons that value satisfies, less each one the rest
+        of them need not keep inside the set. More than :data:`CELLS` cells, or a solver
+        that cannot tell, and the set is only simplified."""
+        system = self.system
+        term = expr if isinstance(expr, z3.BoolRef) else system.encode(expr)
+        if term.ctx != system.ctx:
+            term = term.translate(system.ctx)
+        atoms = _atoms(term)
+        within = system.solver()  # values of the set no cell holds yet
+        within.set("rlimit", CELL_RLIMIT)
+        within.add(system.init, term)
+        outside = system.solver()  # can a cell leave the set?
+        outside.set("rlimit", CELL_RLIMIT)
+        outside.add(system.init, z3.Not(term))
+        cells: list[z3.BoolRef] = []
+        while len(cells) <= CELLS:
+            answer = within.check()
+            if answer == z3.unsat:
+                break
+            if answer != z3.sat:
+                return self(expr)
+            model = within.model()
+            kept = [
+                atom if z3.is_true(model.eval(atom, model_completion=True)) else z3.Not(atom)
+                for atom in atoms
+            ]
+            for literal in list(kept):
+                trial = [k for k in kept if k is not literal]
+                outside.push()
+                outside.add(*trial)
+                answer = outside.check()
+                outside.pop()
+                if answer == z3.unsat:
+                    kept = trial
+            cell = z3.And(*kept, system.ctx)
+            cells.append(cell)
+            within.add(z3.Not(cell))
+        else:
+            return self(expr)
+        # a cell grown early can lie inside the union of later, larger ones
+        inside = system.solver()
+        inside.set("rlimit", CELL_RLIMIT)
+        inside.add(system.init)
+        for cell in list(cells):
+            others = [c for c in cells if c is not cell]
+            if not others:
+                break
+            inside.push()
+            inside.add(cell, z3.Not(z3.Or(*others, system.ctx)))
+            if inside.check() == z3.unsat:
+                cells = others
+            inside.pop()
+        found = [self(cell) for cell in cells]
+        return sympy.Or(*found)
 
     def satisfiable(self, expr: sympy.Basic) -> bool:
         """Whether some value of the box satisfies ``expr`` (unknown counts as yes)."""
@@ -568,6 +699,32 @@ class _Tidy:
         solver.set("timeout", 10_000)
         solver.add(self.system.init, self.system.encode(expr))
         return bool(solver.check() != z3.unsat)
+
+
+_RELATIONS = (sympy.LessThan, sympy.StrictLessThan, sympy.GreaterThan, sympy.StrictGreaterThan)
+_FLIPPED = {
+    sympy.LessThan: sympy.GreaterThan,
+    sympy.GreaterThan: sympy.LessThan,
+    sympy.StrictLessThan: sympy.StrictGreaterThan,
+    sympy.StrictGreaterThan: sympy.StrictLessThan,
+}
+
+
+def _atoms(term: z3.ExprRef) -> list[z3.BoolRef]:
+    """The comparisons in ``term`` (below its and, or, not), each once."""
+    found: dict[int, z3.BoolRef] = {}
+    seen: set[int] = set()
+    stack = [term]
+    while stack:
+        t = stack.pop()
+        if t.get_id() in seen:
+            continue
+        seen.add(t.get_id())
+        if z3.is_and(t) or z3.is_or(t) or z3.is_not(t) or z3.is_implies(t):
+            stack += t.children()
+        elif not (z3.is_true(t) or z3.is_false(t)):
+            found.setdefault(t.get_id(), t)
+    return list(found.values())
 
 
 def _exact(value: Any) -> Value:

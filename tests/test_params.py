@@ -13,8 +13,9 @@ import sympy
 from checker.errors import ModelError
 from checker.lang.loader import load_model, load_text
 from checker.options import Options
-from checker.params import synthesize
-from checker.results import Verdict
+from checker.params import Piece, Region, _taken, _witness, synthesize
+from checker.results import Counterexample, Verdict
+from checker.smt.system import TransitionSystem
 from checker.verify import verify_model
 from tests.conftest import ROOT, run_cli
 
@@ -178,3 +179,139 @@ def test_a_piece_from_a_run_of_no_tick_is_that_runs_condition_not_true() -> None
     assert region.classify({"clip": 10, "max_position": 100}) == "safe"
     assert region.classify({"clip": 10, "max_position": -1}) == "unsafe"
     assert region.classify({"clip": 10, "max_position": 0}) == "safe"
+
+
+# The perp market maker's hedge is an order of `hedge_size`: above `max_order` (200) it
+# breaks `max_clip`, but only once the position has passed `hedge_band`, one quote of
+# `quote_size` at a time. A counterexample covers one run length; the loop of quote,
+# cancel and look again is repeated to cover the rest (checker.params.repeated).
+PERP_BOX = {"quote_size": "100..300", "hedge_band": "0..1000", "hedge_size": "150..250"}
+
+
+def _perp_safe(values: dict[str, int], max_position: int = 1000) -> bool:
+    """The region read off the model by hand: a quote above max_order breaks max_clip
+    at once; a hedge above it is sent once the position passes the band, and the room
+    checks let the position reach max_position (fills come in whole contracts, one
+    quote a side at a time) and no further."""
+    quote, band, hedge = values["quote_size"], values["hedge_band"], values["hedge_size"]
+    return quote <= 200 and (hedge <= 200 or band >= max_position)
+
+
+def _run_at(
+    region: Region, piece: Piece, values: dict[str, int], overrides: dict[str, str]
+) -> Counterexample | None:
+    """A run at exactly ``values`` taking the transitions of ``piece``'s counterexample
+    that breaks its limit, replayed by the interpreter (None: none found)."""
+    model = load_model(region.file, overrides, dict(region.ranges))
+    system = TransitionSystem(model)
+    taken = _taken(piece.counterexample)
+    point = sympy.And(*(sympy.Eq(region.symbols[n], v) for n, v in values.items()))
+    reads = piece.limit in system.reads_inputs
+    return _witness(system, piece.limit, taken, reads, point)
+
+
+def _check_perp_region(
+    region: Region, points: int, refute_by_verify: bool, seed: int, max_position: int = 1000
+) -> None:
+    """Random values inside the box: each is where the hand-read region puts it, each
+    safe one has every limit proved at that value alone, each unsafe one is refuted
+    there (by verify, or by a run at that value along its piece, replayed)."""
+    assert region.exact and region.unknown == ()
+    low = {n: int(r.split("..")[0]) for n, r in region.ranges.items()}
+    high = {n: int(r.split("..")[1]) for n, r in region.ranges.items()}
+    rng = random.Random(seed)
+    for _ in range(400):  # the region against the hand-read one, no solver
+        values = {n: rng.randint(low[n], high[n]) for n in low}
+        expected = "safe" if _perp_safe(values, max_position) else "unsafe"
+        assert region.classify(values) == expected, values
+    seen = {"safe": 0, "unsafe": 0}
+    while min(seen.values()) < points:
+        values = {n: rng.randint(low[n], high[n]) for n in low}
+        kind = region.classify(values)
+        if seen[kind] >= points:
+            continue
+        seen[kind] += 1
+        params = {"max_position": str(max_position), **{k: str(v) for k, v in values.items()}}
+        if kind == "safe":
+            verdicts = _verdicts(PERP, params)
+            assert set(verdicts.values()) == {Verdict.PROVED}, values
+        elif refute_by_verify:
+            verdicts = _verdicts(PERP, params)
+            assert verdicts["max_clip"] is Verdict.REFUTED, values
+        else:
+            env = {region.symbols[n]: v for n, v in values.items()}
+            piece = next(p for p in region.unsafe if bool(p.expr.subs(env)))
+            run = _run_at(region, piece, values, {"max_position": str(max_position)})
+            assert run is not None and run.ticks[0].state["quote_size"] == values["quote_size"]
+
+
+def test_the_perp_market_makers_region_is_exact_across_run_lengths() -> None:
+    region = synthesize(PERP, PERP_BOX, options=QUICK)
+    assert region.safe == (
+        "(hedge_band >= 1000 and quote_size <= 200) or (hedge_size <= 200 and quote_size <= 200)"
+    )
+    assert {p.limit for p in region.unsafe} == {"max_clip"}
+    # the band of 999 needs ten quotes (30 ticks) at a quote of 100: a repeated loop
+    assert max(p.counterexample.length for p in region.unsafe) >= 30
+    assert all(p.exact for p in region.unsafe)
+    _check_perp_region(region, points=3, refute_by_verify=True, seed=11)
+
+
+@pytest.mark.slow
+def test_the_perp_market_makers_region_with_small_quotes_and_another_max_position() -> None:
+    """Quotes down to 20 need up to 50 rounds of the loop (150 ticks), beyond what
+    verify finds at one value within its budget: the unsafe values are refuted by a run
+    at that value along their piece's transitions, replayed."""
+    box = {"quote_size": "20..300", "hedge_band": "0..1000", "hedge_size": "100..300"}
+    region = synthesize(PERP, box, options=QUICK)
+    _check_perp_region(region, points=8, refute_by_verify=False, seed=5)
+    # a smaller max_position: the position stops at 600, and so does the unsafe band
+    region = synthesize(PERP, PERP_BOX, {"max_position": "600"}, options=QUICK)
+    assert region.safe == (
+        "(hedge_band >= 600 and quote_size <= 200) or (hedge_size <= 200 and quote_size <= 200)"
+    )
+    _check_perp_region(region, points=4, refute_by_verify=True, seed=6, max_position=600)
+
+
+LADDER = """\
+strategy: ladder
+about: >
+  Adds a step to its inventory at each tick while the inventory is below the cap: the
+  inventory ends at the first multiple of the step at or above the cap.
+params:
+  step: 10
+  cap: 100
+  max_inventory: 150
+state:
+  inventory: {type: int, init: 0, doc: contracts held}
+inputs:
+  price: {type: real, doc: the mark}
+provers:
+  below_cap: inventory < cap
+steps: [buying]
+initial: buying
+transitions:
+  - from: buying
+    to: buying
+    when: [below_cap]
+    do: {inventory: inventory + step}
+limits:
+  inventory_limit: inventory <= max_inventory
+"""
+
+
+def test_a_limit_on_the_state_broken_after_a_loop_is_exact(tmp_path: Path) -> None:
+    """A limit on the configuration (not on an order), broken after up to 20 rounds of
+    a loop of one transition: unsafe exactly where the first multiple of the step at or
+    above the cap passes max_inventory, a set with no linear form but a union of one
+    piece per number of rounds."""
+    path = tmp_path / "ladder.yaml"
+    path.write_text(LADDER)
+    region = synthesize(path, {"step": "5..100", "max_inventory": "100..300"}, options=QUICK)
+    assert region.exact and region.rounds <= 3
+    assert max(p.repeated for p in region.unsafe) >= 10
+    rng = random.Random(3)
+    for _ in range(300):
+        step, most = rng.randint(5, 100), rng.randint(100, 300)
+        expected = "unsafe" if -(-100 // step) * step > most else "safe"
+        assert region.classify({"step": step, "max_inventory": most}) == expected, (step, most)

@@ -27,6 +27,8 @@ def print_region(region: Region, console: Console) -> None:
     for piece in region.unsafe:
         values = ", ".join(f"{k}={v}" for k, v in piece.values.items())
         how = "" if piece.exact else " (this value alone: the projection failed)"
+        if piece.repeated:
+            how += f" (a loop of a verified run taken {piece.repeated} more time(s))"
         table.add_row(
             "[red]unsafe[/red]",
             piece.condition,
