@@ -329,8 +329,8 @@ class _Images:
         self.solver = system.solver()
         self.solver.set("timeout", 10_000)
         self.whole = True
-        """False once a projection was cut short: the sets since are parts of the
-        images (every value in them still reached by a run taking the transitions)."""
+        """False once a projection ran out of time: it gave ``false``, and every set
+        since is empty or a part of what it should be."""
 
     def fired(self, taken: int | None) -> z3.BoolRef:
         return _fired(self.system, taken)
@@ -571,7 +571,7 @@ def _eliminate(
     term: z3.BoolRef, names: list[z3.ExprRef], tactic: str, milliseconds: int
 ) -> z3.BoolRef | None:
     """``term`` with ``names`` eliminated by ``qe-light`` then ``tactic``; None when
-    ``tactic`` runs out of ``milliseconds`` or leaves a quantifier."""
+    either runs out of ``milliseconds`` or a quantifier is left."""
     if not names:
         return term
     ctx = term.ctx
@@ -580,13 +580,15 @@ def _eliminate(
     # z3's tactics keep satisfiability, not always equivalence: qe2 given a goal with no
     # quantifier left answers whether it is satisfiable (its free params then read as
     # existential), so it runs only on what qe-light leaves quantified
-    found = z3.Then("simplify", "qe-light", ctx=ctx)(goal).as_expr()
-    if not quantified(found):
-        return found
-    rest = z3.Goal(ctx=ctx)
-    rest.add(found)
+    light = z3.TryFor(z3.Then("simplify", "qe-light", ctx=ctx), milliseconds)
+    full = z3.TryFor(z3.Then(tactic, "simplify", ctx=ctx), milliseconds)
     try:
-        found = z3.TryFor(z3.Then(tactic, "simplify", ctx=ctx), milliseconds)(rest).as_expr()
+        found = light(goal).as_expr()
+        if not quantified(found):
+            return found
+        rest = z3.Goal(ctx=ctx)
+        rest.add(found)
+        found = full(rest).as_expr()
     except z3.Z3Exception:
         return None
     return None if quantified(found) else found
@@ -603,13 +605,15 @@ class _Tidy:
     def __call__(self, expr: sympy.Basic | z3.BoolRef) -> sympy.Basic:
         from checker.smt.decode import simplified
 
+        box = self.system.init  # the step and the other state are fixed there
+        found = simplified(self.model, self.term(expr), box)
+        return found.replace(lambda e: isinstance(e, _RELATIONS), self.readable)
+
+    def term(self, expr: sympy.Basic | z3.BoolRef) -> z3.BoolRef:
+        """``expr`` as a z3 term of this model's context."""
         system = self.system
         term = expr if isinstance(expr, z3.BoolRef) else system.encode(expr)
-        if term.ctx != system.ctx:
-            term = term.translate(system.ctx)
-        box = system.init  # the step and the other state are fixed there
-        found = simplified(self.model, term, box)
-        return found.replace(lambda e: isinstance(e, _RELATIONS), self.readable)
+        return term if term.ctx == system.ctx else term.translate(system.ctx)
 
     def readable(self, relation: sympy.Basic) -> sympy.Basic:
         """A comparison as a reader writes it: the params on the left with the first
@@ -642,9 +646,7 @@ class _Tidy:
         of them need not keep inside the set. More than :data:`CELLS` cells, or a solver
         that cannot tell, and the set is only simplified."""
         system = self.system
-        term = expr if isinstance(expr, z3.BoolRef) else system.encode(expr)
-        if term.ctx != system.ctx:
-            term = term.translate(system.ctx)
+        term = self.term(expr)
         atoms = _atoms(term)
         within = system.solver()  # values of the set no cell holds yet
         within.set("rlimit", CELL_RLIMIT)
